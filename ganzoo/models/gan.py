@@ -1,0 +1,420 @@
+"""The GAN of Goodfellow et al. 2014 and the base class of every ganzoo
+model."""
+
+import random
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from ganzoo import losses
+
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+# Streams of the stateless noise: (seed, step, stream) -> noise.
+_SAMPLE_STREAM = 1 << 20
+_EVAL_STREAM = (1 << 20) + 1
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class GAN(keras.Model):
+    """Generative adversarial nets (Goodfellow et al. 2014, arXiv 1406.2661).
+
+    `fit` runs Algorithm 1: `d_steps` discriminator updates (each with fresh
+    noise and the same real batch), then one generator update. D minimises
+    `-log D(x) - log(1 - D(G(z)))`; G minimises the non-saturating
+    `-log D(G(z))` by default or the paper's minimax `log(1 - D(G(z)))`.
+
+    The update does not depend on the distribution strategy: losses are
+    averaged over the *global* batch, and the noise of example `j` of the
+    global batch at step `t` is drawn from a stateless generator keyed by
+    `(seed, t)`, so one device and N replicas see the same noise.
+
+    Args:
+        generator: `keras.Model` mapping `(batch, latent_dim)` to data.
+        discriminator: `keras.Model` mapping data to one logit per example.
+        latent_dim: size of the latent vector (> 0).
+        d_steps: k, discriminator updates per generator update (>= 1).
+        generator_loss: `"non_saturating"` (default) or `"minimax"`.
+        latent_distribution: `"normal"` (N(0, I)) or `"uniform"`
+            (U(-sqrt 3, sqrt 3), unit variance, as in the paper's code).
+        data_range: `(low, high)` range of the generator's images; `sample`
+            and `generate` rescale images to [0, 1]. Non-image data (rank 2)
+            is returned as it is.
+        seed: integer seed of the training noise (a random one if None; it
+            is stored in the config, so a saved model resumes the stream).
+
+    Example:
+    >>> import ganzoo, keras
+    >>> gan = ganzoo.GAN(
+    ...     generator=ganzoo.networks.toy_generator(latent_dim=2, units=8),
+    ...     discriminator=ganzoo.networks.toy_discriminator(units=8),
+    ...     latent_dim=2, seed=0)
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(1e-3),
+    ...             g_optimizer=keras.optimizers.Adam(1e-3))
+    >>> gan.sample(4, seed=0).shape
+    (4, 2)
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim,
+        d_steps=1,
+        generator_loss="non_saturating",
+        latent_distribution="normal",
+        data_range=(-1.0, 1.0),
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not (isinstance(latent_dim, (int, np.integer)) and latent_dim > 0):
+            raise ValueError(
+                f"latent_dim must be a positive integer, got {latent_dim!r}."
+            )
+        if not (isinstance(d_steps, (int, np.integer)) and d_steps >= 1):
+            raise ValueError(f"d_steps must be an integer >= 1, got {d_steps!r}.")
+        if generator_loss not in losses.GENERATOR_LOSSES:
+            raise ValueError(
+                f"generator_loss must be one of "
+                f"{sorted(losses.GENERATOR_LOSSES)}, got {generator_loss!r}."
+            )
+        if latent_distribution not in LATENT_DISTRIBUTIONS:
+            raise ValueError(
+                f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}, "
+                f"got {latent_distribution!r}."
+            )
+        if data_range is not None and not (
+            len(data_range) == 2 and data_range[0] < data_range[1]
+        ):
+            raise ValueError(
+                f"data_range must be (low, high) with low < high, got "
+                f"{data_range!r}."
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim)
+        self.d_steps = int(d_steps)
+        self.generator_loss = generator_loss
+        self.latent_distribution = latent_distribution
+        self.data_range = None if data_range is None else tuple(data_range)
+        self.seed = random.randrange(2**31) if seed is None else int(seed)
+        self.d_optimizer = None
+        self.g_optimizer = None
+        self._trackers = {
+            name: keras.metrics.Mean(name=name) for name in self.metric_names
+        }
+        self._check_networks()
+        # Trap 1 of DESIGN.md: fit must not call `call` on training data.
+        self.built = True
+
+    # ----------------------------------------------------- what subclasses change
+    metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
+
+    def discriminator_loss(self, real_output, fake_output):
+        """Per-example D loss; `minimax_discriminator_loss` for GAN."""
+        return losses.minimax_discriminator_loss(real_output, fake_output)
+
+    def generator_loss_fn(self, fake_output):
+        """Per-example G loss; the `generator_loss` family for GAN."""
+        return losses.GENERATOR_LOSSES[self.generator_loss](fake_output)
+
+    def discriminator_score(self, output):
+        """What D's raw output means: the probability of 'real' for GAN."""
+        return ops.sigmoid(output)
+
+    @property
+    def generator_variables(self):
+        """Variables the generator optimizer trains."""
+        return self.generator.trainable_variables
+
+    def generator_regularization(self):
+        """A scalar added to G's loss (none for GAN)."""
+        return None
+
+    def draw_latent(self, num, seed):
+        """Latent noise for `num` examples from a stateless `seed` (int[2])."""
+        shape = (num, self.latent_dim)
+        if self.latent_distribution == "uniform":
+            bound = 3.0**0.5
+            return tf.random.stateless_uniform(shape, seed, -bound, bound)
+        return tf.random.stateless_normal(shape, seed)
+
+    def generate_raw(self, latent, training=False):
+        """Generator output for latent noise, in the generator's own range."""
+        return self.generator(latent, training=training)
+
+    # ---------------------------------------------------------------- training
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        jit_compile="auto",
+        steps_per_execution=1,
+        run_eagerly=False,
+    ):
+        """Configures the two optimizers.
+
+        Args:
+            d_optimizer: discriminator optimizer (instance, name or config);
+                default `Adam(2e-4, beta_1=0.5)`.
+            g_optimizer: generator optimizer, same default.
+            jit_compile, steps_per_execution, run_eagerly: as in
+                `keras.Model.compile`.
+        """
+        # optimizer=None: no unused default optimizer (trap 3).
+        super().compile(
+            optimizer=None,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly,
+        )
+        self.d_optimizer = _get_optimizer(d_optimizer, "d_optimizer")
+        self.g_optimizer = _get_optimizer(g_optimizer, "g_optimizer")
+        # Built here, in the strategy's scope, not lazily inside a replica
+        # context (trap 2).
+        with self.distribute_strategy.scope():
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.g_optimizer.build(self.generator_variables)
+
+    def get_compile_config(self):
+        if self.d_optimizer is None:
+            return None
+        return {
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            "jit_compile": self.jit_compile,
+            "steps_per_execution": self.steps_per_execution,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    def fit(self, *args, **kwargs):
+        self._require_compiled("fit")
+        return super().fit(*args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        self._require_compiled("evaluate")
+        return super().evaluate(*args, **kwargs)
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def train_step(self, data):
+        real = _unpack(data)
+        batch, global_batch, replica = _batch_info(real)
+        step = self.g_optimizer.iterations
+        d_vars = self.discriminator.trainable_variables
+        for k in range(self.d_steps):
+            fake = self.generate_raw(
+                self._replica_latent(step, k, batch, global_batch, replica),
+                training=True,
+            )
+            with tf.GradientTape() as tape:
+                real_out = self.discriminator(real, training=True)
+                fake_out = self.discriminator(fake, training=True)
+                d_loss = tf.nn.compute_average_loss(
+                    self.discriminator_loss(real_out, fake_out), global_batch_size=global_batch
+                )
+            self.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
+
+        g_vars = self.generator_variables
+        latent = self._replica_latent(
+            step, self.d_steps, batch, global_batch, replica
+        )
+        with tf.GradientTape() as tape:
+            fake = self.generate_raw(latent, training=True)
+            g_out = self.discriminator(fake, training=True)
+            g_loss = tf.nn.compute_average_loss(
+                self.generator_loss_fn(g_out), global_batch_size=global_batch
+            )
+            total = g_loss
+            reg = self.generator_regularization()
+            if reg is not None:
+                # Gradients are summed over replicas: add reg / replicas.
+                total = total + tf.nn.scale_regularization_loss(reg)
+        self.g_optimizer.apply(tape.gradient(total, g_vars), g_vars)
+        return self._log(d_loss, g_loss, real_out, fake_out, global_batch, batch)
+
+    def test_step(self, data):
+        real = _unpack(data)
+        batch, global_batch, replica = _batch_info(real)
+        latent = self._replica_latent(
+            0, _EVAL_STREAM, batch, global_batch, replica
+        )
+        fake = self.generate_raw(latent, training=False)
+        real_out = self.discriminator(real, training=False)
+        fake_out = self.discriminator(fake, training=False)
+        d_loss = tf.nn.compute_average_loss(
+            self.discriminator_loss(real_out, fake_out), global_batch_size=global_batch
+        )
+        g_loss = tf.nn.compute_average_loss(
+            self.generator_loss_fn(fake_out), global_batch_size=global_batch
+        )
+        return self._log(d_loss, g_loss, real_out, fake_out, global_batch, batch)
+
+    def _log(self, d_loss, g_loss, real_out, fake_out, global_batch, batch):
+        # Losses are sums over this replica / global batch; the local mean is
+        # that times global/local. Keras then averages replicas' metrics.
+        scale = ops.cast(global_batch / batch, d_loss.dtype)
+        self._trackers["d_loss"].update_state(d_loss * scale)
+        self._trackers["g_loss"].update_state(g_loss * scale)
+        self._trackers["d_real"].update_state(self.discriminator_score(real_out))
+        self._trackers["d_fake"].update_state(self.discriminator_score(fake_out))
+        self.update_extra_metrics()
+        logs = {m.name: m.result() for m in self.metrics}
+        if isinstance(
+            self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy
+        ):
+            # tensorflow#72388: MWMS cannot reduce scalar logs (trap 6).
+            logs = {k: ops.reshape(v, (1,)) for k, v in logs.items()}
+        return logs
+
+    def update_extra_metrics(self):
+        """Hook for subclasses with more trackers than `metric_names`."""
+
+    def _replica_latent(self, step, stream, batch, global_batch, replica):
+        seed = tf.random.experimental.stateless_fold_in(
+            tf.random.experimental.stateless_fold_in(
+                tf.constant([self.seed, 0], tf.int64), step
+            ),
+            stream,
+        )
+        full = self.draw_latent(global_batch, seed)
+        start = replica * batch
+        return tf.nest.map_structure(lambda t: t[start : start + batch], full)
+
+    # ---------------------------------------------------------------- sampling
+    def call(self, latent, training=False):
+        return self.generate_raw(latent, training=training)
+
+    def sample(self, num, seed=None, batch_size=1000):
+        """`num` samples as a float32 numpy array.
+
+        Images are rescaled to [0, 1] (shape `(num, H, W, C)`); 2-D toy
+        points are returned as they are. The same `seed` gives the same
+        samples; `seed=None` draws a fresh one.
+
+        Example:
+        >>> images = model.sample(16, seed=0)  # doctest: +SKIP
+        """
+        if not (isinstance(num, (int, np.integer)) and num >= 1):
+            raise ValueError(f"num must be a positive integer, got {num!r}.")
+        seed = random.randrange(2**31) if seed is None else int(seed)
+        key = tf.constant([seed, _SAMPLE_STREAM], tf.int64)
+        return self.generate(self.draw_latent(int(num), key), batch_size)
+
+    def generate(self, latent, batch_size=1000):
+        """Generator output for the given latent noise, as numpy float32;
+        images rescaled to [0, 1] as in `sample`."""
+        latent = tf.nest.map_structure(tf.convert_to_tensor, latent)
+        num = int(tf.nest.flatten(latent)[0].shape[0])
+        outs = []
+        for start in range(0, num, batch_size):
+            chunk = tf.nest.map_structure(
+                lambda t, s=start: t[s : s + batch_size], latent
+            )
+            outs.append(self.postprocess(self.generate_raw(chunk)))
+        return np.concatenate([np.asarray(o) for o in outs], axis=0)
+
+    def postprocess(self, raw):
+        """Maps generator output to the user's space ([0, 1] for images)."""
+        if self.data_range is None or len(raw.shape) != 4:
+            return ops.cast(raw, "float32")
+        low, high = self.data_range
+        out = (ops.cast(raw, "float32") - low) / (high - low)
+        return ops.clip(out, 0.0, 1.0)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        return {
+            "name": self.name,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(
+                self.discriminator
+            ),
+            "latent_dim": self.latent_dim,
+            "d_steps": self.d_steps,
+            "generator_loss": self.generator_loss,
+            "latent_distribution": self.latent_distribution,
+            "data_range": None if self.data_range is None else list(self.data_range),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    # ----------------------------------------------------------------- checks
+    def _require_compiled(self, method):
+        if self.d_optimizer is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.{method}() needs optimizers: call "
+                "model.compile(d_optimizer=..., g_optimizer=...) first."
+            )
+
+    def _generator_input_dim(self):
+        return self.latent_dim
+
+    def _check_networks(self):
+        in_dim = self._generator_input_dim()
+        g_in = _static_shape(self.generator, "input_shape")
+        if g_in is not None and g_in[-1] not in (None, in_dim):
+            raise ValueError(
+                f"The generator takes inputs of shape {g_in}, but latent_dim "
+                f"is {in_dim}: they must match."
+            )
+        g_out = _static_shape(self.generator, "output_shape")
+        d_in = _static_shape(self.discriminator, "input_shape")
+        if g_out is None:
+            g_out = tuple(self.generator(ops.zeros((2, in_dim))).shape)
+        if d_in is not None and tuple(g_out[1:]) != tuple(d_in[1:]):
+            raise ValueError(
+                f"The generator's output shape {tuple(g_out)} does not match "
+                f"the discriminator's input shape {tuple(d_in)}."
+            )
+
+
+def _static_shape(net, attr):
+    try:
+        return tuple(getattr(net, attr))
+    except (AttributeError, ValueError, TypeError):
+        return None
+
+
+def _get_optimizer(identifier, name):
+    if identifier is None:
+        return keras.optimizers.Adam(2e-4, beta_1=0.5)
+    try:
+        return keras.optimizers.get(identifier)
+    except ValueError as e:
+        raise ValueError(
+            f"{name} must be a keras optimizer, its name or its config; got "
+            f"{identifier!r}."
+        ) from e
+
+
+def _unpack(data):
+    if isinstance(data, dict):
+        return next(iter(data.values()))
+    if isinstance(data, (tuple, list)):
+        return data[0]
+    return data
+
+
+def _batch_info(real):
+    ctx = tf.distribute.get_replica_context()
+    replicas = ctx.num_replicas_in_sync
+    batch = tf.shape(real)[0]
+    replica = ctx.replica_id_in_sync_group
+    replica = tf.cast(replica, tf.int32) if tf.is_tensor(replica) else replica
+    return batch, batch * replicas, replica

@@ -1,0 +1,218 @@
+"""Builders for the generator / discriminator pairs the presets use.
+
+Every builder returns a functional `keras.Model` (serialisable as is) and has
+a width knob so tests can build tiny versions. Generators map a latent
+vector to data; discriminators map data to one unnormalised score per
+example (a logit for GAN, a linear score for LSGAN).
+
+| builder | paper | output range |
+|---|---|---|
+| `mnist_mlp_generator` / `mnist_maxout_discriminator` | GAN (1406.2661) | [0, 1] |
+| `deligan_mnist_generator` / `deligan_mnist_discriminator` | DeLiGAN | [-1, 1] |
+| `dcgan_mnist_generator` / `dcgan_mnist_discriminator` | DCGAN-style | [-1, 1] |
+| `toy_generator` / `toy_discriminator` | 2-D toys | unbounded |
+"""
+
+import keras
+from keras import layers
+
+from ganzoo.layers import Maxout
+from ganzoo.layers import MinibatchDiscrimination
+
+MNIST_SHAPE = (28, 28, 1)
+
+
+def _check_positive(**kwargs):
+    for name, value in kwargs.items():
+        if not (isinstance(value, int) and value > 0):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def mnist_mlp_generator(latent_dim=100, units=1200, image_shape=MNIST_SHAPE):
+    """The GAN paper's MNIST generator: two ReLU layers of `units`, sigmoid.
+
+    Output pixels are in [0, 1] (use `data_range=(0, 1)` in the model).
+
+    Example:
+    >>> g = mnist_mlp_generator(latent_dim=4, units=8)
+    >>> g.output_shape
+    (None, 28, 28, 1)
+    """
+    _check_positive(latent_dim=latent_dim, units=units)
+    z = keras.Input((latent_dim,), name="latent")
+    x = layers.Dense(units, activation="relu")(z)
+    x = layers.Dense(units, activation="relu")(x)
+    x = layers.Dense(_size(image_shape), activation="sigmoid")(x)
+    x = layers.Reshape(image_shape)(x)
+    return keras.Model(z, x, name="mnist_mlp_generator")
+
+
+def mnist_maxout_discriminator(
+    units=240, pieces=5, input_dropout=0.2, dropout=0.5, image_shape=MNIST_SHAPE
+):
+    """The GAN paper's MNIST discriminator: maxout(240x5) twice, one logit.
+
+    Dropout rates are drop probabilities (the paper's keep probabilities 0.8
+    on the input and 0.5 on hidden units).
+
+    Example:
+    >>> d = mnist_maxout_discriminator(units=8, pieces=2)
+    >>> d.output_shape
+    (None, 1)
+    """
+    _check_positive(units=units, pieces=pieces)
+    x_in = keras.Input(image_shape, name="images")
+    x = layers.Flatten()(x_in)
+    x = layers.Dropout(input_dropout)(x) if input_dropout else x
+    for _ in range(2):
+        x = Maxout(units, pieces)(x)
+        x = layers.Dropout(dropout)(x) if dropout else x
+    x = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, x, name="mnist_maxout_discriminator")
+
+
+def deligan_mnist_generator(latent_dim=30, filters=16, batch_norm=True):
+    """DeLiGAN's MNIST generator: FC to 4x4x(4f), deconvs to 7x7x(2f),
+    14x14x(f), 28x28x1 with tanh (f = `filters`, 16 in the paper's code).
+
+    Batch norm is synchronised across replicas, so the update does not depend
+    on how many devices share a batch.
+
+    Example:
+    >>> deligan_mnist_generator(latent_dim=4, filters=2).output_shape
+    (None, 28, 28, 1)
+    """
+    _check_positive(latent_dim=latent_dim, filters=filters)
+    z = keras.Input((latent_dim,), name="latent")
+    x = layers.Dense(4 * 4 * 4 * filters)(z)
+    x = layers.Reshape((4, 4, 4 * filters))(x)
+    x = _bn_relu(x, batch_norm)
+    # kernel 5, stride 2, 'same', output_padding 0: 4 -> 7.
+    x = layers.Conv2DTranspose(
+        2 * filters, 5, strides=2, padding="same", output_padding=0
+    )(x)
+    x = _bn_relu(x, batch_norm)
+    x = layers.Conv2DTranspose(filters, 5, strides=2, padding="same")(x)
+    x = _bn_relu(x, batch_norm)
+    x = layers.Conv2DTranspose(
+        1, 5, strides=2, padding="same", activation="tanh"
+    )(x)
+    return keras.Model(z, x, name="deligan_mnist_generator")
+
+
+def deligan_mnist_discriminator(
+    filters=16, minibatch_kernels=50, image_shape=MNIST_SHAPE
+):
+    """DeLiGAN's MNIST discriminator: conv 16/32/64 (stride 2, leaky ReLU),
+    minibatch discrimination, one logit. `minibatch_kernels=0` drops the
+    minibatch layer (then the net is per-example, as data parallelism likes).
+
+    Example:
+    >>> deligan_mnist_discriminator(filters=2, minibatch_kernels=3).output_shape
+    (None, 1)
+    """
+    _check_positive(filters=filters)
+    x_in = keras.Input(image_shape, name="images")
+    x = x_in
+    for mult in (1, 2, 4):
+        x = layers.Conv2D(mult * filters, 3, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    if minibatch_kernels:
+        x = MinibatchDiscrimination(minibatch_kernels, 5)(x)
+    x = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, x, name="deligan_mnist_discriminator")
+
+
+def dcgan_mnist_generator(latent_dim=100, filters=64, batch_norm=True):
+    """A DCGAN-style MNIST generator: FC to 7x7x(2f), two stride-2 deconvs,
+    tanh output in [-1, 1].
+
+    Example:
+    >>> dcgan_mnist_generator(latent_dim=4, filters=2).output_shape
+    (None, 28, 28, 1)
+    """
+    _check_positive(latent_dim=latent_dim, filters=filters)
+    z = keras.Input((latent_dim,), name="latent")
+    x = layers.Dense(7 * 7 * 2 * filters)(z)
+    x = layers.Reshape((7, 7, 2 * filters))(x)
+    x = _bn_relu(x, batch_norm)
+    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same")(x)
+    x = _bn_relu(x, batch_norm)
+    x = layers.Conv2DTranspose(
+        1, 4, strides=2, padding="same", activation="tanh"
+    )(x)
+    return keras.Model(z, x, name="dcgan_mnist_generator")
+
+
+def dcgan_mnist_discriminator(filters=64, image_shape=MNIST_SHAPE):
+    """A DCGAN-style MNIST discriminator: two stride-2 convs with leaky ReLU
+    (no batch norm, so it is per-example), one score.
+
+    Example:
+    >>> dcgan_mnist_discriminator(filters=2).output_shape
+    (None, 1)
+    """
+    _check_positive(filters=filters)
+    x_in = keras.Input(image_shape, name="images")
+    x = layers.Conv2D(filters, 4, strides=2, padding="same")(x_in)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(2 * filters, 4, strides=2, padding="same")(x)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, x, name="dcgan_mnist_discriminator")
+
+
+def toy_generator(latent_dim=2, units=128, layers_count=2, data_dim=2):
+    """A small ReLU MLP generator for the 2-D toy datasets (linear output).
+
+    Example:
+    >>> toy_generator(units=8).output_shape
+    (None, 2)
+    """
+    _check_positive(latent_dim=latent_dim, units=units, data_dim=data_dim)
+    z = keras.Input((latent_dim,), name="latent")
+    x = z
+    for _ in range(layers_count):
+        x = layers.Dense(units, activation="relu")(x)
+    x = layers.Dense(data_dim)(x)
+    return keras.Model(z, x, name="toy_generator")
+
+
+def toy_discriminator(units=128, layers_count=2, data_dim=2):
+    """A small leaky-ReLU MLP discriminator for the 2-D toys, one score.
+
+    Example:
+    >>> toy_discriminator(units=8).output_shape
+    (None, 1)
+    """
+    _check_positive(units=units, data_dim=data_dim)
+    x_in = keras.Input((data_dim,), name="points")
+    x = x_in
+    for _ in range(layers_count):
+        x = layers.Dense(units)(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, x, name="toy_discriminator")
+
+
+def _bn_relu(x, batch_norm):
+    if batch_norm:
+        x = layers.BatchNormalization(synchronized=True)(x)
+    return layers.ReLU()(x)
+
+
+def _size(shape):
+    size = 1
+    for dim in shape:
+        size *= dim
+    return size
+
+
+BUILDERS = {
+    "mnist_mlp": (mnist_mlp_generator, mnist_maxout_discriminator),
+    "deligan_mnist": (deligan_mnist_generator, deligan_mnist_discriminator),
+    "dcgan_mnist": (dcgan_mnist_generator, dcgan_mnist_discriminator),
+    "toy": (toy_generator, toy_discriminator),
+}

@@ -1,0 +1,38 @@
+"""Test set-up: two logical CPU devices (for MirroredStrategy) and the data
+folder.
+
+TensorFlow fixes its devices when it first runs an op, so the split into two
+logical CPUs happens here, before any test imports a model.
+"""
+
+import os
+import pathlib
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+)
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir():
+    """`$GANZOO_TEST_DATA` or `../shared/data` beside the repository."""
+    env = os.environ.get("GANZOO_TEST_DATA")
+    return pathlib.Path(env) if env else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    path = shared_data_dir()
+    if not (path / "mnist" / "train-images-idx3-ubyte.gz").exists():
+        pytest.fail(
+            f"MNIST IDX files not found under {path}; set GANZOO_TEST_DATA "
+            "to a folder holding mnist/ and fashion_mnist/."
+        )
+    return path

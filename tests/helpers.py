@@ -1,0 +1,62 @@
+"""Tiny models and shared checks for the tests."""
+
+import keras
+import numpy as np
+
+import ganzoo
+
+MODEL_CLASSES = {
+    "gan": ganzoo.GAN,
+    "lsgan": ganzoo.LSGAN,
+    "deligan": ganzoo.DeLiGAN,
+}
+
+
+def tiny_toy_model(kind="gan", seed=0, latent_dim=3, **kwargs):
+    """A 2-D model with 8-unit MLPs, deterministic weights for `seed`."""
+    keras.utils.set_random_seed(seed)
+    extra = {"num_components": 4} if kind == "deligan" else {}
+    extra.update(kwargs)
+    return MODEL_CLASSES[kind](
+        generator=ganzoo.networks.toy_generator(latent_dim=latent_dim, units=8),
+        discriminator=ganzoo.networks.toy_discriminator(units=8),
+        latent_dim=latent_dim,
+        seed=seed,
+        **extra,
+    )
+
+
+def tiny_image_model(kind="gan", seed=0, latent_dim=4, **kwargs):
+    """A 28x28 model with a DCGAN pair of 2 filters (batch norm in G)."""
+    keras.utils.set_random_seed(seed)
+    extra = {"num_components": 3} if kind == "deligan" else {}
+    extra.update(kwargs)
+    return MODEL_CLASSES[kind](
+        generator=ganzoo.networks.dcgan_mnist_generator(latent_dim, filters=2),
+        discriminator=ganzoo.networks.dcgan_mnist_discriminator(filters=2),
+        latent_dim=latent_dim,
+        seed=seed,
+        **extra,
+    )
+
+
+def compile_adam(model, lr=1e-3):
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(lr, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(lr, beta_1=0.5),
+    )
+    return model
+
+
+def all_weights(model):
+    """Model weights and both optimizers' variables, as numpy arrays."""
+    arrays = [np.asarray(v.numpy()) for v in model.weights]
+    for opt in (model.d_optimizer, model.g_optimizer):
+        arrays += [np.asarray(v.numpy()) for v in opt.variables]
+    return arrays
+
+
+def max_abs_diff(a, b):
+    assert len(a) == len(b)
+    return max(float(np.max(np.abs(x - y))) if x.size else 0.0
+               for x, y in zip(a, b))

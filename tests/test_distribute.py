@@ -1,0 +1,90 @@
+"""The update must not depend on the strategy (DESIGN.md, traps 2, 4, 5)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests import helpers
+
+STEPS = 3
+GLOBAL_BATCH = 16
+
+
+@pytest.fixture(scope="module")
+def mirrored():
+    # One strategy for the module: a second MirroredStrategy in the same
+    # process may reuse collective instance keys of the first and abort
+    # with "Shape mismatch in the collective instance".
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    assert strategy.num_replicas_in_sync == 2
+    return strategy
+
+
+def _fit(build, optimizer, strategy, x):
+    with strategy.scope():
+        model = build()
+        model.compile(
+            d_optimizer=optimizer(), g_optimizer=optimizer(), jit_compile=False
+        )
+    history = model.fit(
+        tf.data.Dataset.from_tensor_slices(x).batch(GLOBAL_BATCH),
+        epochs=1,
+        verbose=0,
+    )
+    return model, history.history
+
+
+OPTIMIZERS = {
+    "adam": lambda: keras.optimizers.Adam(1e-2, beta_1=0.5),
+    # Adam is invariant to a constant gradient scale; SGD is not, so it
+    # catches a loss that is off by the number of replicas.
+    "sgd": lambda: keras.optimizers.SGD(0.1),
+}
+
+
+@pytest.mark.parametrize("kind", ["gan", "lsgan", "deligan"])
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+def test_mirrored_matches_single_device(kind, opt, mirrored):
+    x = np.random.default_rng(0).normal(size=(GLOBAL_BATCH * STEPS, 2))
+    x = x.astype("float32")
+    build = lambda: helpers.tiny_toy_model(kind, seed=3, d_steps=2)  # noqa
+    single, h1 = _fit(build, OPTIMIZERS[opt], tf.distribute.get_strategy(), x)
+    multi, h2 = _fit(build, OPTIMIZERS[opt], mirrored, x)
+
+    assert int(multi.g_optimizer.iterations.numpy()) == STEPS
+    assert helpers.max_abs_diff(
+        helpers.all_weights(single), helpers.all_weights(multi)
+    ) < 1e-5
+    for name in h1:
+        np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)
+
+
+def test_mirrored_matches_single_device_with_batch_norm(mirrored):
+    """The DCGAN generator's batch norm is synchronised across replicas."""
+    x = np.random.default_rng(1).uniform(-1, 1, (GLOBAL_BATCH * 2, 28, 28, 1))
+    x = x.astype("float32")
+    build = lambda: helpers.tiny_image_model("gan", seed=5)  # noqa
+    single, _ = _fit(build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x)
+    multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x)
+    assert helpers.max_abs_diff(
+        helpers.all_weights(single), helpers.all_weights(multi)
+    ) < 1e-5
+
+
+def test_replicas_get_different_noise(mirrored):
+    """Examples on different replicas must not share their noise (trap 5)."""
+    model = helpers.tiny_toy_model("gan", seed=0)
+
+    def noise():
+        from ganzoo.models.gan import _batch_info
+
+        batch, global_batch, replica = _batch_info(tf.zeros((4, 2)))
+        return model._replica_latent(7, 0, batch, global_batch, replica)
+
+    per_replica = mirrored.experimental_local_results(mirrored.run(noise))
+    a, b = (np.asarray(t) for t in per_replica)
+    assert not np.allclose(a, b)
+    # Together they are exactly the single-device noise of the global batch.
+    full = np.asarray(model._replica_latent(7, 0, 8, 8, 0))
+    np.testing.assert_array_equal(np.concatenate([a, b]), full)
