@@ -1,0 +1,138 @@
+"""Reading and writing a preset folder: `config.json`, `model.weights.h5`,
+`metadata.json`.
+
+This is the format of `zoo_weights/<name>/`, of the end of `ganzoo train`,
+and of what `ganzoo.load` reads. `config.json` is the model's Keras
+serialisation; the weights file holds only the model's weights (no
+optimizer state: what sampling and fine-tuning need); `metadata.json` is the
+model card, with the sha256 of the two other files.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+import pathlib
+import platform
+import tempfile
+
+import keras
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.weights.h5"
+METADATA_FILE = "metadata.json"
+
+
+def sha256_of(path):
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_preset(model, directory, metadata=None):
+    """Writes `model` as a preset folder and returns its metadata dict.
+
+    Files are written to a temporary folder beside `directory` and moved in
+    place at the end, so an interrupted save leaves no half-written preset.
+
+    Args:
+        model: any serialisable `keras.Model` (a ganzoo model or not).
+        directory: the preset folder to create or replace.
+        metadata: dict merged into the model card (dataset, protocol,
+            command, metrics, ...).
+
+    Example:
+    >>> save_preset(model, "runs/my-gan/preset", {"dataset": "mnist"})  # doctest: +SKIP
+    """
+    directory = pathlib.Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=".tmp-"))
+    try:
+        config = keras.saving.serialize_keras_object(model)
+        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+        # An uncompiled copy: the file holds weights only, no optimizer state.
+        bare = keras.saving.deserialize_keras_object(config)
+        bare.set_weights(model.get_weights())
+        bare.save_weights(tmp / WEIGHTS_FILE)
+        card = {
+            "class_name": type(model).__name__,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"
+            ),
+            "keras_version": keras.__version__,
+            "hardware": _hardware(),
+        }
+        card.update(metadata or {})
+        card["files"] = {
+            name: {
+                "sha256": sha256_of(tmp / name),
+                "bytes": os.path.getsize(tmp / name),
+            }
+            for name in (CONFIG_FILE, WEIGHTS_FILE)
+        }
+        (tmp / METADATA_FILE).write_text(json.dumps(card, indent=1) + "\n")
+        if directory.exists():
+            old = directory.with_name(f".old-{directory.name}-{os.getpid()}")
+            directory.rename(old)
+            tmp.rename(directory)
+            _rmtree(old)
+        else:
+            tmp.rename(directory)
+    except BaseException:
+        _rmtree(tmp)
+        raise
+    return card
+
+
+def load_preset_dir(directory, verify=True):
+    """Builds the model of a preset folder and loads its weights.
+
+    Args:
+        directory: a folder with `config.json`, `model.weights.h5` and
+            `metadata.json`.
+        verify: check both files against the sha256 in `metadata.json`.
+
+    Returns:
+        `(model, metadata)`.
+    """
+    directory = pathlib.Path(directory)
+    missing = [
+        n
+        for n in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)
+        if not (directory / n).is_file()
+    ]
+    if missing:
+        raise FileNotFoundError(
+            f"{directory} is not a preset folder: missing {', '.join(missing)}."
+        )
+    metadata = json.loads((directory / METADATA_FILE).read_text())
+    if verify:
+        for name, info in metadata.get("files", {}).items():
+            actual = sha256_of(directory / name)
+            if actual != info["sha256"]:
+                raise ValueError(
+                    f"{directory / name} is corrupted: sha256 {actual} does "
+                    f"not match {info['sha256']} in {METADATA_FILE}."
+                )
+    config = json.loads((directory / CONFIG_FILE).read_text())
+    model = keras.saving.deserialize_keras_object(config)
+    model.load_weights(directory / WEIGHTS_FILE)
+    return model, metadata
+
+
+def _hardware():
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
+def _rmtree(path):
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
