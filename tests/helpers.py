@@ -12,9 +12,11 @@ MODEL_CLASSES = {
 }
 
 
-def tiny_toy_model(kind="gan", seed=0, latent_dim=3, **kwargs):
-    """A 2-D model with 8-unit MLPs, deterministic weights for `seed`."""
-    keras.utils.set_random_seed(seed)
+def tiny_toy_model(kind="gan", seed=0, latent_dim=3, init_seed=None,
+                   **kwargs):
+    """A 2-D model with 8-unit MLPs; weights drawn with `init_seed`
+    (default: `seed`), training noise keyed by `seed`."""
+    keras.utils.set_random_seed(seed if init_seed is None else init_seed)
     extra = {"num_components": 4} if kind == "deligan" else {}
     extra.update(kwargs)
     return MODEL_CLASSES[kind](

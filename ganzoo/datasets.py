@@ -1,0 +1,319 @@
+"""MNIST, Fashion-MNIST (local IDX files or tfds), limited subsets, 2-D toys.
+
+Where the images come from, first match wins:
+1. `data_dir=`, 2. `$GANZOO_DATA_DIR`: a folder holding the four IDX `.gz`
+files, either directly or in a subfolder named after the dataset. These are
+read with numpy alone, in the original file order, with no network and
+without importing tensorflow_datasets.
+3. Only when neither is given: tensorflow_datasets, whose record order is its
+own (it shuffles when it prepares a dataset), so the limited-data subsets
+need local IDX files.
+"""
+
+import functools
+import gzip
+import logging
+import math
+import os
+import pathlib
+import struct
+
+import numpy as np
+import tensorflow as tf
+
+IMAGE_NAMES = ("mnist", "fashion_mnist")
+TOY_NAMES = ("ring8", "grid25")
+NAMES = IMAGE_NAMES + TOY_NAMES
+SPLITS = ("train", "test")
+DATA_DIR_ENV = "GANZOO_DATA_DIR"
+TOY_STDS = {"ring8": 0.01, "grid25": 0.05}
+TOY_SIZE = 100_000  # points in a toy dataset unless `limit` says otherwise
+_ANGLES = 2 * np.pi * np.arange(8) / 8  # not linspace(0, 2pi, 8): 0 == 2pi
+RING8_MODES = np.stack([np.cos(_ANGLES), np.sin(_ANGLES)], 1).astype("float32")
+GRID25_MODES = np.array(
+    [(x, y) for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)], "float32"
+)
+_FILES = {"train": "train-%s-idx%d-ubyte.gz", "test": "t10k-%s-idx%d-ubyte.gz"}
+_IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
+_FIXES = (
+    "pass data_dir= or set ${env} to a folder holding the four IDX .gz "
+    "files ({files}), directly or in a subfolder '{name}/'"
+)
+log = logging.getLogger(__name__)
+
+
+def _check_choice(arg, value, choices):
+    if value not in choices:
+        raise ValueError(f"{arg}={value!r} is not valid; choose from {choices}")
+
+
+def _check_int(arg, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{arg} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{arg} must be >= {minimum}, got {value}")
+
+
+def _fixes(name):
+    names = [_FILES[s] % (k, d) for s in SPLITS for k, d in _IMAGE_LABEL]
+    return _FIXES.format(env=DATA_DIR_ENV, files=", ".join(names), name=name)
+
+
+_IMAGE_LABEL = (("images", 3), ("labels", 1))
+
+
+def _local_dir(name, split, data_dir):
+    """The folder holding `name`'s IDX files, or None to use tfds."""
+    root = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
+    if not root:
+        return None
+    root = pathlib.Path(root).expanduser().resolve()
+    needed = [_FILES[split] % (kind, d) for kind, d in _IMAGE_LABEL]
+    for folder in (root / name, root):
+        if all((folder / f).is_file() for f in needed):
+            if folder == root and root.name in IMAGE_NAMES != name:
+                raise ValueError(
+                    f"data_dir {root} holds '{root.name}', not '{name}'"
+                )
+            return str(folder)
+    raise FileNotFoundError(
+        f"{needed} not found in {root / name} nor in {root}; " + _fixes(name)
+    )
+
+
+def _read_idx(path, magic, ndim):
+    """A uint8 array from one gzipped IDX file, header and size checked."""
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as err:  # not gzip, or truncated
+        raise ValueError(f"{path}: corrupt or truncated ({err})") from err
+    header = 4 * (1 + ndim)
+    if len(raw) < header:
+        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes)")
+    found, *dims = struct.unpack(f">{1 + ndim}I", raw[:header])
+    if found != magic:
+        raise ValueError(f"{path}: IDX magic {found}, expected {magic}")
+    if len(raw) - header != math.prod(dims):
+        raise ValueError(
+            f"{path}: header promises {dims} = {math.prod(dims)} bytes of "
+            f"data, file holds {len(raw) - header} (truncated or corrupt)"
+        )
+    return np.frombuffer(raw, np.uint8, offset=header).reshape(dims)
+
+
+def _tfds_arrays(name, split):
+    import tensorflow_datasets as tfds  # slow import: only on this path
+
+    builder = tfds.builder(name)
+    if not builder.is_prepared():
+        log.warning(
+            "Preparing %s with tensorflow_datasets; with no network it "
+            "retries for minutes before failing. Offline: %s",
+            name,
+            _fixes(name),
+        )
+    builder.download_and_prepare()
+    data = builder.as_dataset(split=split, batch_size=-1, as_supervised=True)
+    return tfds.as_numpy(data)
+
+
+@functools.lru_cache(maxsize=8)
+def _arrays(name, split, folder):
+    if folder is None:
+        try:
+            images, labels = _tfds_arrays(name, split)
+        except Exception as err:
+            raise RuntimeError(
+                f"Could not load '{name}': no local folder was given and "
+                f"tensorflow_datasets failed ({type(err).__name__}: {err}). "
+                f"Either {_fixes(name)}; or give tensorflow_datasets network "
+                "access (or an already prepared copy) to fetch it."
+            ) from err
+    else:
+        paths = [os.path.join(folder, _FILES[split] % k) for k in _IMAGE_LABEL]
+        images = _read_idx(paths[0], _IMAGE_MAGIC, 3)
+        labels = _read_idx(paths[1], _LABEL_MAGIC, 1)
+        if images.shape[1:] != (28, 28) or len(images) != len(labels):
+            raise ValueError(
+                f"{folder}: images {images.shape} and labels "
+                f"{labels.shape} do not match (28x28 images, one label each)"
+            )
+    images = np.ascontiguousarray(images).reshape(-1, 28, 28, 1)
+    labels = np.asarray(labels).astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False  # shared cache
+    return images, labels
+
+
+def load_arrays(name, split="train", data_dir=None):
+    """Decoded images and labels of MNIST or Fashion-MNIST.
+
+    With a local folder (`data_dir` or `$GANZOO_DATA_DIR`) the order is the
+    original IDX file order; through tensorflow_datasets it is tfds' own
+    shuffled order. Arrays are cached in-process and read-only (copy them to
+    write).
+
+    Args:
+        name: "mnist" or "fashion_mnist".
+        split: "train" (60,000 images) or "test" (10,000).
+        data_dir: folder with the four IDX .gz files, directly or in a
+            subfolder `<name>/`. Defaults to `$GANZOO_DATA_DIR`, then tfds.
+
+    Returns:
+        `(images, labels)`: uint8 `(N, 28, 28, 1)` and int64 `(N,)`.
+
+    Example:
+    >>> x, y = load_arrays("mnist", "test", data_dir="../shared/data")
+    >>> x.shape, x.dtype, y[:3]
+    ((10000, 28, 28, 1), dtype('uint8'), array([7, 2, 1]))
+    """
+    _check_choice("name", name, IMAGE_NAMES)
+    _check_choice("split", split, SPLITS)
+    return _arrays(name, split, _local_dir(name, split, data_dir))
+
+
+def subset_indices(labels, limit=None, per_class=None):
+    """Indices of the DeLiGAN limited-data subset, in file order.
+
+    `per_class=k` keeps the LAST k images of each class in file order;
+    `limit=n` is the same with k = n / (number of classes), so `limit=500`
+    on MNIST train is the 500-image set of Gurumurthy et al. 2017 (the last
+    50 of each digit). Give one of the two; with neither, all indices.
+
+    Example:
+    >>> subset_indices(np.array([0, 1, 0, 1, 0, 1]), limit=4)
+    array([2, 3, 4, 5])
+    """
+    labels = np.asarray(labels)
+    if limit is not None and per_class is not None:
+        raise ValueError("give limit or per_class, not both")
+    if limit is None and per_class is None:
+        return np.arange(len(labels))
+    classes, counts = np.unique(labels, return_counts=True)
+    if per_class is None:
+        _check_int("limit", limit)
+        if limit > len(labels):
+            raise ValueError(f"limit={limit} > {len(labels)} examples")
+        if limit % len(classes):
+            raise ValueError(
+                f"limit={limit} must be a multiple of the {len(classes)} "
+                "classes (or use per_class=)"
+            )
+        per_class = limit // len(classes)
+    _check_int("per_class", per_class)
+    if per_class > counts.min():
+        raise ValueError(
+            f"per_class={per_class} > {counts.min()}, the smallest class size"
+        )
+    picks = [np.flatnonzero(labels == c)[-per_class:] for c in classes]
+    return np.sort(np.concatenate(picks))
+
+
+def _toy(modes, num, seed, std):
+    _check_int("num", num, minimum=0)
+    rng = np.random.default_rng(seed)
+    which = rng.integers(len(modes), size=num)
+    points = modes[which] + std * rng.standard_normal((num, 2))
+    return points.astype("float32"), which.astype("int64")
+
+
+def ring8(num, seed=None, std=0.01, radius=1.0):
+    """`num` points from 8 Gaussians on a circle (VEEGAN / PacGAN toy).
+
+    Example:
+    >>> ring8(2500, seed=0).shape
+    (2500, 2)
+    """
+    return _toy(radius * RING8_MODES, num, seed, std)[0]
+
+
+def grid25(num, seed=None, std=0.05):
+    """`num` points from 25 Gaussians at {-4,-2,0,2,4}^2 (PacGAN toy).
+
+    Example:
+    >>> grid25(2500, seed=0).shape
+    (2500, 2)
+    """
+    return _toy(GRID25_MODES, num, seed, std)[0]
+
+
+def load(
+    name,
+    split="train",
+    batch_size=64,
+    data_dir=None,
+    limit=None,
+    per_class=None,
+    value_range=(-1.0, 1.0),
+    shuffle=True,
+    seed=None,
+    repeat=False,
+    with_labels=False,
+    drop_remainder=True,
+):
+    """A batched, shuffled, prefetched `tf.data.Dataset` of one dataset.
+
+    Images are float32 `(B, 28, 28, 1)` scaled to `value_range` ((-1, 1) for
+    tanh generators, (0, 1) for the GAN paper's sigmoid MLP); with
+    `with_labels`, elements are `(images, labels)`. `limit` / `per_class`
+    select the limited-data subset of `subset_indices` (needs local IDX
+    files). Shuffling is fresh each epoch (deterministic for a given `seed`).
+
+    For "ring8" / "grid25", elements are float32 `(B, 2)` points (labels:
+    the mode index), `limit` is the number of points (default `TOY_SIZE`),
+    `seed` also fixes the points, and `value_range` is ignored.
+
+    Example:
+    >>> ds = load("mnist", batch_size=100, data_dir="../shared/data", limit=500)
+    >>> next(iter(ds)).shape
+    TensorShape([100, 28, 28, 1])
+    """
+    _check_choice("name", name, NAMES)
+    _check_choice("split", split, SPLITS)
+    _check_int("batch_size", batch_size)
+    if name in TOY_NAMES:
+        if split != "train" or per_class is not None:
+            raise ValueError(f"{name} has no split= or per_class= to choose")
+        num = TOY_SIZE if limit is None else limit
+        _check_int("limit", num)
+        modes = RING8_MODES if name == "ring8" else GRID25_MODES
+        x, y = _toy(modes, num, seed, TOY_STDS[name])
+        scale = tf.identity
+    else:
+        lo, hi = (float(v) for v in value_range)
+        if not lo < hi:
+            raise ValueError(f"value_range={value_range} needs low < high")
+        x, y = load_arrays(name, split, data_dir)
+        if limit is not None or per_class is not None:
+            if _local_dir(name, split, data_dir) is None:
+                raise ValueError(
+                    "limit=/per_class= take the last images of each class "
+                    "in the ORIGINAL file order, which tensorflow_datasets "
+                    f"does not keep: {_fixes(name)}"
+                )
+            keep = subset_indices(y, limit, per_class)
+            x, y = x[keep], y[keep]
+
+        def scale(images):
+            return tf.cast(images, tf.float32) * ((hi - lo) / 255.0) + lo
+
+    if drop_remainder and len(x) < batch_size:
+        raise ValueError(
+            f"batch_size={batch_size} > {len(x)} examples (limit={limit}) "
+            "with drop_remainder=True: no batch would be produced"
+        )
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    if with_labels:
+        ds = ds.map(lambda a, b: (scale(a), b), num_parallel_calls=-1)
+    else:
+        ds = ds.map(lambda a, b: scale(a), num_parallel_calls=-1)
+    options = tf.data.Options()
+    # In-memory data has no files to shard across workers.
+    policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.experimental_distribute.auto_shard_policy = policy
+    return ds.with_options(options).prefetch(tf.data.AUTOTUNE)

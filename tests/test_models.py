@@ -1,0 +1,183 @@
+"""GAN, LSGAN, DeLiGAN: fit, sample, save/resume, bad input."""
+
+import keras
+import numpy as np
+import pytest
+
+import ganzoo
+from tests import helpers
+
+KINDS = ["gan", "lsgan", "deligan"]
+
+
+def _points(n=128, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 2)).astype("float32")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fit_logs_metrics(kind):
+    model = helpers.compile_adam(helpers.tiny_toy_model(kind, d_steps=2))
+    history = model.fit(_points(), batch_size=32, epochs=2, verbose=0)
+    expected = {"d_loss", "g_loss", "d_real", "d_fake"}
+    if kind == "deligan":
+        expected.add("sigma")
+    assert set(history.history) == expected
+    for values in history.history.values():
+        assert len(values) == 2 and np.all(np.isfinite(values))
+    assert int(model.g_optimizer.iterations.numpy()) == 8
+    assert int(model.d_optimizer.iterations.numpy()) == 16
+    logs = model.evaluate(_points(64, 1), batch_size=32, verbose=0,
+                          return_dict=True)
+    assert set(logs) == expected
+
+
+def test_first_step_losses_match_formulas():
+    """At init with D's last layer zeroed, D outputs 0: GAN losses are
+    2 log 2 and log 2, LSGAN (-1, 1, 0) losses are 1 and 0."""
+    for kind, d_loss, g_loss in [
+        ("gan", 2 * np.log(2), np.log(2)),
+        ("lsgan", 1.0, 0.0),
+    ]:
+        model = helpers.compile_adam(helpers.tiny_toy_model(kind), lr=0.0)
+        last = model.discriminator.layers[-1]
+        last.set_weights([np.zeros_like(w) for w in last.get_weights()])
+        logs = model.evaluate(_points(32), batch_size=32, verbose=0,
+                              return_dict=True)
+        assert logs["d_loss"] == pytest.approx(d_loss, rel=1e-5)
+        assert logs["g_loss"] == pytest.approx(g_loss, abs=1e-6)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sample_images_in_unit_range_and_deterministic(kind):
+    model = helpers.tiny_image_model(kind)
+    images = model.sample(5, seed=3)
+    assert images.shape == (5, 28, 28, 1) and images.dtype == np.float32
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    np.testing.assert_array_equal(images, model.sample(5, seed=3))
+    assert not np.allclose(images, model.sample(5, seed=4))
+    # Batching does not change samples.
+    np.testing.assert_allclose(
+        images, model.sample(5, seed=3, batch_size=2), atol=1e-6
+    )
+
+
+def test_generate_matches_generator():
+    model = helpers.tiny_toy_model("gan")
+    z = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    np.testing.assert_allclose(
+        model.generate(z), np.asarray(model.generator(z)), atol=1e-6
+    )
+
+
+def _resume_check(model, path, save, load):
+    data = _points(96, 2)
+    model.fit(data[:64], batch_size=32, epochs=1, verbose=0, shuffle=False)
+    save(model, path)
+    restored = load(path)
+    for m in (model, restored):
+        m.fit(data[64:], batch_size=32, epochs=1, verbose=0, shuffle=False)
+    assert helpers.max_abs_diff(
+        helpers.all_weights(model), helpers.all_weights(restored)
+    ) < 1e-6
+    assert int(restored.g_optimizer.iterations.numpy()) == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_keras_file_round_trip_resumes_training(kind, tmp_path):
+    _resume_check(
+        helpers.compile_adam(helpers.tiny_toy_model(kind)),
+        tmp_path / "model.keras",
+        lambda m, p: m.save(p),
+        keras.saving.load_model,
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_weights_file_round_trip_resumes_training(kind, tmp_path):
+    def load(path):
+        model = helpers.compile_adam(helpers.tiny_toy_model(kind, init_seed=9))
+        model.load_weights(path)
+        return model
+
+    _resume_check(
+        helpers.compile_adam(helpers.tiny_toy_model(kind)),
+        tmp_path / "model.weights.h5",
+        lambda m, p: m.save_weights(p),
+        load,
+    )
+
+
+def test_config_round_trip_keeps_arguments():
+    model = helpers.tiny_toy_model(
+        "deligan", num_components=7, sigma_init=0.3, sigma_reg=0.5,
+        component_sampling="cycle", d_steps=3
+    )
+    clone = ganzoo.DeLiGAN.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    lsgan = helpers.tiny_toy_model("lsgan", coding="real_label")
+    assert ganzoo.LSGAN.from_config(lsgan.get_config()).c == 1.0
+
+
+def test_deligan_trains_the_mixture_and_regulariser_pulls_sigma():
+    model = helpers.tiny_toy_model("deligan", sigma_reg=100.0)
+    helpers.compile_adam(model, lr=1e-2)
+    mu0 = np.asarray(model.mixture.mu).copy()
+    model.fit(_points(), batch_size=32, epochs=3, verbose=0)
+    assert not np.allclose(mu0, model.mixture.mu)
+    assert float(np.mean(model.mixture.sigma)) > 0.25
+
+
+def test_minimax_generator_loss_option():
+    model = helpers.compile_adam(
+        helpers.tiny_toy_model("gan", generator_loss="minimax")
+    )
+    history = model.fit(_points(), batch_size=32, verbose=0)
+    assert history.history["g_loss"][0] < 0  # log(1 - D) < 0
+
+
+def test_fit_before_compile_says_what_to_call():
+    model = helpers.tiny_toy_model("gan")
+    with pytest.raises(RuntimeError, match=r"compile\(d_optimizer"):
+        model.fit(_points(), verbose=0)
+
+
+G = ganzoo.networks.toy_generator
+D = ganzoo.networks.toy_discriminator
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, word",
+    [
+        (ganzoo.GAN, {"latent_dim": 0}, "latent_dim"),
+        (ganzoo.GAN, {"latent_dim": 2, "d_steps": 0}, "d_steps"),
+        (ganzoo.GAN, {"latent_dim": 2, "generator_loss": "hinge"},
+         "generator_loss"),
+        (ganzoo.GAN, {"latent_dim": 2, "latent_distribution": "cauchy"},
+         "latent_distribution"),
+        (ganzoo.GAN, {"latent_dim": 5}, "latent_dim"),
+        (ganzoo.LSGAN, {"latent_dim": 2, "coding": "wasserstein"}, "coding"),
+        (ganzoo.LSGAN, {"latent_dim": 2, "a": 1.0, "b": 1.0}, "must differ"),
+        (ganzoo.DeLiGAN, {"latent_dim": 2, "num_components": 0},
+         "num_components"),
+        (ganzoo.DeLiGAN, {"latent_dim": 2, "sigma_init": 0.0}, "sigma_init"),
+        (ganzoo.DeLiGAN, {"latent_dim": 2, "sigma_reg": -1.0}, "sigma_reg"),
+    ],
+)
+def test_bad_arguments(cls, kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        cls(generator=G(latent_dim=2, units=4), discriminator=D(units=4),
+            **kwargs)
+
+
+def test_generator_discriminator_shape_mismatch():
+    with pytest.raises(ValueError, match="does not match"):
+        ganzoo.GAN(
+            generator=G(latent_dim=2, units=4, data_dim=3),
+            discriminator=D(units=4, data_dim=2),
+            latent_dim=2,
+        )
+
+
+def test_sample_rejects_bad_num():
+    with pytest.raises(ValueError, match="num"):
+        helpers.tiny_toy_model("gan").sample(0)
