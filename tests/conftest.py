@@ -21,6 +21,12 @@ tf.config.set_logical_device_configuration(
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: longer tests (subprocesses, real data); CI runs them"
+    )
+
+
 def shared_data_dir():
     """`$GANZOO_TEST_DATA` or `../shared/data` beside the repository."""
     env = os.environ.get("GANZOO_TEST_DATA")
