@@ -14,6 +14,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
     packages=find_packages(include=["ganzoo", "ganzoo.*"]),
+    package_data={"ganzoo": ["registry.json"]},
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.8,<4",

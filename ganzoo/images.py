@@ -1,0 +1,73 @@
+"""Turning samples into pictures: image grids and 2-D scatter plots."""
+
+import numpy as np
+from PIL import Image
+
+
+def image_grid(images, columns=None):
+    """Tiles `(n, H, W, C)` images in [0, 1] into one uint8 array.
+
+    Example:
+    >>> image_grid(np.zeros((4, 28, 28, 1))).shape
+    (58, 58)
+    """
+    images = np.asarray(images, "float32")
+    if images.ndim != 4:
+        raise ValueError(f"images must be (n, H, W, C), got {images.shape}.")
+    n, h, w, c = images.shape
+    columns = columns or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    grid = np.ones((rows * (h + 2) - 2, columns * (w + 2) - 2, c), "float32")
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        grid[r * (h + 2): r * (h + 2) + h, col * (w + 2): col * (w + 2) + w] = (
+            image
+        )
+    grid = (np.clip(grid, 0, 1) * 255).round().astype("uint8")
+    return grid[..., 0] if c == 1 else grid
+
+
+def scatter_image(points, size=256, extent=None, modes=None):
+    """Rasterises 2-D points (black) and optional modes (red) to RGB uint8.
+
+    Example:
+    >>> scatter_image(np.zeros((10, 2)), size=32).shape
+    (32, 32, 3)
+    """
+    points = np.asarray(points, "float32")
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must be (n, 2), got {points.shape}.")
+    if extent is None:
+        extent = float(np.max(np.abs(points))) * 1.1 + 1e-6
+    canvas = np.full((size, size, 3), 255, "uint8")
+
+    def pixels(p):
+        ij = ((p / extent + 1) / 2 * (size - 1)).round().astype(int)
+        ok = np.all((ij >= 0) & (ij < size), axis=1)
+        return ij[ok]
+
+    for x, y in pixels(points):
+        canvas[size - 1 - y, x] = (0, 0, 0)
+    if modes is not None:
+        for x, y in pixels(np.asarray(modes, "float32")):
+            canvas[max(size - 3 - y, 0): size + 1 - y, max(x - 1, 0): x + 2] = (
+                (220, 0, 0)
+            )
+    return canvas
+
+
+def samples_to_image(samples, **kwargs):
+    """A picture of model samples: a grid for images, a scatter for 2-D."""
+    samples = np.asarray(samples)
+    if samples.ndim == 4:
+        return image_grid(samples)
+    return scatter_image(samples, **kwargs)
+
+
+def save_png(array, path):
+    """Writes a uint8 array as PNG (atomically: temp file, then rename)."""
+    import os
+
+    tmp = f"{path}.tmp-{os.getpid()}"
+    Image.fromarray(array).save(tmp, format="PNG")
+    os.replace(tmp, path)

@@ -1,0 +1,271 @@
+"""The training recipe behind `ganzoo train`: model building, strategy
+choice, callbacks, and the preset written at the end.
+
+Use it from Python as well:
+>>> from ganzoo import training
+>>> cfg = training.TrainConfig(model="gan", network="toy", dataset="ring8",
+...                            epochs=1, batch_size=64)
+>>> training.train(cfg, "runs/ring8")  # doctest: +SKIP
+"""
+
+import dataclasses
+import json
+import os
+import pathlib
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ganzoo import datasets
+from ganzoo import models
+from ganzoo import networks
+from ganzoo import presets_io
+from ganzoo.callbacks import ProgressRecorder
+from ganzoo.callbacks import SampleGrid
+
+MODELS = {"gan": models.GAN, "lsgan": models.LSGAN, "deligan": models.DeLiGAN}
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
+
+# Per network: builders, their width arguments and defaults, data range,
+# latent size and prior, and which datasets it fits.
+NETWORKS = {
+    "mnist_mlp": dict(
+        g=networks.mnist_mlp_generator, g_width=("units", 1200),
+        d=networks.mnist_maxout_discriminator, d_width=("units", 240),
+        data_range=(0.0, 1.0), latent_dim=100, latent="uniform",
+        datasets=datasets.IMAGE_NAMES,
+    ),
+    "deligan_mnist": dict(
+        g=networks.deligan_mnist_generator, g_width=("filters", 16),
+        d=networks.deligan_mnist_discriminator, d_width=("filters", 16),
+        data_range=(-1.0, 1.0), latent_dim=30, latent="normal",
+        datasets=datasets.IMAGE_NAMES,
+    ),
+    "dcgan_mnist": dict(
+        g=networks.dcgan_mnist_generator, g_width=("filters", 64),
+        d=networks.dcgan_mnist_discriminator, d_width=("filters", 64),
+        data_range=(-1.0, 1.0), latent_dim=100, latent="normal",
+        datasets=datasets.IMAGE_NAMES,
+    ),
+    "toy": dict(
+        g=networks.toy_generator, g_width=("units", 128),
+        d=networks.toy_discriminator, d_width=("units", 128),
+        data_range=None, latent_dim=2, latent="normal",
+        datasets=datasets.TOY_NAMES,
+    ),
+}
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a training run depends on; `ganzoo train` flags map 1:1.
+
+    `validate()` checks it all before any training starts.
+    """
+
+    model: str = "gan"
+    network: str = "mnist_mlp"
+    dataset: str = "mnist"
+    data_dir: str = None
+    limit: int = None
+    take: int = None
+    epochs: int = 10
+    steps_per_epoch: int = None
+    batch_size: int = 64
+    d_lr: float = 2e-4
+    g_lr: float = 2e-4
+    beta_1: float = 0.5
+    d_steps: int = 1
+    latent_dim: int = None
+    width: float = 1.0
+    num_components: int = 50
+    sigma_init: float = 0.2
+    sigma_reg: float = 1.0 / 3.0
+    coding: str = "pearson"
+    generator_loss: str = "non_saturating"
+    seed: int = 0
+    strategy: str = "auto"
+    jit_compile: bool = False
+    grid_size: int = 8
+
+    def validate(self):
+        _choice("model", self.model, MODELS)
+        _choice("network", self.network, NETWORKS)
+        _choice("dataset", self.dataset, datasets.NAMES)
+        _choice("strategy", self.strategy, STRATEGIES)
+        fits = NETWORKS[self.network]["datasets"]
+        if self.dataset not in fits:
+            raise ValueError(
+                f"network={self.network!r} is for datasets {fits}, not "
+                f"{self.dataset!r}."
+            )
+        for name in ("epochs", "batch_size", "d_steps", "grid_size"):
+            _positive(name, getattr(self, name))
+        for name in ("steps_per_epoch", "limit", "take", "latent_dim"):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
+        for name in ("d_lr", "g_lr", "width", "sigma_init"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}.")
+        if not 0 <= self.beta_1 < 1:
+            raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1}.")
+        return self
+
+
+def _choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(
+            f"{name}={value!r} is not valid; choose from {sorted(choices)}."
+        )
+
+
+def _positive(name, value):
+    if not (isinstance(value, (int, np.integer)) and value > 0):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def build_model(cfg):
+    """The (uncompiled) model a `TrainConfig` describes."""
+    net = NETWORKS[cfg.network]
+    latent_dim = cfg.latent_dim or net["latent_dim"]
+    g_arg, g_base = net["g_width"]
+    d_arg, d_base = net["d_width"]
+    width = lambda base: max(1, int(round(base * cfg.width)))  # noqa: E731
+    generator = net["g"](latent_dim=latent_dim, **{g_arg: width(g_base)})
+    discriminator = net["d"](**{d_arg: width(d_base)})
+    kwargs = dict(
+        generator=generator, discriminator=discriminator,
+        latent_dim=latent_dim, d_steps=cfg.d_steps,
+        data_range=net["data_range"], seed=cfg.seed,
+    )
+    if cfg.model == "deligan":
+        kwargs.update(
+            num_components=cfg.num_components, sigma_init=cfg.sigma_init,
+            sigma_reg=cfg.sigma_reg, generator_loss=cfg.generator_loss,
+        )
+    elif cfg.model == "lsgan":
+        kwargs.update(coding=cfg.coding, latent_distribution=net["latent"])
+    else:
+        kwargs.update(
+            generator_loss=cfg.generator_loss,
+            latent_distribution=net["latent"],
+        )
+    return MODELS[cfg.model](**kwargs)
+
+
+def get_strategy(name="auto"):
+    """A `tf.distribute` strategy by name.
+
+    `auto`: multi-worker when `TF_CONFIG` names a cluster, mirrored over all
+    GPUs when there are several, else the default (one device).
+    `multi_worker` reads the cluster from `TF_CONFIG` (Kubernetes, Vertex);
+    on Slurm, build `MultiWorkerMirroredStrategy(cluster_resolver=
+    tf.distribute.cluster_resolver.SlurmClusterResolver())` yourself.
+    """
+    _choice("strategy", name, STRATEGIES)
+    if name == "auto":
+        if json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster"):
+            name = "multi_worker"
+        elif len(tf.config.list_logical_devices("GPU")) > 1:
+            name = "mirrored"
+        else:
+            name = "one_device"
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def make_dataset(cfg):
+    """The training `tf.data.Dataset` of a config (global batch)."""
+    net = NETWORKS[cfg.network]
+    return datasets.load(
+        cfg.dataset, "train", batch_size=cfg.batch_size,
+        data_dir=cfg.data_dir, limit=cfg.limit, take=cfg.take,
+        value_range=net["data_range"] or (-1.0, 1.0), seed=cfg.seed,
+        repeat=cfg.steps_per_epoch is not None,
+    )
+
+
+def train(cfg, output_dir, verbose=1, command=None):
+    """Trains the model of `cfg`, resumable, and writes a preset.
+
+    Writes into `output_dir`: `backup/` (a `BackupAndRestore` checkpoint
+    per epoch: the same call after a crash or `kill -9` resumes from the
+    last finished epoch), `samples/epoch_NNN.png` (a grid from fixed noise),
+    `tensorboard/`, `log.csv`, and at the end `preset/` (config, weights,
+    model card). Returns the model card.
+    """
+    cfg.validate()
+    out = pathlib.Path(output_dir)
+    if (out / "preset" / presets_io.METADATA_FILE).exists():
+        raise FileExistsError(
+            f"{out / 'preset'} exists: this run has finished. Choose another "
+            "output directory or delete it to train again."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = make_dataset(cfg)
+    strategy = get_strategy(cfg.strategy)
+    with strategy.scope():
+        model = build_model(cfg)
+        opt = lambda lr: keras.optimizers.Adam(lr, beta_1=cfg.beta_1)  # noqa
+        model.compile(
+            d_optimizer=opt(cfg.d_lr), g_optimizer=opt(cfg.g_lr),
+            jit_compile=cfg.jit_compile,
+        )
+    (out / "train_config.json").write_text(
+        json.dumps(dataclasses.asdict(cfg), indent=1)
+    )
+    progress = ProgressRecorder(out / "progress.json")
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.CSVLogger(str(out / "log.csv"), append=True),
+        keras.callbacks.TensorBoard(str(out / "tensorboard")),
+        SampleGrid(out, num=cfg.grid_size**2, seed=cfg.seed),
+        progress,
+    ]
+    model.fit(
+        dataset, epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
+        callbacks=callbacks, verbose=verbose,
+    )
+    if model.stop_training:
+        raise RuntimeError("Training stopped early (NaN loss); no preset.")
+    done = progress.state
+    steps = int(model.g_optimizer.iterations.numpy())
+    card = {
+        "model": cfg.model,
+        "network": cfg.network,
+        "dataset": cfg.dataset,
+        "limit": cfg.limit,
+        "take": cfg.take,
+        "train_config": dataclasses.asdict(cfg),
+        "command": command or " ".join(sys.argv),
+        "steps": steps,
+        "epochs": cfg.epochs,
+        "images_seen": steps * cfg.batch_size,
+        "wall_time_s": round(done["wall_time_s"], 1),
+        "train_images_per_s": round(
+            steps * cfg.batch_size / max(done["wall_time_s"], 1e-9), 1
+        ),
+        "final_logs": done["last_logs"],
+        "strategy": type(strategy).__name__,
+        "replicas": strategy.num_replicas_in_sync,
+    }
+    if _is_chief():
+        presets_io.save_preset(model, out / "preset", card)
+    return card
+
+
+def _is_chief():
+    """True unless TF_CONFIG makes this process a non-chief worker."""
+    tf_config = json.loads(os.environ.get("TF_CONFIG", "{}"))
+    task = tf_config.get("task", {})
+    if not task:
+        return True
+    if "chief" in tf_config.get("cluster", {}):
+        return task.get("type") == "chief"
+    return task.get("type") == "worker" and task.get("index", 0) == 0
