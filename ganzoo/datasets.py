@@ -34,9 +34,10 @@ GRID25_MODES = np.array(
     [(x, y) for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)], "float32"
 )
 _FILES = {"train": "train-%s-idx%d-ubyte.gz", "test": "t10k-%s-idx%d-ubyte.gz"}
+_IMAGE_LABEL = (("images", 3), ("labels", 1))
 _IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
 _FIXES = (
-    "pass data_dir= or set ${env} to a folder holding the four IDX .gz "
+    "point data_dir= or ${env} at a folder holding the four IDX .gz "
     "files ({files}), directly or in a subfolder '{name}/'"
 )
 log = logging.getLogger(__name__)
@@ -49,17 +50,14 @@ def _check_choice(arg, value, choices):
 
 def _check_int(arg, value, minimum=1):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{arg} must be an int >= {minimum}, got {value!r}")
+        raise TypeError(f"{arg} must be an int >= {minimum}, got {value!r}")
     if value < minimum:
         raise ValueError(f"{arg} must be >= {minimum}, got {value}")
 
 
 def _fixes(name):
-    names = [_FILES[s] % (k, d) for s in SPLITS for k, d in _IMAGE_LABEL]
+    names = [_FILES[s] % k for s in SPLITS for k in _IMAGE_LABEL]
     return _FIXES.format(env=DATA_DIR_ENV, files=", ".join(names), name=name)
-
-
-_IMAGE_LABEL = (("images", 3), ("labels", 1))
 
 
 def _local_dir(name, split, data_dir):
@@ -68,10 +66,11 @@ def _local_dir(name, split, data_dir):
     if not root:
         return None
     root = pathlib.Path(root).expanduser().resolve()
-    needed = [_FILES[split] % (kind, d) for kind, d in _IMAGE_LABEL]
+    needed = [_FILES[split] % k for k in _IMAGE_LABEL]
     for folder in (root / name, root):
         if all((folder / f).is_file() for f in needed):
-            if folder == root and root.name in IMAGE_NAMES != name:
+            other = root.name in IMAGE_NAMES and root.name != name
+            if folder == root and other:  # e.g. data_dir=.../mnist
                 raise ValueError(
                     f"data_dir {root} holds '{root.name}', not '{name}'"
                 )
@@ -163,7 +162,8 @@ def load_arrays(name, split="train", data_dir=None):
         `(images, labels)`: uint8 `(N, 28, 28, 1)` and int64 `(N,)`.
 
     Example:
-    >>> x, y = load_arrays("mnist", "test", data_dir="../shared/data")
+    >>> DATA = "../shared/data"  # holds mnist/ and fashion_mnist/
+    >>> x, y = load_arrays("mnist", "test", data_dir=DATA)
     >>> x.shape, x.dtype, y[:3]
     ((10000, 28, 28, 1), dtype('uint8'), array([7, 2, 1]))
     """
@@ -237,6 +237,28 @@ def grid25(num, seed=None, std=0.05):
     return _toy(GRID25_MODES, num, seed, std)[0]
 
 
+def _image_arrays(name, split, data_dir, limit, per_class, take):
+    folder = _local_dir(name, split, data_dir)
+    subset = limit is not None or per_class is not None
+    if subset and take is not None:
+        raise ValueError("give take= or limit=/per_class=, not both")
+    if (subset or take is not None) and folder is None:
+        raise ValueError(
+            "limit=, per_class= and take= select by the ORIGINAL file order, "
+            f"which tensorflow_datasets does not keep: {_fixes(name)}"
+        )
+    x, y = _arrays(name, split, folder)
+    if take is not None:
+        _check_int("take", take)
+        if take > len(y):
+            raise ValueError(f"take={take} > {len(y)} examples")
+        return x[:take], y[:take]
+    if subset:
+        keep = subset_indices(y, limit, per_class)
+        return x[keep], y[keep]
+    return x, y
+
+
 def load(
     name,
     split="train",
@@ -250,14 +272,17 @@ def load(
     repeat=False,
     with_labels=False,
     drop_remainder=True,
+    take=None,
 ):
     """A batched, shuffled, prefetched `tf.data.Dataset` of one dataset.
 
     Images are float32 `(B, 28, 28, 1)` scaled to `value_range` ((-1, 1) for
     tanh generators, (0, 1) for the GAN paper's sigmoid MLP); with
     `with_labels`, elements are `(images, labels)`. `limit` / `per_class`
-    select the limited-data subset of `subset_indices` (needs local IDX
-    files). Shuffling is fresh each epoch (deterministic for a given `seed`).
+    select the limited-data subset of `subset_indices`; `take=n` keeps the
+    first n examples (the GAN paper trains on train[:50000]); all three
+    need local IDX files. Shuffling is fresh each epoch (deterministic for
+    a given `seed`).
 
     For "ring8" / "grid25", elements are float32 `(B, 2)` points (labels:
     the mode index), `limit` is the number of points (default `TOY_SIZE`),
@@ -265,15 +290,16 @@ def load(
 
     Example:
     >>> ds = load("mnist", batch_size=100, data_dir="../shared/data", limit=500)
-    >>> next(iter(ds)).shape
+    >>> next(iter(ds)).shape  # 5 batches: the last 50 of each digit
     TensorShape([100, 28, 28, 1])
     """
     _check_choice("name", name, NAMES)
     _check_choice("split", split, SPLITS)
     _check_int("batch_size", batch_size)
     if name in TOY_NAMES:
-        if split != "train" or per_class is not None:
-            raise ValueError(f"{name} has no split= or per_class= to choose")
+        _check_choice("split", split, ("train",))  # toys have one split
+        if per_class is not None or take is not None:
+            raise ValueError(f"per_class= and take= mean nothing for {name}")
         num = TOY_SIZE if limit is None else limit
         _check_int("limit", num)
         modes = RING8_MODES if name == "ring8" else GRID25_MODES
@@ -283,23 +309,14 @@ def load(
         lo, hi = (float(v) for v in value_range)
         if not lo < hi:
             raise ValueError(f"value_range={value_range} needs low < high")
-        x, y = load_arrays(name, split, data_dir)
-        if limit is not None or per_class is not None:
-            if _local_dir(name, split, data_dir) is None:
-                raise ValueError(
-                    "limit=/per_class= take the last images of each class "
-                    "in the ORIGINAL file order, which tensorflow_datasets "
-                    f"does not keep: {_fixes(name)}"
-                )
-            keep = subset_indices(y, limit, per_class)
-            x, y = x[keep], y[keep]
+        x, y = _image_arrays(name, split, data_dir, limit, per_class, take)
 
         def scale(images):
             return tf.cast(images, tf.float32) * ((hi - lo) / 255.0) + lo
 
     if drop_remainder and len(x) < batch_size:
         raise ValueError(
-            f"batch_size={batch_size} > {len(x)} examples (limit={limit}) "
+            f"batch_size={batch_size} > the {len(x)} examples selected, "
             "with drop_remainder=True: no batch would be produced"
         )
     ds = tf.data.Dataset.from_tensor_slices((x, y))
