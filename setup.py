@@ -19,6 +19,8 @@ setup(
         "tensorflow>=2.21,<2.22",
         "keras>=3.8,<4",
         "tensorflow-datasets>=4.9",
+        # TensorFlow 2.21 no longer pulls it in; tf.summary needs it.
+        "tensorboard",
         # tfds 4.9.10 needs it to prepare datasets but does not declare it.
         "importlib_resources",
         "numpy",

@@ -230,7 +230,7 @@ def train(cfg, output_dir, verbose=1, command=None):
     ]
     model.fit(
         dataset, epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
-        callbacks=callbacks, verbose=verbose,
+        callbacks=callbacks, verbose=verbose, shuffle=False,
     )
     if model.stop_training:
         raise RuntimeError("Training stopped early (NaN loss); no preset.")

@@ -1,0 +1,172 @@
+"""`ganzoo.load`: registry, cache, checkout, hash-checked downloads."""
+
+import functools
+import http.server
+import threading
+
+import numpy as np
+import pytest
+
+import ganzoo
+from ganzoo import presets_io
+from ganzoo import zoo
+from tests import helpers
+
+
+# ----------------------------------------------------------- shipped presets
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_preset_loads_and_samples(name):
+    model = ganzoo.load(name)
+    assert model.preset_metadata["class_name"] == type(model).__name__
+    if hasattr(model, "sample"):
+        samples = model.sample(4, seed=0)
+        assert samples.shape[0] == 4 and np.all(np.isfinite(samples))
+        if samples.ndim == 4:
+            assert samples.min() >= 0 and samples.max() <= 1
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_preset_matches_its_registry_hashes(name):
+    folder = zoo.REPO_WEIGHTS / name
+    for file, sha in zoo.PRESETS[name]["sha256"].items():
+        assert presets_io.sha256_of(folder / file) == sha
+    # The registry is what `python -m ganzoo.zoo` would write today.
+    assert zoo.build_registry()[name] == zoo.PRESETS[name]
+
+
+def test_unknown_name_lists_valid_names_and_suggests():
+    with pytest.raises(ValueError, match="Valid names") as info:
+        zoo.load("delgan-mnist")
+    if "deligan-mnist" in zoo.PRESETS:
+        assert "Did you mean 'deligan-mnist'" in str(info.value)
+
+
+# --------------------------------------------------- a private test registry
+@pytest.fixture
+def fake_zoo(tmp_path, monkeypatch):
+    """A registry with one tiny preset, published under `tmp/published`."""
+    published = tmp_path / "published"
+    model = helpers.tiny_toy_model("deligan", seed=1)
+    presets_io.save_preset(model, published / "tiny-ring8", {"dataset": "x"})
+    monkeypatch.setattr(zoo, "PRESETS", zoo.build_registry(published))
+    monkeypatch.setattr(zoo, "REPO_WEIGHTS", tmp_path / "no-checkout")
+    monkeypatch.setenv(zoo.HOME_ENV, str(tmp_path / "home"))
+    return published, model
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    mode = "ok"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.mode == "ok":
+            return super().do_GET()
+        path = self.translate_path(self.path)
+        data = open(path, "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.mode == "corrupt":
+            self.wfile.write(data[:-1] + bytes([data[-1] ^ 1]))
+        else:  # "drop": half the bytes, then the connection closes.
+            self.wfile.write(data[: len(data) // 2])
+            self.close_connection = True
+
+
+@pytest.fixture
+def server(fake_zoo, monkeypatch):
+    published, _ = fake_zoo
+    handler = type("H", (_Handler,), {})
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(published))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv(
+        zoo.BASE_URL_ENV, f"http://127.0.0.1:{httpd.server_address[1]}"
+    )
+    yield handler
+    httpd.shutdown()
+
+
+def _cache_files():
+    return sorted(p.name for p in (zoo.cache_dir() / "presets").rglob("*")
+                  if p.is_file())
+
+
+def test_download_verifies_and_caches(fake_zoo, server):
+    _, model = fake_zoo
+    loaded = zoo.load("tiny-ring8")
+    np.testing.assert_array_equal(loaded.sample(8, seed=2),
+                                  model.sample(8, seed=2))
+    assert _cache_files() == sorted(zoo.FILES)
+    server.mode = "corrupt"  # served files are now bad: the cache is used
+    zoo.load("tiny-ring8")
+
+
+@pytest.mark.parametrize("mode, message", [
+    ("corrupt", "sha256"), ("drop", "interrupted|Could not download"),
+])
+def test_bad_download_leaves_nothing_in_cache(fake_zoo, server, mode,
+                                              message):
+    server.mode = mode
+    with pytest.raises(OSError, match=message):
+        zoo.load("tiny-ring8")
+    assert _cache_files() == []
+    server.mode = "ok"
+    zoo.load("tiny-ring8")  # and a later good download works
+
+
+def test_corrupted_cache_file_is_replaced(fake_zoo, server):
+    zoo.load("tiny-ring8")
+    weights = zoo.cache_dir() / "presets" / "tiny-ring8" / "model.weights.h5"
+    weights.write_bytes(b"garbage")
+    zoo.load("tiny-ring8")
+    assert presets_io.sha256_of(weights) == (
+        zoo.PRESETS["tiny-ring8"]["sha256"]["model.weights.h5"]
+    )
+
+
+def test_offline_without_copy_says_how_to_get_weights(fake_zoo, monkeypatch):
+    monkeypatch.setenv(zoo.BASE_URL_ENV, "http://127.0.0.1:9")  # closed port
+    with pytest.raises(OSError, match="offline") as info:
+        zoo.load("tiny-ring8")
+    assert zoo.HOME_ENV in str(info.value)
+    assert _cache_files() == []
+
+
+def test_checkout_copy_is_used_without_network(fake_zoo, monkeypatch):
+    published, _ = fake_zoo
+    monkeypatch.setattr(zoo, "REPO_WEIGHTS", published)
+    monkeypatch.setenv(zoo.BASE_URL_ENV, "http://127.0.0.1:9")
+    assert zoo.fetch("tiny-ring8") == published / "tiny-ring8"
+
+
+def test_concurrent_loads_do_not_corrupt_the_cache(fake_zoo, server):
+    errors = []
+
+    def load():
+        try:
+            zoo.fetch("tiny-ring8")
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert _cache_files() == sorted(zoo.FILES)
+    zoo.load("tiny-ring8")
+
+
+def test_load_a_preset_folder_checks_its_hashes(fake_zoo):
+    published, _ = fake_zoo
+    folder = published / "tiny-ring8"
+    assert isinstance(zoo.load(folder), ganzoo.DeLiGAN)
+    (folder / "model.weights.h5").write_bytes(b"x")
+    with pytest.raises(ValueError, match="corrupted"):
+        zoo.load(folder)
