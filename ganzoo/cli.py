@@ -109,10 +109,13 @@ def cmd_train(args):
         training.make_dataset(cfg)
     except (ValueError, TypeError, FileNotFoundError) as e:
         raise app.UsageError(str(e)) from None
-    card = training.train(
-        cfg, FLAGS.output_dir, verbose=FLAGS.verbose,
-        command="ganzoo " + " ".join(sys.argv[1:]),
-    )
+    try:
+        card = training.train(
+            cfg, FLAGS.output_dir, verbose=FLAGS.verbose,
+            command="ganzoo " + " ".join(sys.argv[1:]),
+        )
+    except FileExistsError as e:
+        raise app.UsageError(str(e)) from None
     print(json.dumps({k: card[k] for k in (
         "steps", "wall_time_s", "train_images_per_s", "final_logs")}))
     print(f"Preset written to {os.path.join(FLAGS.output_dir, 'preset')}")

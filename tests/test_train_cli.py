@@ -1,0 +1,105 @@
+"""`ganzoo train`: bad flags fail at once, kill -9 resumes, outputs."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from absl import app
+
+from ganzoo import cli
+from ganzoo import presets_io
+from tests.conftest import REPO
+
+TOY = ["--model=deligan", "--network=toy", "--dataset=ring8",
+       "--num_components=4", "--width=0.1", "--batch_size=32"]
+
+
+def _ganzoo(args, data_dir, **kwargs):
+    env = dict(os.environ, GANZOO_DATA_DIR=str(data_dir),
+               PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.Popen(
+        [sys.executable, "-m", "ganzoo.cli", *args], cwd=REPO, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True, **kwargs,
+    )
+
+
+@pytest.fixture
+def flags():
+    yield cli.FLAGS
+    cli.FLAGS.unparse_flags()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dataset=mnist", "--limit=70000"], "limit"),
+    (["--dataset=mnist", "--limit=505"], "limit"),
+    (["--epochs=-1"], "epochs"),
+    (["--steps_per_epoch=0"], "steps_per_epoch"),
+    (["--dataset=ring8"], "network='mnist_mlp' is for datasets"),
+    (["--d_lr=0"], "d_lr"),
+    ([], "output_dir"),
+])
+def test_bad_flags_fail_before_training(flags, data_dir, tmp_path, args,
+                                        message):
+    out = [f"--output_dir={tmp_path / 'run'}"] if args else []
+    argv = flags(["ganzoo", "train", f"--data_dir={data_dir}", *out, *args])
+    with pytest.raises(app.UsageError, match=message):
+        cli.main(argv)
+    assert not (tmp_path / "run").exists()
+
+
+def test_unknown_model_and_command_exit_nonzero(data_dir):
+    for args, message in [
+        (["train", "--model=wgan", "--output_dir=x"], "wgan"),
+        (["fly"], "Unknown command"),
+    ]:
+        proc = _ganzoo(args, data_dir)
+        output = proc.communicate(timeout=120)[0].decode()
+        assert proc.returncode != 0 and message in output, output
+
+
+def _epochs_logged(run):
+    with open(run / "log.csv") as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+@pytest.mark.slow
+def test_kill_9_then_same_command_resumes(data_dir, tmp_path):
+    run = tmp_path / "run"
+    args = ["train", *TOY, "--epochs=6", "--steps_per_epoch=150",
+            f"--output_dir={run}", "--verbose=0"]
+    proc = _ganzoo(args, data_dir)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if (run / "log.csv").exists() and len(_epochs_logged(run)) >= 2:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()[0].decode()
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = _epochs_logged(run)
+    assert 2 <= len(first) < 6 and not (run / "preset").exists()
+
+    proc = _ganzoo(args, data_dir)
+    output = proc.communicate(timeout=180)[0].decode()
+    assert proc.returncode == 0, output
+    epochs = _epochs_logged(run)
+    second = epochs[len(first):]
+    # Resumed (did not start over) and lost at most one epoch.
+    assert second[0] >= len(first) - 1 and second[-1] == 5
+    assert sorted(set(epochs)) == list(range(6))
+    card = json.loads((run / "preset" / presets_io.METADATA_FILE).read_text())
+    assert card["steps"] == 6 * 150
+    assert sorted(p.name for p in (run / "samples").iterdir())[-1] == (
+        "epoch_006.png"
+    )
+    assert list((run / "tensorboard" / "train").iterdir())
+    # Running the finished command again refuses to overwrite the preset.
+    proc = _ganzoo(args, data_dir)
+    output = proc.communicate(timeout=120)[0].decode()
+    assert proc.returncode != 0 and "has finished" in output
