@@ -49,6 +49,10 @@ flags.DEFINE_integer("batch_size", 64, "Global batch size.")
 flags.DEFINE_float("d_lr", 2e-4, "Discriminator learning rate (Adam).")
 flags.DEFINE_float("g_lr", 2e-4, "Generator learning rate (Adam).")
 flags.DEFINE_float("beta_1", 0.5, "Adam beta_1.")
+flags.DEFINE_enum(
+    "lr_decay", "none", ["none", "linear"],
+    "Learning-rate schedule: constant, or linear to 0 at the last step.",
+)
 flags.DEFINE_integer("d_steps", 1, "D updates per G update (k).")
 flags.DEFINE_integer("latent_dim", None, "Latent size (default per network).")
 flags.DEFINE_float("width", 1.0, "Width multiplier of both networks.")

@@ -27,6 +27,7 @@ from ganzoo.callbacks import SampleGrid
 
 MODELS = {"gan": models.GAN, "lsgan": models.LSGAN, "deligan": models.DeLiGAN}
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
+LR_DECAYS = ("none", "linear")
 
 # Per network: builders, their width arguments and defaults, data range,
 # latent size and prior, and which datasets it fits.
@@ -77,6 +78,7 @@ class TrainConfig:
     d_lr: float = 2e-4
     g_lr: float = 2e-4
     beta_1: float = 0.5
+    lr_decay: str = "none"
     d_steps: int = 1
     latent_dim: int = None
     width: float = 1.0
@@ -95,6 +97,9 @@ class TrainConfig:
         _choice("network", self.network, NETWORKS)
         _choice("dataset", self.dataset, datasets.NAMES)
         _choice("strategy", self.strategy, STRATEGIES)
+        _choice("lr_decay", self.lr_decay, LR_DECAYS)
+        if self.lr_decay != "none" and self.steps_per_epoch is None:
+            raise ValueError("lr_decay needs steps_per_epoch (total steps).")
         fits = NETWORKS[self.network]["datasets"]
         if self.dataset not in fits:
             raise ValueError(
@@ -211,9 +216,9 @@ def train(cfg, output_dir, verbose=1, command=None):
     strategy = get_strategy(cfg.strategy)
     with strategy.scope():
         model = build_model(cfg)
-        opt = lambda lr: keras.optimizers.Adam(lr, beta_1=cfg.beta_1)  # noqa
         model.compile(
-            d_optimizer=opt(cfg.d_lr), g_optimizer=opt(cfg.g_lr),
+            d_optimizer=_adam(cfg, cfg.d_lr, cfg.d_steps),
+            g_optimizer=_adam(cfg, cfg.g_lr, 1),
             jit_compile=cfg.jit_compile,
         )
     (out / "train_config.json").write_text(
@@ -258,6 +263,16 @@ def train(cfg, output_dir, verbose=1, command=None):
     if _is_chief():
         presets_io.save_preset(model, out / "preset", card)
     return card
+
+
+def _adam(cfg, lr, updates_per_step):
+    if cfg.lr_decay == "linear":
+        # To 0 at the last step; the schedule follows optimizer.iterations,
+        # which BackupAndRestore restores.
+        lr = keras.optimizers.schedules.PolynomialDecay(
+            lr, cfg.epochs * cfg.steps_per_epoch * updates_per_step, 0.0
+        )
+    return keras.optimizers.Adam(lr, beta_1=cfg.beta_1)
 
 
 def _is_chief():

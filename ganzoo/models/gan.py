@@ -12,7 +12,8 @@ from ganzoo import losses
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 # Streams of the stateless noise: (seed, step, stream) -> noise.
-_SAMPLE_STREAM = 1 << 20
+# `sample(n, seed=s)` uses the key [s, SAMPLE_STREAM].
+SAMPLE_STREAM = 1 << 20
 _EVAL_STREAM = (1 << 20) + 1
 
 
@@ -307,7 +308,7 @@ class GAN(keras.Model):
         if not (isinstance(num, (int, np.integer)) and num >= 1):
             raise ValueError(f"num must be a positive integer, got {num!r}.")
         seed = random.randrange(2**31) if seed is None else int(seed)
-        key = tf.constant([seed, _SAMPLE_STREAM], tf.int64)
+        key = tf.constant([seed, SAMPLE_STREAM], tf.int64)
         return self.generate(self.draw_latent(int(num), key), batch_size)
 
     def generate(self, latent, batch_size=1000):
