@@ -169,7 +169,7 @@ def cmd_evaluate(args):
             args[0], metrics=FLAGS.metrics, num_samples=FLAGS.num_samples,
             seed=FLAGS.seed, data_dir=FLAGS.data_dir,
         )
-    except (ValueError, KeyError, FileNotFoundError) as e:
+    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as e:
         raise app.UsageError(str(e)) from None
     print(evaluation.format_table(results))
     if FLAGS.json_out:
