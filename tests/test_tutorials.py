@@ -24,7 +24,7 @@ FIGURES = {
         "sigma.png", "deligan_samples.png", "gan_samples.png",
         "components.png",
     ],
-    "04_lsgan_vs_gan_ring": ["samples.png", "coverage.png"],
+    "04_lsgan_vs_gan_ring": ["samples.png", "coverage.png", "quality.png"],
     "05_distributed": ["one_device_vs_mirrored.png"],
     "06_serving": ["served_samples.png"],
 }

@@ -99,7 +99,8 @@ key))` with a key derived from the seed.)
 """
 
 sigma = keras.ops.convert_to_numpy(model.mixture.sigma)
-print("sigma per component (mean over dims):", sigma.mean(axis=1).round(3))
+print(f"mu {model.mixture.mu.shape}, sigma {sigma.shape}: sigma from "
+      f"{sigma.min():.3f} to {sigma.max():.3f}, mean {sigma.mean():.3f}")
 
 """
 ## Interpolate the noise within a component
