@@ -24,10 +24,11 @@ setup(
         # tfds 4.9.10 needs it to prepare datasets but does not declare it.
         "importlib_resources",
         "numpy",
+        "scipy",
         "absl-py",
         "pillow",
     ],
-    extras_require={"test": ["pytest", "scipy"]},
+    extras_require={"test": ["pytest"]},
     entry_points={"console_scripts": ["ganzoo=ganzoo.cli:run"]},
     license="Apache-2.0",
 )

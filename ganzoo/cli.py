@@ -68,8 +68,10 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order and noise.")
 flags.DEFINE_enum(
-    "strategy", "auto", ["auto", "one_device", "mirrored", "multi_worker"],
-    "tf.distribute strategy (multi_worker reads TF_CONFIG).",
+    "strategy", "auto",
+    ["auto", "one_device", "mirrored", "multi_worker", "tpu"],
+    "tf.distribute strategy (multi_worker reads TF_CONFIG; tpu uses "
+    "TPUClusterResolver).",
 )
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_string("output_dir", None, "Run folder (train).")

@@ -56,11 +56,17 @@ def scatter_image(points, size=256, extent=None, modes=None):
     return canvas
 
 
-def samples_to_image(samples, **kwargs):
-    """A picture of model samples: a grid for images, a scatter for 2-D."""
+def samples_to_image(samples, columns=None, **kwargs):
+    """A picture of model samples: a grid for images (`columns` per row),
+    a scatter for 2-D points (`kwargs` of `scatter_image`).
+
+    Example:
+    >>> samples_to_image(np.zeros((6, 28, 28, 1)), columns=3).shape
+    (58, 88)
+    """
     samples = np.asarray(samples)
     if samples.ndim == 4:
-        return image_grid(samples)
+        return image_grid(samples, columns=columns)
     return scatter_image(samples, **kwargs)
 
 

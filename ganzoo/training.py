@@ -26,7 +26,7 @@ from ganzoo.callbacks import ProgressRecorder
 from ganzoo.callbacks import SampleGrid
 
 MODELS = {"gan": models.GAN, "lsgan": models.LSGAN, "deligan": models.DeLiGAN}
-STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 LR_DECAYS = ("none", "linear")
 
 # Per network: builders, their width arguments and defaults, data range,
@@ -168,6 +168,13 @@ def get_strategy(name="auto"):
     `multi_worker` reads the cluster from `TF_CONFIG` (Kubernetes, Vertex);
     on Slurm, build `MultiWorkerMirroredStrategy(cluster_resolver=
     tf.distribute.cluster_resolver.SlurmClusterResolver())` yourself.
+    `tpu` connects to the TPU named by the environment (TPU VM, Colab,
+    `TPU_NAME`) through `TPUClusterResolver`; it is not tested on the
+    project's CPU machines.
+
+    Example:
+    >>> get_strategy("one_device").num_replicas_in_sync
+    1
     """
     _choice("strategy", name, STRATEGIES)
     if name == "auto":
@@ -179,6 +186,11 @@ def get_strategy(name="auto"):
             name = "one_device"
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()

@@ -54,7 +54,12 @@ class DeLiGAN(GAN):
         component_sampling="uniform",
         **kwargs,
     ):
-        kwargs.pop("latent_distribution", None)
+        if kwargs.pop("latent_distribution", "normal") != "normal":
+            raise ValueError(
+                "DeLiGAN's noise eps is always standard normal (the mixture "
+                "shapes it): latent_distribution must be 'normal'."
+            )
+        kwargs.setdefault("name", "deligan")
         if not sigma_reg >= 0:
             raise ValueError(f"sigma_reg must be >= 0, got {sigma_reg!r}.")
         super().__init__(generator, discriminator, latent_dim, **kwargs)

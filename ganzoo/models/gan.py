@@ -195,11 +195,19 @@ class GAN(keras.Model):
             config[key] = keras.optimizers.deserialize(config[key])
         self.compile(**config)
 
-    def fit(self, *args, **kwargs):
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking that `compile` was called.
+
+        A `tf.data.Dataset` is used in its own order (no Keras warning that
+        `shuffle` is ignored: `ganzoo.datasets` shuffles already).
+        """
         self._require_compiled("fit")
-        return super().fit(*args, **kwargs)
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, *args, **kwargs)
 
     def evaluate(self, *args, **kwargs):
+        """`keras.Model.evaluate`, after checking that `compile` was called."""
         self._require_compiled("evaluate")
         return super().evaluate(*args, **kwargs)
 

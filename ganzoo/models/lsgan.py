@@ -48,7 +48,12 @@ class LSGAN(GAN):
         coding=None,
         **kwargs,
     ):
-        kwargs.pop("generator_loss", None)
+        if "generator_loss" in kwargs:
+            raise ValueError(
+                "LSGAN's generator loss is fixed by the paper (least squares "
+                "with target c): set a, b, c or coding, not generator_loss."
+            )
+        kwargs.setdefault("name", "lsgan")
         if coding is not None:
             if coding not in CODINGS:
                 raise ValueError(
