@@ -161,6 +161,10 @@ D = ganzoo.networks.toy_discriminator
          "num_components"),
         (ganzoo.DeLiGAN, {"latent_dim": 2, "sigma_init": 0.0}, "sigma_init"),
         (ganzoo.DeLiGAN, {"latent_dim": 2, "sigma_reg": -1.0}, "sigma_reg"),
+        (ganzoo.DeLiGAN, {"latent_dim": 2, "latent_distribution": "uniform"},
+         "latent_distribution"),
+        (ganzoo.LSGAN, {"latent_dim": 2, "generator_loss": "minimax"},
+         "generator_loss"),
     ],
 )
 def test_bad_arguments(cls, kwargs, word):
