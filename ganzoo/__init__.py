@@ -6,22 +6,21 @@ Example:
 >>> images = model.sample(16, seed=0)  # doctest: +SKIP
 """
 
-from ganzoo import callbacks
-from ganzoo import datasets
-from ganzoo import evaluation
-from ganzoo import images
-from ganzoo import layers
-from ganzoo import losses
-from ganzoo import metrics
-from ganzoo import networks
-from ganzoo import presets_io
-from ganzoo import training
-from ganzoo import zoo
+from ganzoo import (
+    callbacks,
+    datasets,
+    evaluation,
+    images,
+    layers,
+    losses,
+    metrics,
+    networks,
+    presets_io,
+    training,
+    zoo,
+)
 from ganzoo.export import export_saved_model
-from ganzoo.models import GAN
-from ganzoo.models import LSGAN
-from ganzoo.models import DeLiGAN
-from ganzoo.zoo import list_models
-from ganzoo.zoo import load
+from ganzoo.models import GAN, LSGAN, DeLiGAN
+from ganzoo.zoo import list_models, load
 
 __version__ = "0.1.0"

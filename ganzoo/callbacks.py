@@ -55,6 +55,13 @@ class ProgressRecorder(keras.callbacks.Callback):
 
     The file is rewritten atomically after every epoch, so a run killed at
     any moment and resumed by `BackupAndRestore` reports its total time.
+
+    Args:
+        path: the JSON file (read back if it exists).
+
+    Example:
+    >>> rec = ProgressRecorder("runs/x/progress.json")  # doctest: +SKIP
+    >>> model.fit(ds, callbacks=[rec]); rec.state["wall_time_s"]  # doctest: +SKIP
     """
 
     def __init__(self, path):

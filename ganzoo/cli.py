@@ -17,8 +17,10 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
+from absl import (
+    app,
+    flags,
+)
 
 COMMANDS = ("list", "sample", "train", "evaluate", "export")
 
@@ -103,6 +105,7 @@ def _train_config():
 
 
 def cmd_train(args):
+    """`ganzoo train --flags`: a resumable training run and its preset."""
     from ganzoo import training
 
     if args:
@@ -128,6 +131,7 @@ def cmd_train(args):
 
 
 def cmd_list(args):
+    """`ganzoo list`: preset names and descriptions."""
     from ganzoo import zoo
 
     for name in zoo.list_models():
@@ -135,8 +139,8 @@ def cmd_list(args):
 
 
 def cmd_sample(args):
-    from ganzoo import images
-    from ganzoo import zoo
+    """`ganzoo sample NAME_OR_DIR`: a PNG grid (or .npy) of samples."""
+    from ganzoo import images, zoo
 
     if len(args) != 1:
         _usage_error("usage: ganzoo sample NAME_OR_DIR [--num] [--out]")
@@ -150,6 +154,7 @@ def cmd_sample(args):
 
 
 def cmd_export(args):
+    """`ganzoo export NAME_OR_DIR DIR`: a SavedModel for TF Serving."""
     from ganzoo import export
 
     if len(args) != 2:
@@ -162,6 +167,7 @@ def cmd_export(args):
 
 
 def cmd_evaluate(args):
+    """`ganzoo evaluate SOURCE`: a metrics table (and JSON)."""
     from ganzoo import evaluation
 
     if len(args) != 1:
@@ -189,6 +195,7 @@ def _load(source):
 
 
 def main(argv):
+    """Dispatches `ganzoo COMMAND ...` (argv as parsed by absl)."""
     if len(argv) < 2 or argv[1] not in COMMANDS:
         _usage_error(
             "ganzoo: give a command." if len(argv) < 2

@@ -24,6 +24,7 @@ import tensorflow as tf
 
 import ganzoo
 from ganzoo.models import GAN, DeLiGAN
+
 # `model.sample(n, seed=s)` draws its latent with the stateless seed
 # `[s, SAMPLE_STREAM]`, so the `sample` signature reproduces it (tested).
 from ganzoo.models.gan import SAMPLE_STREAM  # noqa: F401

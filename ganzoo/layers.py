@@ -107,7 +107,13 @@ class MixtureLatent(keras.layers.Layer):
         )
 
     def sample_components(self, batch_size):
-        """Component ids for a batch, following `component_sampling`."""
+        """Component ids for a batch, following `component_sampling`.
+
+        Example:
+        >>> MixtureLatent(4, component_sampling="cycle").sample_components(6)
+        ... # doctest: +SKIP
+        [0, 1, 2, 3, 0, 1]
+        """
         if self.component_sampling == "cycle":
             return ops.arange(batch_size) % self.num_components
         return keras.random.randint(
@@ -127,7 +133,14 @@ class MixtureLatent(keras.layers.Layer):
         return mu + sigma * ops.cast(inputs, mu.dtype)
 
     def sigma_regularization(self):
-        """The paper's anti-collapse term `mean((1 - sigma)^2)` (unweighted)."""
+        """The paper's anti-collapse term `mean((1 - sigma)^2)` (unweighted).
+
+        Example:
+        >>> layer = MixtureLatent(2, sigma_init=0.5)
+        >>> layer.build((None, 3))
+        >>> round(float(layer.sigma_regularization()), 4)
+        0.25
+        """
         return ops.mean(ops.square(1.0 - self.sigma))
 
     def compute_output_shape(self, input_shape):

@@ -16,8 +16,7 @@ example (a logit for GAN, a linear score for LSGAN).
 import keras
 from keras import layers
 
-from ganzoo.layers import Maxout
-from ganzoo.layers import MinibatchDiscrimination
+from ganzoo.layers import Maxout, MinibatchDiscrimination
 
 MNIST_SHAPE = (28, 28, 1)
 

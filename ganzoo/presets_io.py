@@ -24,7 +24,11 @@ METADATA_FILE = "metadata.json"
 
 
 def sha256_of(path):
-    """Hex sha256 of a file, read in 1 MiB chunks."""
+    """Hex sha256 of a file, read in 1 MiB chunks.
+
+    Example:
+    >>> sha256_of("zoo_weights/gan-ring8/model.weights.h5")  # doctest: +SKIP
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -59,7 +63,7 @@ def save_preset(model, directory, metadata=None):
         bare.save_weights(tmp / WEIGHTS_FILE)
         card = {
             "class_name": type(model).__name__,
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            "created": datetime.datetime.now(datetime.UTC).isoformat(
                 timespec="seconds"
             ),
             "keras_version": keras.__version__,
@@ -97,6 +101,9 @@ def load_preset_dir(directory, verify=True):
 
     Returns:
         `(model, metadata)`.
+
+    Example:
+    >>> model, card = load_preset_dir("runs/gan-ring8/preset")  # doctest: +SKIP
     """
     directory = pathlib.Path(directory)
     missing = [

@@ -16,12 +16,9 @@ import pathlib
 import shutil
 import sys
 
-from absl import app
-from absl import flags
+from absl import app, flags
 
-from ganzoo import evaluation
-from ganzoo import presets_io
-from ganzoo import zoo
+from ganzoo import evaluation, presets_io, zoo
 
 flags.DEFINE_string("description", "", "One-line description (promote).")
 flags.DEFINE_string("data_dir", None, "IDX data folder for the metrics.")

@@ -18,12 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganzoo import datasets
-from ganzoo import models
-from ganzoo import networks
-from ganzoo import presets_io
-from ganzoo.callbacks import ProgressRecorder
-from ganzoo.callbacks import SampleGrid
+from ganzoo import datasets, models, networks, presets_io
+from ganzoo.callbacks import ProgressRecorder, SampleGrid
 
 MODELS = {"gan": models.GAN, "lsgan": models.LSGAN, "deligan": models.DeLiGAN}
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
@@ -64,6 +60,11 @@ class TrainConfig:
     """Everything a training run depends on; `ganzoo train` flags map 1:1.
 
     `validate()` checks it all before any training starts.
+
+    Example:
+    >>> TrainConfig(model="deligan", network="deligan_mnist",
+    ...             limit=500, batch_size=50).validate().model
+    'deligan'
     """
 
     model: str = "gan"
@@ -93,6 +94,7 @@ class TrainConfig:
     grid_size: int = 8
 
     def validate(self):
+        """Raises ValueError naming the first bad field; returns self."""
         _choice("model", self.model, MODELS)
         _choice("network", self.network, NETWORKS)
         _choice("dataset", self.dataset, datasets.NAMES)
@@ -132,12 +134,18 @@ def _positive(name, value):
 
 
 def build_model(cfg):
-    """The (uncompiled) model a `TrainConfig` describes."""
+    """The (uncompiled) model a `TrainConfig` describes.
+
+    Example:
+    >>> build_model(TrainConfig(model="lsgan", network="toy",
+    ...                         dataset="ring8")).latent_dim
+    2
+    """
     net = NETWORKS[cfg.network]
     latent_dim = cfg.latent_dim or net["latent_dim"]
     g_arg, g_base = net["g_width"]
     d_arg, d_base = net["d_width"]
-    width = lambda base: max(1, int(round(base * cfg.width)))  # noqa: E731
+    width = lambda base: max(1, round(base * cfg.width))
     generator = net["g"](latent_dim=latent_dim, **{g_arg: width(g_base)})
     discriminator = net["d"](**{d_arg: width(d_base)})
     kwargs = dict(
@@ -197,7 +205,13 @@ def get_strategy(name="auto"):
 
 
 def make_dataset(cfg):
-    """The training `tf.data.Dataset` of a config (global batch)."""
+    """The training `tf.data.Dataset` of a config (global batch).
+
+    Example:
+    >>> make_dataset(TrainConfig(network="toy", dataset="ring8",
+    ...                          batch_size=8)).element_spec.shape
+    TensorShape([8, 2])
+    """
     net = NETWORKS[cfg.network]
     return datasets.load(
         cfg.dataset, "train", batch_size=cfg.batch_size,

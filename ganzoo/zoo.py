@@ -62,7 +62,12 @@ def list_models():
 
 
 def cache_dir():
-    """`$GANZOO_HOME`, or `~/.keras/ganzoo`."""
+    """`$GANZOO_HOME`, or `~/.keras/ganzoo`: the download cache.
+
+    Example:
+    >>> str(cache_dir()).endswith("ganzoo")  # doctest: +SKIP
+    True
+    """
     home = os.environ.get(HOME_ENV)
     return pathlib.Path(home) if home else pathlib.Path.home() / ".keras" / (
         "ganzoo"
@@ -97,7 +102,12 @@ def load(name_or_path, verify=True):
 
 
 def fetch(name):
-    """The local folder of preset `name`, verified, downloading if needed."""
+    """The local folder of preset `name`, verified, downloading if needed.
+
+    Example:
+    >>> fetch("gan-ring8")  # doctest: +SKIP
+    PosixPath('.../zoo_weights/gan-ring8')
+    """
     if name not in PRESETS:
         close = difflib.get_close_matches(name, list_models(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -170,7 +180,11 @@ def _copy_url(url, out):
 
 
 def atomic_save_npy(path, array):
-    """`np.save` to a temporary file renamed into place."""
+    """`np.save` to a temporary file renamed into place.
+
+    Example:
+    >>> atomic_save_npy("samples.npy", model.sample(10))  # doctest: +SKIP
+    """
     path = str(path)
     tmp = f"{path}.tmp-{os.getpid()}.npy"
     np.save(tmp, array)
@@ -178,7 +192,12 @@ def atomic_save_npy(path, array):
 
 
 def build_registry(weights_dir=REPO_WEIGHTS):
-    """The registry dict of every preset folder under `weights_dir`."""
+    """The registry dict of every preset folder under `weights_dir`.
+
+    Example:
+    >>> sorted(build_registry())  # doctest: +SKIP
+    ['deligan-mnist', ...]
+    """
     registry = {}
     for folder in sorted(pathlib.Path(weights_dir).iterdir()):
         if not (folder / presets_io.METADATA_FILE).is_file():

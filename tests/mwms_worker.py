@@ -35,11 +35,12 @@ def main(index, ports, kind, out):
             g_optimizer=tf.keras.optimizers.SGD(0.1),
         )
     history = model.fit(data, epochs=2, verbose=0)
+    weights = {f"arr_{i}": w for i, w in enumerate(helpers.all_weights(model))}
     np.savez(
         out,
         iterations=int(model.g_optimizer.iterations.numpy()),
         d_loss=np.ravel(history.history["d_loss"]),
-        *helpers.all_weights(model),
+        **weights,
     )
 
 

@@ -48,7 +48,7 @@ OPTIMIZERS = {
 def test_mirrored_matches_single_device(kind, opt, mirrored):
     x = np.random.default_rng(0).normal(size=(GLOBAL_BATCH * STEPS, 2))
     x = x.astype("float32")
-    build = lambda: helpers.tiny_toy_model(kind, seed=3, d_steps=2)  # noqa
+    build = lambda: helpers.tiny_toy_model(kind, seed=3, d_steps=2)
     single, h1 = _fit(build, OPTIMIZERS[opt], tf.distribute.get_strategy(), x)
     multi, h2 = _fit(build, OPTIMIZERS[opt], mirrored, x)
 
@@ -64,7 +64,7 @@ def test_mirrored_matches_single_device_with_batch_norm(mirrored):
     """The DCGAN generator's batch norm is synchronised across replicas."""
     x = np.random.default_rng(1).uniform(-1, 1, (GLOBAL_BATCH * 2, 28, 28, 1))
     x = x.astype("float32")
-    build = lambda: helpers.tiny_image_model("gan", seed=5)  # noqa
+    build = lambda: helpers.tiny_image_model("gan", seed=5)
     single, _ = _fit(build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x)
     multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x)
     assert helpers.max_abs_diff(

@@ -4,9 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from ganzoo.layers import Maxout
-from ganzoo.layers import MinibatchDiscrimination
-from ganzoo.layers import MixtureLatent
+from ganzoo.layers import Maxout, MinibatchDiscrimination, MixtureLatent
 
 
 def test_mixture_initialisation_and_formula():

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import ganzoo
-from ganzoo import presets_io
-from ganzoo import zoo
+from ganzoo import presets_io, zoo
 from tests import helpers
 
 
@@ -64,7 +63,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if self.mode == "ok":
             return super().do_GET()
         path = self.translate_path(self.path)
-        data = open(path, "rb").read()
+        with open(path, "rb") as f:
+            data = f.read()
         self.send_response(200)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 export GANZOO_DATA_DIR="${GANZOO_DATA_DIR:-$(cd .. && pwd)/shared/data}"
 
 declare -A RECIPE=(
-  [gan-ring8]="--model=gan --network=toy --dataset=ring8 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3"
-  [lsgan-ring8]="--model=lsgan --network=toy --dataset=ring8 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3"
-  [deligan-ring8]="--model=deligan --network=toy --dataset=ring8 --num_components=50 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3"
-  [deligan-mnist]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=60 --d_lr=5e-4 --g_lr=5e-4"
+  [gan-ring8]="--model=gan --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
+  [lsgan-ring8]="--model=lsgan --coding=real_label --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
+  [deligan-ring8]="--model=deligan --num_components=50 --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
+  [deligan-mnist]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=60 --d_lr=1e-4 --g_lr=5e-4"
   [gan-mnist]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=30"
   [lsgan-mnist]="--model=lsgan --network=dcgan_mnist --width=0.5 --dataset=mnist --batch_size=64 --epochs=5"
 )

@@ -74,6 +74,7 @@ class DeLiGAN(GAN):
 
     @property
     def num_components(self):
+        """N, the number of mixture components."""
         return self.mixture.num_components
 
     @property

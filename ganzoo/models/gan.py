@@ -132,10 +132,17 @@ class GAN(keras.Model):
 
     def generator_regularization(self):
         """A scalar added to G's loss (none for GAN)."""
-        return None
+        return
 
     def draw_latent(self, num, seed):
-        """Latent noise for `num` examples from a stateless `seed` (int[2])."""
+        """Latent noise for `num` examples from a stateless `seed` (int[2]).
+
+        The same `(num, seed)` always gives the same noise. DeLiGAN returns
+        `(eps, component_ids)`.
+
+        Example:
+        >>> z = model.draw_latent(8, tf.constant([0, 1]))  # doctest: +SKIP
+        """
         shape = (num, self.latent_dim)
         if self.latent_distribution == "uniform":
             bound = 3.0**0.5
@@ -163,6 +170,10 @@ class GAN(keras.Model):
             g_optimizer: generator optimizer, same default.
             jit_compile, steps_per_execution, run_eagerly: as in
                 `keras.Model.compile`.
+
+        Example:
+        >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        ...             g_optimizer="adam")  # doctest: +SKIP
         """
         # optimizer=None: no unused default optimizer (trap 3).
         super().compile(
@@ -213,6 +224,7 @@ class GAN(keras.Model):
 
     @property
     def metrics(self):
+        """The trackers of `metric_names`, reset by Keras every epoch."""
         return list(self._trackers.values())
 
     def train_step(self, data):
@@ -321,7 +333,13 @@ class GAN(keras.Model):
 
     def generate(self, latent, batch_size=1000):
         """Generator output for the given latent noise, as numpy float32;
-        images rescaled to [0, 1] as in `sample`."""
+        images rescaled to [0, 1] as in `sample`. For DeLiGAN, `latent` is
+        `(eps, component_ids)` (or `eps` alone: components drawn at random).
+
+        Example:
+        >>> z = np.random.default_rng(0).normal(size=(4, 100))
+        >>> images = gan.generate(z.astype("float32"))  # doctest: +SKIP
+        """
         latent = tf.nest.map_structure(tf.convert_to_tensor, latent)
         num = int(tf.nest.flatten(latent)[0].shape[0])
         outs = []
@@ -333,7 +351,11 @@ class GAN(keras.Model):
         return np.concatenate([np.asarray(o) for o in outs], axis=0)
 
     def postprocess(self, raw):
-        """Maps generator output to the user's space ([0, 1] for images)."""
+        """Maps generator output to the user's space ([0, 1] for images).
+
+        Example:
+        >>> gan.postprocess(gan.generate_raw(z))  # doctest: +SKIP
+        """
         if self.data_range is None or len(raw.shape) != 4:
             return ops.cast(raw, "float32")
         low, high = self.data_range
