@@ -14,7 +14,7 @@ class MinValue(keras.constraints.Constraint):
 
     Example:
     >>> c = MinValue(1e-3)
-    >>> float(c(keras.ops.convert_to_tensor([-1.0]))[0])
+    >>> round(float(c(keras.ops.convert_to_tensor([-1.0]))[0]), 6)
     0.001
     """
 
@@ -171,7 +171,7 @@ class Maxout(keras.layers.Layer):
         pieces: linear pieces per unit.
 
     Example:
-    >>> Maxout(4, pieces=3)(keras.ops.ones((2, 7))).shape
+    >>> tuple(Maxout(4, pieces=3)(keras.ops.ones((2, 7))).shape)
     (2, 4)
     """
 
@@ -218,7 +218,7 @@ class MinibatchDiscrimination(keras.layers.Layer):
         kernel_dim: size of each kernel's projection.
 
     Example:
-    >>> MinibatchDiscrimination(8, 3)(keras.ops.ones((4, 10))).shape
+    >>> tuple(MinibatchDiscrimination(8, 3)(keras.ops.ones((4, 10))).shape)
     (4, 18)
     """
 
