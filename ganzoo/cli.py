@@ -77,6 +77,10 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_string("output_dir", None, "Run folder (train).")
+flags.DEFINE_string(
+    "init_from", None,
+    "Start from this preset's weights (name or folder; same architecture).",
+)
 flags.DEFINE_integer("verbose", 1, "Keras progress: 0 silent, 1 bar, 2 line.")
 # ------------------------------------------------------- other commands
 flags.DEFINE_integer("num", 64, "Number of samples (sample).")

@@ -56,6 +56,9 @@ def save_preset(model, directory, metadata=None):
     tmp = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=".tmp-"))
     try:
         config = keras.saving.serialize_keras_object(model)
+        # No compile config: a preset is weights for sampling and
+        # fine-tuning; optimizer state would triple the file.
+        config.pop("compile_config", None)
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1))
         # An uncompiled copy: the file holds weights only, no optimizer state.
         bare = keras.saving.deserialize_keras_object(config)

@@ -58,7 +58,8 @@ def promote(run_dir, name, description, data_dir=None):
     )
     tmp = target.with_name(f".{name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(src, tmp)
+    # Re-saved, not copied: the preset format of today's presets_io.
+    model, _ = presets_io.load_preset_dir(src)
     card.update(
         name=name,
         description=description,
@@ -68,7 +69,8 @@ def promote(run_dir, name, description, data_dir=None):
             f"--num_samples={spec['num_samples']} --seed=0"
         ),
     )
-    (tmp / presets_io.METADATA_FILE).write_text(json.dumps(card, indent=1))
+    card.pop("files", None)
+    presets_io.save_preset(model, tmp, card)
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
     zoo.main()

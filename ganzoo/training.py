@@ -91,6 +91,7 @@ class TrainConfig:
     seed: int = 0
     strategy: str = "auto"
     jit_compile: bool = False
+    init_from: str = None
     grid_size: int = 8
 
     def validate(self):
@@ -242,6 +243,8 @@ def train(cfg, output_dir, verbose=1, command=None):
     strategy = get_strategy(cfg.strategy)
     with strategy.scope():
         model = build_model(cfg)
+        if cfg.init_from:
+            _init_from(model, cfg.init_from)
         model.compile(
             d_optimizer=_adam(cfg, cfg.d_lr, cfg.d_steps),
             g_optimizer=_adam(cfg, cfg.g_lr, 1),
@@ -289,6 +292,21 @@ def train(cfg, output_dir, verbose=1, command=None):
     if _is_chief():
         presets_io.save_preset(model, out / "preset", card)
     return card
+
+
+def _init_from(model, source):
+    """Starts from the weights of a preset (name or folder) of the same
+    architecture: fine-tuning, or a second phase of a recipe."""
+    from ganzoo import zoo
+
+    start = zoo.load(source)
+    shapes = lambda m: [tuple(w.shape) for w in m.weights]
+    if type(start) is not type(model) or shapes(start) != shapes(model):
+        raise ValueError(
+            f"init_from={source!r} is a different model than the one this "
+            "run builds: its config (networks, sizes, losses) must match."
+        )
+    model.set_weights(start.get_weights())
 
 
 def _adam(cfg, lr, updates_per_step):
