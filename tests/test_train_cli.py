@@ -1,6 +1,7 @@
 """`ganzoo train`: bad flags fail at once, kill -9 resumes, outputs."""
 
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from absl import app
 
@@ -100,3 +102,19 @@ def test_kill_9_then_same_command_resumes(data_dir, tmp_path):
     proc = _ganzoo(args, data_dir)
     output = proc.communicate(timeout=120)[0].decode()
     assert proc.returncode != 0 and "has finished" in output
+
+
+def test_init_from_copies_weights_and_checks_architecture(tmp_path):
+    from ganzoo import training
+
+    cfg = training.TrainConfig(model="gan", network="toy", dataset="ring8",
+                               width=0.1, seed=1)
+    source = training.build_model(cfg)
+    presets_io.save_preset(source, tmp_path / "p")
+    target = training.build_model(dataclasses.replace(cfg, seed=2))
+    training._init_from(target, str(tmp_path / "p"))
+    for a, b in zip(source.get_weights(), target.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    wider = training.build_model(dataclasses.replace(cfg, width=0.2))
+    with pytest.raises(ValueError, match="different model"):
+        training._init_from(wider, str(tmp_path / "p"))
