@@ -31,13 +31,12 @@ reports 225 +- 2 for its MNIST GAN.
 """
 
 import functools
-import pathlib
 
 import numpy as np
 import scipy.special
 import tensorflow as tf
 
-from ganzoo import datasets, presets_io
+from ganzoo import datasets
 
 PAPER_SIGMAS = np.logspace(-1.0, 0.0, 10)
 IMAGE_METRICS = (
@@ -561,7 +560,8 @@ def _image_metrics(samples, names, dataset, data_dir, classifier, splits):
 
 @functools.cache
 def _default_classifier(dataset):
-    """The shipped classifier preset of `dataset` (to become ganzoo.load)."""
-    name = dataset.replace("_", "-") + "-classifier"
-    folder = pathlib.Path(__file__).resolve().parents[1] / "zoo_weights" / name
-    return presets_io.load_preset_dir(folder)[0]
+    """The classifier preset of `dataset`, through the zoo (cache,
+    checkout or hash-checked download), so a pip install finds it too."""
+    from ganzoo import zoo
+
+    return zoo.load(dataset.replace("_", "-") + "-classifier")
