@@ -2,7 +2,8 @@
 
     python -m ganzoo.results promote runs/deligan-mnist deligan-mnist \\
         --description="DeLiGAN on 500 MNIST digits (50 per class)"
-    python -m ganzoo.results write        # zoo_weights/RESULTS.md
+    python -m ganzoo.results write        # RESULTS.md, README tables
+    python -m ganzoo.results registry     # ganzoo/registry.json
 
 `promote` copies the run's `preset/` into `zoo_weights/NAME/`, measures the
 preset's metrics with `ganzoo evaluate` (the exact command is stored next to
@@ -41,6 +42,8 @@ PAPER = {
     "gan-ring8": "6.3/8 modes, 98.2% HQ (GAN, as reported by PacGAN)",
 }
 RESULTS_FILE = zoo.REPO_WEIGHTS / "RESULTS.md"
+README = zoo.REPO_WEIGHTS.parent / "README.md"
+SAMPLES_DIR = zoo.REPO_WEIGHTS.parent / "docs" / "samples"
 
 
 def promote(run_dir, name, description, data_dir=None):
@@ -138,6 +141,45 @@ def write_results():
         lines += [extra.read_text()]
     RESULTS_FILE.write_text("\n".join(lines) + "\n")
     print(f"Wrote {RESULTS_FILE}")
+    _write_readme(cards)
+
+
+def _write_readme(cards):
+    """The presets table and sample pictures of README.md."""
+    from ganzoo import images
+
+    table = ["| preset | model | data | metrics (seed-0 samples) |",
+             "|---|---|---|---|"]
+    pictures = []
+    SAMPLES_DIR.mkdir(parents=True, exist_ok=True)
+    for name, card in cards.items():
+        table.append(
+            f"| `{name}` | {card.get('class_name')} | {card.get('dataset')}"
+            f" | {_summary(card.get('metrics', {}))} |"
+        )
+        if "steps" in card:  # a generative preset
+            model = zoo.load(name)
+            png = SAMPLES_DIR / f"{name}.png"
+            n = 2500 if card["dataset"] in ("ring8", "grid25") else 64
+            images.save_png(
+                images.samples_to_image(model.sample(n, seed=0)), png
+            )
+            pictures.append(
+                f"`{name}`<br><img src=\"docs/samples/{png.name}\" "
+                'width="200">'
+            )
+    text = README.read_text()
+    text = _between(text, "presets", "\n".join(table))
+    text = _between(text, "samples", " ".join(pictures))
+    README.write_text(text)
+    print(f"Updated {README}")
+
+
+def _between(text, marker, body):
+    start = text.index(f"<!-- {marker}:")
+    start = text.index("-->", start) + 3
+    end = text.index(f"<!-- /{marker} -->")
+    return text[:start] + "\n" + body + "\n" + text[end:]
 
 
 def main(argv):
@@ -147,6 +189,8 @@ def main(argv):
         promote(argv[2], argv[3], FLAGS.description, FLAGS.data_dir)
     elif argv[1:] == ["write"]:
         write_results()
+    elif argv[1:] == ["registry"]:
+        zoo.main()
     else:
         raise app.UsageError(__doc__)
 

@@ -3,8 +3,8 @@
 Presets are data: `ganzoo/registry.json` holds, per preset, its
 description, model class, the sha256 of each file, the training command and
 the metrics of its model card. It is regenerated from `zoo_weights/` by
-`python -m ganzoo.zoo` (never edited by hand), so the hashes a user checks
-against ship with the code, not with the download.
+`python -m ganzoo.results registry` (never edited by hand), so the hashes a
+user checks against ship with the code, not with the download.
 
 Where `load(name)` finds a preset's files, first match wins; every file is
 checked against the registry's sha256 before use:
@@ -223,5 +223,3 @@ def main():
     print(f"{len(registry)} presets -> {REGISTRY_FILE}")
 
 
-if __name__ == "__main__":
-    main()

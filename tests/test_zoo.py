@@ -29,7 +29,7 @@ def test_every_preset_matches_its_registry_hashes(name):
     folder = zoo.REPO_WEIGHTS / name
     for file, sha in zoo.PRESETS[name]["sha256"].items():
         assert presets_io.sha256_of(folder / file) == sha
-    # The registry is what `python -m ganzoo.zoo` would write today.
+    # The registry is what `python -m ganzoo.results registry` writes today.
     assert zoo.build_registry()[name] == zoo.PRESETS[name]
 
 
