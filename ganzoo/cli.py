@@ -76,6 +76,10 @@ flags.DEFINE_enum(
     "TPUClusterResolver).",
 )
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
+flags.DEFINE_enum(
+    "mixed_precision", "none", ["none", "mixed_float16", "mixed_bfloat16"],
+    "Keras dtype policy of the nets (GPU/TPU; float16 adds loss scaling).",
+)
 flags.DEFINE_string("output_dir", None, "Run folder (train).")
 flags.DEFINE_string(
     "init_from", None,
@@ -180,6 +184,8 @@ def cmd_evaluate(args):
         results = evaluation.evaluate_source(
             args[0], metrics=FLAGS.metrics, num_samples=FLAGS.num_samples,
             seed=FLAGS.seed, data_dir=FLAGS.data_dir,
+            # A preset knows its dataset; .npy samples may need --dataset.
+            dataset=FLAGS.dataset if FLAGS["dataset"].present else None,
         )
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as e:
         raise app.UsageError(str(e)) from None

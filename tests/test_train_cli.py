@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 from absl import app
+from PIL import Image
 
 from ganzoo import cli, presets_io
 from tests.conftest import REPO
@@ -118,3 +119,40 @@ def test_init_from_copies_weights_and_checks_architecture(tmp_path):
     wider = training.build_model(dataclasses.replace(cfg, width=0.2))
     with pytest.raises(ValueError, match="different model"):
         training._init_from(wider, str(tmp_path / "p"))
+
+
+def _run_cli(flags, *argv):
+    cli.main(flags(["ganzoo", *argv]))
+
+
+def test_sample_list_evaluate_export_commands(flags, tmp_path, capsys):
+    png, npy = tmp_path / "grid.png", tmp_path / "points.npy"
+    _run_cli(flags, "sample", "gan-ring8", "--num=16", f"--out={png}")
+    assert Image.open(png).size == (256, 256)
+    flags.unparse_flags()
+    _run_cli(flags, "sample", "gan-ring8", "--num=100", f"--out={npy}")
+    assert np.load(npy).shape == (100, 2)
+    flags.unparse_flags()
+    _run_cli(flags, "list")
+    assert "gan-ring8" in capsys.readouterr().out
+    flags.unparse_flags()
+    report = tmp_path / "eval.json"
+    _run_cli(flags, "evaluate", str(npy), "--dataset=ring8",
+             f"--json_out={report}")
+    result = json.loads(report.read_text())
+    assert result["metrics"]["mode_coverage"]["num_modes"] == 8
+    assert "mode_coverage" in capsys.readouterr().out
+    flags.unparse_flags()
+    _run_cli(flags, "export", "gan-ring8", str(tmp_path / "serving"))
+    assert (tmp_path / "serving" / "1" / "saved_model.pb").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "gan-ring8", "--metrics=parzen"], "does not apply"),
+    (["evaluate", "gan-ring8", "--metrics=bogus"], "valid metrics"),
+    (["sample", "gan-rng8"], "Did you mean 'gan-ring8'"),
+    (["sample"], "usage"),
+])
+def test_command_errors(flags, argv, message):
+    with pytest.raises(app.UsageError, match=message):
+        _run_cli(flags, *argv)
