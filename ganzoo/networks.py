@@ -3,7 +3,10 @@
 Every builder returns a functional `keras.Model` (serialisable as is) and has
 a width knob so tests can build tiny versions. Generators map a latent
 vector to data; discriminators map data to one unnormalised score per
-example (a logit for GAN, a linear score for LSGAN).
+example (a logit for GAN, a linear score for LSGAN). Under a mixed-precision
+policy that last score layer stays float32 (one dot product per example):
+the losses take its log / square. Generator outputs (sigmoid, tanh) stay in
+the compute dtype; `GAN.sample` returns float32.
 
 | builder | paper | output range |
 |---|---|---|
@@ -66,7 +69,7 @@ def mnist_maxout_discriminator(
     for _ in range(2):
         x = Maxout(units, pieces)(x)
         x = layers.Dropout(dropout)(x) if dropout else x
-    x = layers.Dense(1, name="logit")(x)
+    x = layers.Dense(1, name="logit", dtype="float32")(x)
     return keras.Model(x_in, x, name="mnist_maxout_discriminator")
 
 
@@ -119,7 +122,7 @@ def deligan_mnist_discriminator(
     x = layers.Flatten()(x)
     if minibatch_kernels:
         x = MinibatchDiscrimination(minibatch_kernels, 5)(x)
-    x = layers.Dense(1, name="logit")(x)
+    x = layers.Dense(1, name="logit", dtype="float32")(x)
     return keras.Model(x_in, x, name="deligan_mnist_discriminator")
 
 
@@ -159,7 +162,7 @@ def dcgan_mnist_discriminator(filters=64, image_shape=MNIST_SHAPE):
     x = layers.Conv2D(2 * filters, 4, strides=2, padding="same")(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(1, name="logit")(x)
+    x = layers.Dense(1, name="logit", dtype="float32")(x)
     return keras.Model(x_in, x, name="dcgan_mnist_discriminator")
 
 
@@ -192,7 +195,7 @@ def toy_discriminator(units=128, layers_count=2, data_dim=2):
     for _ in range(layers_count):
         x = layers.Dense(units)(x)
         x = layers.LeakyReLU(0.2)(x)
-    x = layers.Dense(1, name="logit")(x)
+    x = layers.Dense(1, name="logit", dtype="float32")(x)
     return keras.Model(x_in, x, name="toy_discriminator")
 
 

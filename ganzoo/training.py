@@ -8,6 +8,7 @@ Use it from Python as well:
 >>> training.train(cfg, "runs/ring8")  # doctest: +SKIP
 """
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -24,6 +25,7 @@ from ganzoo.callbacks import ProgressRecorder, SampleGrid
 MODELS = {"gan": models.GAN, "lsgan": models.LSGAN, "deligan": models.DeLiGAN}
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 LR_DECAYS = ("none", "linear")
+PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
 
 # Per network: builders, their width arguments and defaults, data range,
 # latent size and prior, and which datasets it fits.
@@ -91,6 +93,7 @@ class TrainConfig:
     seed: int = 0
     strategy: str = "auto"
     jit_compile: bool = False
+    mixed_precision: str = "none"
     init_from: str = None
     grid_size: int = 8
 
@@ -101,6 +104,7 @@ class TrainConfig:
         _choice("dataset", self.dataset, datasets.NAMES)
         _choice("strategy", self.strategy, STRATEGIES)
         _choice("lr_decay", self.lr_decay, LR_DECAYS)
+        _choice("mixed_precision", self.mixed_precision, PRECISIONS)
         if self.lr_decay != "none" and self.steps_per_epoch is None:
             raise ValueError("lr_decay needs steps_per_epoch (total steps).")
         fits = NETWORKS[self.network]["datasets"]
@@ -241,7 +245,7 @@ def train(cfg, output_dir, verbose=1, command=None):
     out.mkdir(parents=True, exist_ok=True)
     dataset = make_dataset(cfg)
     strategy = get_strategy(cfg.strategy)
-    with strategy.scope():
+    with strategy.scope(), _global_policy(cfg.mixed_precision):
         model = build_model(cfg)
         if cfg.init_from:
             _init_from(model, cfg.init_from)
@@ -307,6 +311,22 @@ def _init_from(model, source):
             "run builds: its config (networks, sizes, losses) must match."
         )
     model.set_weights(start.get_weights())
+
+
+@contextlib.contextmanager
+def _global_policy(name):
+    """Layers built inside take the `name` dtype policy and keep it; the
+    global policy is restored after. Under mixed_float16, `GAN.compile`
+    adds loss scaling."""
+    if name == "none":
+        yield
+        return
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def _adam(cfg, lr, updates_per_step):

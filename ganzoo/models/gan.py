@@ -153,6 +153,11 @@ class GAN(keras.Model):
         """Generator output for latent noise, in the generator's own range."""
         return self.generator(latent, training=training)
 
+    def discriminate(self, data, training=False):
+        """D's raw output as float32 whatever D computes in, so that the
+        losses are float32 under a mixed-precision policy."""
+        return ops.cast(self.discriminator(data, training=training), "float32")
+
     # ---------------------------------------------------------------- training
     def compile(
         self,
@@ -161,6 +166,7 @@ class GAN(keras.Model):
         jit_compile="auto",
         steps_per_execution=1,
         run_eagerly=False,
+        auto_scale_loss=True,
     ):
         """Configures the two optimizers.
 
@@ -168,8 +174,9 @@ class GAN(keras.Model):
             d_optimizer: discriminator optimizer (instance, name or config);
                 default `Adam(2e-4, beta_1=0.5)`.
             g_optimizer: generator optimizer, same default.
-            jit_compile, steps_per_execution, run_eagerly: as in
-                `keras.Model.compile`.
+            jit_compile, steps_per_execution, run_eagerly, auto_scale_loss:
+                as in `keras.Model.compile`; under a `mixed_float16` policy
+                both optimizers get a `keras.optimizers.LossScaleOptimizer`.
 
         Example:
         >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
@@ -184,6 +191,9 @@ class GAN(keras.Model):
         )
         self.d_optimizer = _get_optimizer(d_optimizer, "d_optimizer")
         self.g_optimizer = _get_optimizer(g_optimizer, "g_optimizer")
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
+            self.d_optimizer = _loss_scaled(self.d_optimizer)
+            self.g_optimizer = _loss_scaled(self.g_optimizer)
         # Built here, in the strategy's scope, not lazily inside a replica
         # context (trap 2).
         with self.distribute_strategy.scope():
@@ -238,12 +248,15 @@ class GAN(keras.Model):
                 training=True,
             )
             with tf.GradientTape() as tape:
-                real_out = self.discriminator(real, training=True)
-                fake_out = self.discriminator(fake, training=True)
+                real_out = self.discriminate(real, training=True)
+                fake_out = self.discriminate(fake, training=True)
                 d_loss = tf.nn.compute_average_loss(
-                    self.discriminator_loss(real_out, fake_out), global_batch_size=global_batch
+                    self.discriminator_loss(real_out, fake_out),
+                    global_batch_size=global_batch,
                 )
-            self.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
+                # A no-op unless the optimizer scales losses (float16).
+                scaled = self.d_optimizer.scale_loss(d_loss)
+            self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
 
         g_vars = self.generator_variables
         latent = self._replica_latent(
@@ -251,7 +264,7 @@ class GAN(keras.Model):
         )
         with tf.GradientTape() as tape:
             fake = self.generate_raw(latent, training=True)
-            g_out = self.discriminator(fake, training=True)
+            g_out = self.discriminate(fake, training=True)
             g_loss = tf.nn.compute_average_loss(
                 self.generator_loss_fn(g_out), global_batch_size=global_batch
             )
@@ -260,7 +273,8 @@ class GAN(keras.Model):
             if reg is not None:
                 # Gradients are summed over replicas: add reg / replicas.
                 total = total + tf.nn.scale_regularization_loss(reg)
-        self.g_optimizer.apply(tape.gradient(total, g_vars), g_vars)
+            scaled = self.g_optimizer.scale_loss(total)
+        self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
         return self._log(d_loss, g_loss, real_out, fake_out, global_batch, batch)
 
     def test_step(self, data):
@@ -270,10 +284,11 @@ class GAN(keras.Model):
             0, _EVAL_STREAM, batch, global_batch, replica
         )
         fake = self.generate_raw(latent, training=False)
-        real_out = self.discriminator(real, training=False)
-        fake_out = self.discriminator(fake, training=False)
+        real_out = self.discriminate(real, training=False)
+        fake_out = self.discriminate(fake, training=False)
         d_loss = tf.nn.compute_average_loss(
-            self.discriminator_loss(real_out, fake_out), global_batch_size=global_batch
+            self.discriminator_loss(real_out, fake_out),
+            global_batch_size=global_batch,
         )
         g_loss = tf.nn.compute_average_loss(
             self.generator_loss_fn(fake_out), global_batch_size=global_batch
@@ -432,6 +447,12 @@ def _get_optimizer(identifier, name):
             f"{name} must be a keras optimizer, its name or its config; got "
             f"{identifier!r}."
         ) from e
+
+
+def _loss_scaled(optimizer):
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)
 
 
 def _unpack(data):
