@@ -20,6 +20,7 @@ import sys
 from absl import app, flags
 
 from ganzoo import evaluation, presets_io, zoo
+from ganzoo import metrics as metrics_lib
 
 flags.DEFINE_string("description", "", "One-line description (promote).")
 flags.DEFINE_string("data_dir", None, "IDX data folder for the metrics.")
@@ -117,6 +118,14 @@ def write_results():
         meta = folder / presets_io.METADATA_FILE
         if meta.is_file():
             cards[folder.name] = json.loads(meta.read_text())
+    ref = metrics_lib.REFERENCE_VALUES
+    lines.append(
+        "| real MNIST (train[:10000] as samples) | "
+        f"Parzen {ref['parzen']['mean']} +- {ref['parzen']['stderr']}; "
+        f"MNIST score {ref['classifier_score']}; FD logits "
+        f"{ref['frechet_distance']}; mod. IS "
+        f"{ref['modified_inception_score']} | the ceiling | | |"
+    )
     for name, card in cards.items():
         if "steps" not in card:
             continue
