@@ -139,7 +139,8 @@ def write_results():
         lines += [f"### `{name}`", "", card.get("description", ""), ""]
         for key in ("class_name", "dataset", "limit", "take", "protocol",
                     "command", "steps", "epochs", "wall_time_s",
-                    "train_images_per_s", "metrics_command", "test_accuracy"):
+                    "train_images_per_s", "metrics_command", "test_accuracy",
+                    "note"):
             if card.get(key) is not None:
                 lines.append(f"- {key}: `{card[key]}`")
         if card.get("metrics"):
