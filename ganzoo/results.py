@@ -95,6 +95,8 @@ def _summary(metrics):
                        ("modified_inception_score", "mod. IS")]:
         if key in metrics:
             parts.append(f"{label} {metrics[key]:.2f}")
+    if "test_accuracy" in metrics:
+        parts.append(f"test accuracy {100 * metrics['test_accuracy']:.2f}%")
     if "class_histogram" in metrics:
         parts.append(f"min class {100 * min(metrics['class_histogram']):.1f}%")
     return "; ".join(parts)
@@ -164,7 +166,7 @@ def _write_readme(cards):
     SAMPLES_DIR.mkdir(parents=True, exist_ok=True)
     for name, card in cards.items():
         table.append(
-            f"| `{name}` | {card.get('class_name')} | {card.get('dataset')}"
+            f"| `{name}` | {_model_name(card)} | {card.get('dataset')}"
             f" | {_summary(card.get('metrics', {}))} |"
         )
         if "steps" in card:  # a generative preset
@@ -183,6 +185,12 @@ def _write_readme(cards):
     text = _between(text, "samples", " ".join(pictures))
     README.write_text(text)
     print(f"Updated {README}")
+
+
+def _model_name(card):
+    if card.get("class_name") == "Functional":
+        return "classifier (CNN)"
+    return f"{card.get('class_name')} ({card.get('network', '')} nets)"
 
 
 def _between(text, marker, body):
