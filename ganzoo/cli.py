@@ -93,7 +93,10 @@ flags.DEFINE_list(
     "metrics", None, "Metrics to compute (evaluate); default per data."
 )
 flags.DEFINE_integer("num_samples", 10000, "Samples to evaluate (evaluate).")
-flags.DEFINE_string("json_out", None, "Write evaluate's results here.")
+flags.DEFINE_string(
+    "json_out", None,
+    "Where evaluate writes its JSON (default: evaluation-<source>.json).",
+)
 flags.DEFINE_integer("version", 1, "SavedModel version folder (export).")
 flags.DEFINE_bool("overwrite", False, "Replace an existing export version.")
 
@@ -190,9 +193,11 @@ def cmd_evaluate(args):
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as e:
         raise app.UsageError(str(e)) from None
     print(evaluation.format_table(results))
-    if FLAGS.json_out:
-        with open(FLAGS.json_out, "w") as f:
-            json.dump(results, f, indent=1)
+    name = os.path.basename(os.path.normpath(args[0])) or "samples"
+    json_out = FLAGS.json_out or f"evaluation-{name}.json"
+    with open(json_out, "w") as f:
+        json.dump(results, f, indent=1)
+    print(f"Wrote {json_out}")
 
 
 def _load(source):

@@ -278,6 +278,7 @@ def train(cfg, output_dir, verbose=1, command=None):
         "model": cfg.model,
         "network": cfg.network,
         "dataset": cfg.dataset,
+        "protocol": describe_data(cfg),
         "limit": cfg.limit,
         "take": cfg.take,
         "train_config": dataclasses.asdict(cfg),
@@ -296,6 +297,25 @@ def train(cfg, output_dir, verbose=1, command=None):
     if _is_chief():
         presets_io.save_preset(model, out / "preset", card)
     return card
+
+
+def describe_data(cfg):
+    """One line saying which data a config trains on.
+
+    Example:
+    >>> describe_data(TrainConfig(dataset="mnist", limit=500))
+    'mnist train split, the last 50 images of each class (500 images, IDX file order)'
+    """
+    if cfg.dataset in datasets.TOY_NAMES:
+        num = cfg.limit or datasets.TOY_SIZE
+        return f"{cfg.dataset}: {num} points drawn with seed {cfg.seed}"
+    if cfg.limit:
+        return (f"{cfg.dataset} train split, the last {cfg.limit // 10} images"
+                f" of each class ({cfg.limit} images, IDX file order)")
+    if cfg.take:
+        return (f"{cfg.dataset} train split, the first {cfg.take} images "
+                "(IDX file order)")
+    return f"{cfg.dataset} train split, all images"
 
 
 def _init_from(model, source):

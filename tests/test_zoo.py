@@ -2,6 +2,7 @@
 
 import functools
 import http.server
+import multiprocessing
 import threading
 
 import numpy as np
@@ -31,6 +32,15 @@ def test_every_preset_matches_its_registry_hashes(name):
         assert presets_io.sha256_of(folder / file) == sha
     # The registry is what `python -m ganzoo.results registry` writes today.
     assert zoo.build_registry()[name] == zoo.PRESETS[name]
+
+
+def test_the_zoo_ships_the_issue_presets():
+    # Guards the parametrised tests above against an empty registry.
+    assert {
+        "gan-mnist", "lsgan-mnist", "deligan-mnist", "gan-ring8",
+        "lsgan-ring8", "deligan-ring8", "mnist-classifier",
+        "fashion-mnist-classifier",
+    } <= set(zoo.list_models())
 
 
 def test_unknown_name_lists_valid_names_and_suggests():
@@ -144,21 +154,15 @@ def test_checkout_copy_is_used_without_network(fake_zoo, monkeypatch):
     assert zoo.fetch("tiny-ring8") == published / "tiny-ring8"
 
 
+def _fetch_in_child(_):
+    return str(zoo.fetch("tiny-ring8"))
+
+
 def test_concurrent_loads_do_not_corrupt_the_cache(fake_zoo, server):
-    errors = []
-
-    def load():
-        try:
-            zoo.fetch("tiny-ring8")
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-
-    threads = [threading.Thread(target=load) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    # Forked processes inherit the fake registry and environment.
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        folders = pool.map(_fetch_in_child, range(4))
+    assert len(set(folders)) == 1
     assert _cache_files() == sorted(zoo.FILES)
     zoo.load("tiny-ring8")
 
