@@ -243,6 +243,9 @@ def train(cfg, output_dir, verbose=1, command=None):
             "output directory or delete it to train again."
         )
     out.mkdir(parents=True, exist_ok=True)
+    # First: tf.data's shuffle and the initial weights follow the global
+    # seed (the noise is keyed by cfg.seed already).
+    keras.utils.set_random_seed(cfg.seed)
     dataset = make_dataset(cfg)
     strategy = get_strategy(cfg.strategy)
     with strategy.scope(), _global_policy(cfg.mixed_precision):
