@@ -297,6 +297,8 @@ def train(cfg, output_dir, verbose=1, command=None):
         "strategy": type(strategy).__name__,
         "replicas": strategy.num_replicas_in_sync,
     }
+    if cfg.init_from:
+        card.update(with_previous_phases(card, cfg.init_from))
     if _is_chief():
         presets_io.save_preset(model, out / "preset", card)
     return card
@@ -319,6 +321,30 @@ def describe_data(cfg):
         return (f"{cfg.dataset} train split, the first {cfg.take} images "
                 "(IDX file order)")
     return f"{cfg.dataset} train split, all images"
+
+
+def with_previous_phases(card, init_from):
+    """`previous_phases` and totals for a run that started from a preset.
+
+    Example:
+    >>> with_previous_phases({"steps": 10, "wall_time_s": 1.0},
+    ...                      "runs/phase1/preset")  # doctest: +SKIP
+    {'previous_phases': [...], 'total_steps': 110, 'total_wall_time_s': 9.0}
+    """
+    from ganzoo import zoo
+
+    start = zoo.load(init_from).preset_metadata
+    phases = list(start.get("previous_phases", [])) + [
+        {k: start.get(k) for k in ("command", "steps", "wall_time_s",
+                                   "train_images_per_s")}
+    ]
+    return {
+        "previous_phases": phases,
+        "total_steps": card["steps"] + sum(p["steps"] or 0 for p in phases),
+        "total_wall_time_s": round(
+            card["wall_time_s"] + sum(p["wall_time_s"] or 0 for p in phases), 1
+        ),
+    }
 
 
 def _init_from(model, source):
