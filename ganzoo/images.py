@@ -77,3 +77,44 @@ def save_png(array, path):
     tmp = f"{path}.tmp-{os.getpid()}"
     Image.fromarray(array).save(tmp, format="PNG")
     os.replace(tmp, path)
+
+
+def line_chart(series, y_max, title="", size=(480, 320)):
+    """Draws `{name: [value per epoch]}` as lines, as RGB uint8 (Pillow
+    only: matplotlib is not a dependency).
+
+    Example:
+    >>> line_chart({"modes": [2, 5, 8]}, y_max=8, title="coverage").shape
+    (320, 480, 3)
+    """
+    from PIL import ImageDraw
+
+    if not series or not all(len(v) for v in series.values()):
+        raise ValueError("series must map names to non-empty value lists.")
+    width, height = size
+    left, right, top, bottom = 50, 20, 30, 30
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([left, top, width - right, height - bottom],
+                   outline="black")
+    epochs = max(len(v) for v in series.values())
+
+    def xy(i, v):
+        x = left + (width - left - right) * i / max(epochs - 1, 1)
+        y = height - bottom - (height - top - bottom) * v / y_max
+        return x, y
+
+    for tick in np.linspace(0, y_max, 5):
+        draw.text((5, xy(0, tick)[1] - 6), f"{tick:.2g}", fill="black")
+    draw.text((left, 8), title, fill="black")
+    draw.text((left, height - 20), f"epochs 1 .. {epochs}", fill="black")
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+    for k, (name, values) in enumerate(series.items()):
+        points = [xy(i, v) for i, v in enumerate(values)]
+        colour = colours[k % len(colours)]
+        if len(points) > 1:
+            draw.line(points, fill=colour, width=2)
+        for x, y in points:
+            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
+        draw.text((width - right - 150, top + 5 + 14 * k), name, fill=colour)
+    return np.asarray(image)

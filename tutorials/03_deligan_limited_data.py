@@ -38,7 +38,6 @@ import pathlib
 
 import keras
 import numpy as np
-from PIL import Image, ImageDraw
 
 import ganzoo
 import ganzoo.images
@@ -193,34 +192,11 @@ dimensions.
 """
 
 
-def line_chart(series, path, y_max, title, size=(480, 320)):
-    """Draws {name: [value at epoch 0, 1, ...]} as lines."""
-    width, height = size
-    left, right, top, bottom = 50, 20, 30, 30
-    image = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([left, top, width - right, height - bottom], outline="black")
-    epochs = max(len(v) for v in series.values())
-
-    def xy(i, v):
-        x = left + (width - left - right) * i / max(epochs - 1, 1)
-        y = height - bottom - (height - top - bottom) * v / y_max
-        return x, y
-
-    for tick in np.linspace(0, y_max, 5):
-        draw.text((5, xy(0, tick)[1] - 6), f"{tick:.2g}", fill="black")
-    draw.text((left, 8), title, fill="black")
-    draw.text((left, height - 20), f"epochs 0 .. {epochs - 1}", fill="black")
-    colours = ["#1f77b4", "#d62728", "#2ca02c"]
-    for k, (name, values) in enumerate(series.items()):
-        points = [xy(i, v) for i, v in enumerate(values)]
-        colour = colours[k % len(colours)]
-        if len(points) > 1:
-            draw.line(points, fill=colour, width=2)
-        for x, y in points:
-            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        draw.text((width - right - 120, top + 5 + 14 * k), name, fill=colour)
-    image.save(path)
+def line_chart(series, path, y_max, title):
+    """Saves `ganzoo.images.line_chart` of {name: [value per epoch]}."""
+    ganzoo.images.save_png(
+        ganzoo.images.line_chart(series, y_max, title=title), path
+    )
 
 
 line_chart(

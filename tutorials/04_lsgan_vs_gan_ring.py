@@ -207,35 +207,11 @@ a legend.
 """
 
 
-def line_chart(series, path, y_max, y_label, size=(480, 320)):
-    """Draws {name: [values per epoch]} as lines; x is the epoch."""
-    width, height = size
-    left, right, top, bottom = 50, 20, 20, 40
-    image = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([left, top, width - right, height - bottom], outline="black")
-    epochs = max(len(v) for v in series.values())
-
-    def xy(i, v):
-        x = left + (width - left - right) * i / max(epochs - 1, 1)
-        y = height - bottom - (height - top - bottom) * v / y_max
-        return x, y
-
-    for tick in np.linspace(0, y_max, 5):
-        x, y = xy(0, tick)
-        draw.text((5, y - 6), f"{tick:g}", fill="black")
-    draw.text((left, height - 25), f"epoch 1 .. {epochs}", fill="black")
-    draw.text((width // 2, height - 25), y_label, fill="black")
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
-    for k, (name, values) in enumerate(series.items()):
-        points = [xy(i, v) for i, v in enumerate(values)]
-        colour = colours[k % len(colours)]
-        if len(points) > 1:
-            draw.line(points, fill=colour, width=2)
-        for x, y in points:
-            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        draw.text((left + 10, top + 5 + 14 * k), name, fill=colour)
-    image.save(path)
+def line_chart(series, path, y_max, y_label):
+    """Saves `ganzoo.images.line_chart` of {name: [value per epoch]}."""
+    ganzoo.images.save_png(
+        ganzoo.images.line_chart(series, y_max, title=y_label), path
+    )
 
 
 line_chart(
