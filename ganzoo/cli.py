@@ -75,7 +75,11 @@ flags.DEFINE_enum(
     "tf.distribute strategy (multi_worker reads TF_CONFIG; tpu uses "
     "TPUClusterResolver).",
 )
-flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
+flags.DEFINE_bool(
+    "jit_compile", None,
+    "Compile the train step with XLA (default: on for mnist_mlp in float32 "
+    "on one CPU device, where it measured faster; off otherwise).",
+)
 flags.DEFINE_enum(
     "mixed_precision", "none", ["none", "mixed_float16", "mixed_bfloat16"],
     "Keras dtype policy of the nets (GPU/TPU; float16 adds loss scaling).",
