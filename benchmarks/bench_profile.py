@@ -10,6 +10,8 @@
    (`execute.quick_execute`, i.e. `TFE_Py_Execute`, which releases the
    GIL) and where the rest goes. cProfile is not used: its hooks distort
    this workload (it reported 4.5 s of `fit` self time for a 5.7 s run).
+3. The ceiling: the step's 36 matmuls alone, at the step's shapes, in one
+   graph, as a fraction of the square-matmul rate (paired, median).
 
     python benchmarks/bench_profile.py            # batch 256, 5 rounds
     python benchmarks/bench_profile.py --batch_size 64 --jit
@@ -27,6 +29,7 @@ import traceback
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import bench_train
+import tensorflow as tf
 
 EXECUTOR = "quick_execute"  # tensorflow/python/eager/execute.py
 
@@ -86,6 +89,48 @@ def sample_fit(batch_size, steps, jit):
     return wall, sampler.counts
 
 
+def mlp_matmul_shapes(batch_size):
+    """`(m, k, n)` of every matmul in one MLP GAN train step (the exact
+    count of bench_train.step_flops: 36 matmuls)."""
+    g = [(100, 1200), (1200, 1200), (1200, 784)]
+    d = [(784, 1200), (240, 1200), (240, 1)]
+
+    def fwd(net):
+        return [(batch_size, i, o) for i, o in net]
+
+    def bwd(net, first_dx):
+        weights = [(i, batch_size, o) for i, o in net]  # x^T dy
+        inputs = [(batch_size, o, i) for j, (i, o) in enumerate(net)
+                  if j or first_dx]  # dy W^T
+        return weights + inputs
+
+    d_step = fwd(g) + 2 * (fwd(d) + bwd(d, False))
+    return d_step + fwd(g) + fwd(d) + bwd(d, True) + bwd(g, False)
+
+
+def matmul_ceiling(batch_size, rounds, matmul):
+    """The step's matmuls alone (one graph, random operands) as a fraction
+    of the square-matmul rate: the most the full step could reach."""
+    shapes = mlp_matmul_shapes(batch_size)
+    flops = sum(2 * m * k * n for m, k, n in shapes)
+    operands = [(tf.random.normal((m, k)), tf.random.normal((k, n)))
+                for m, k, n in shapes]
+    run = tf.function(lambda ops: tf.add_n(
+        [tf.reduce_sum(tf.matmul(a, b)) for a, b in ops]
+    ))
+    run(operands).numpy()
+    fractions = []
+    for _ in range(rounds):
+        gflops = matmul()
+        start, reps = time.perf_counter(), 0
+        while time.perf_counter() - start < 1.0:
+            run(operands).numpy()
+            reps += 1
+        rate = flops * reps / (time.perf_counter() - start) / 1e9
+        fractions.append(rate / gflops)
+    return len(shapes), flops, fractions
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch_size", type=int, default=256)
@@ -97,6 +142,9 @@ def main():
     b, steps = args.batch_size, args.profile_steps
     ms, ratios = spe_comparison(b, args.rounds, args.seconds, args.jit)
     wall, counts = sample_fit(b, steps, args.jit)
+    count, flops, ceiling = matmul_ceiling(
+        b, args.rounds, bench_train.Matmul()
+    )
     total = sum(counts.values())
     inside = sum(n for k, n in counts.items() if k.endswith(EXECUTOR))
     outside_ms = 1e3 * wall * (1 - inside / total) / steps
@@ -114,6 +162,9 @@ def main():
     print(f"| samples inside the TF executor call | {inside / total:.1%} "
           f"of {total} |")
     print(f"| main thread outside it, per step | {outside_ms:.2f} ms |")
+    print(f"| the step's {count} matmuls alone ({flops / 1e9:.2f} GFLOP), "
+          f"fraction of the square-matmul rate (median of {len(ceiling)}) "
+          f"| {statistics.median(ceiling):.1%} |")
     print("\nWhere the main thread was (top frames):\n")
     for key, n in counts.most_common(8):
         print(f"- {n / total:6.1%} `{key}`")
