@@ -15,11 +15,10 @@ declare -A RECIPE=(
   [gan-mnist-phase1]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=30"
   # Phase 2: the same, from phase 1's weights, learning rate decayed to 0.
   [gan-mnist]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=10 --steps_per_epoch=500 --lr_decay=linear --init_from=runs/gan-mnist-phase1/preset"
-  [lsgan-mnist-phase1]="--model=lsgan --network=dcgan_mnist --width=0.5 --dataset=mnist --batch_size=64 --epochs=5"
-  [lsgan-mnist]="--model=lsgan --network=dcgan_mnist --width=0.5 --dataset=mnist --batch_size=64 --epochs=10 --steps_per_epoch=937 --lr_decay=linear --init_from=runs/lsgan-mnist-phase1/preset"
+  [lsgan-mnist]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=8 --steps_per_epoch=937 --lr_decay=linear --d_lr=2e-4 --g_lr=2e-4"
 )
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 deligan-mnist gan-mnist-phase1 gan-mnist
-       lsgan-mnist-phase1 lsgan-mnist)
+       lsgan-mnist)
 
 for name in "${@:-${ORDER[@]}}"; do
   if [ -f "runs/$name/preset/metadata.json" ]; then
