@@ -17,7 +17,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     Writes `<output_dir>/samples/epoch_NNN.png` and a TensorBoard image
     under `<output_dir>/tensorboard/samples`. The noise is fixed by `seed`,
-    so the pictures show one set of latents evolve.
+    so the pictures show one set of latents evolve. With a moving average
+    of the generator's weights (`use_ema`), the picture shows the average.
 
     Args:
         output_dir: folder of the run.
@@ -38,9 +39,9 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.dir.mkdir(parents=True, exist_ok=True)
-        picture = images.samples_to_image(
-            self.model.sample(self.num, seed=self.seed)
-        )
+        with self.model.averaged_generator():
+            samples = self.model.sample(self.num, seed=self.seed)
+        picture = images.samples_to_image(samples)
         images.save_png(picture, self.dir / f"epoch_{epoch + 1:03d}.png")
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self._tb_dir)

@@ -51,6 +51,11 @@ flags.DEFINE_integer("batch_size", 64, "Global batch size.")
 flags.DEFINE_float("d_lr", 2e-4, "Discriminator learning rate (Adam).")
 flags.DEFINE_float("g_lr", 2e-4, "Generator learning rate (Adam).")
 flags.DEFINE_float("beta_1", 0.5, "Adam beta_1.")
+flags.DEFINE_float(
+    "g_ema", 0.0,
+    "Momentum of a moving average of the generator's weights (e.g. 0.999); "
+    "the preset gets the average. 0: none.",
+)
 flags.DEFINE_enum(
     "lr_decay", "none", ["none", "linear"],
     "Learning-rate schedule: constant, or linear to 0 at the last step.",

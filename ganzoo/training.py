@@ -86,6 +86,7 @@ class TrainConfig:
     g_lr: float = 2e-4
     beta_1: float = 0.5
     lr_decay: str = "none"
+    g_ema: float = 0.0
     d_steps: int = 1
     latent_dim: int = None
     width: float = 1.0
@@ -127,6 +128,11 @@ class TrainConfig:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}.")
         if not 0 <= self.beta_1 < 1:
             raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1}.")
+        if not 0 <= self.g_ema < 1:
+            raise ValueError(
+                f"g_ema must be in [0, 1) (0: no moving average), got "
+                f"{self.g_ema}."
+            )
         return self
 
 
@@ -259,7 +265,7 @@ def train(cfg, output_dir, verbose=1, command=None):
             _init_from(model, cfg.init_from)
         model.compile(
             d_optimizer=_adam(cfg, cfg.d_lr, cfg.d_steps),
-            g_optimizer=_adam(cfg, cfg.g_lr, 1),
+            g_optimizer=_adam(cfg, cfg.g_lr, 1, ema=cfg.g_ema),
             jit_compile=jit_compile,
         )
     (out / "train_config.json").write_text(
@@ -398,12 +404,18 @@ def _global_policy(name):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def _adam(cfg, lr, updates_per_step):
+def _adam(cfg, lr, updates_per_step, ema=0.0):
     if cfg.lr_decay == "linear":
         # To 0 at the last step; the schedule follows optimizer.iterations,
         # which BackupAndRestore restores.
         lr = keras.optimizers.schedules.PolynomialDecay(
             lr, cfg.epochs * cfg.steps_per_epoch * updates_per_step, 0.0
+        )
+    if ema:
+        # Keras keeps the average in the optimizer (so BackupAndRestore
+        # saves it) and `GAN.fit` writes it into the weights at the end.
+        return keras.optimizers.Adam(
+            lr, beta_1=cfg.beta_1, use_ema=True, ema_momentum=ema
         )
     return keras.optimizers.Adam(lr, beta_1=cfg.beta_1)
 

@@ -127,6 +127,55 @@ def test_deligan_trains_the_mixture_and_regulariser_pulls_sigma():
     assert float(np.mean(model.mixture.sigma)) > 0.25
 
 
+def test_generator_moving_average_ends_in_the_weights():
+    """With `use_ema`, fit ends with the average of the trained weights
+    (a_1 = w_1, a_t = m a_(t-1) + (1 - m) w_t); `averaged_generator`
+    swaps it in mid-training and puts the trained weights back."""
+    m = 0.6
+    model = helpers.tiny_toy_model("deligan")
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(1e-2),
+        g_optimizer=keras.optimizers.Adam(1e-2, use_ema=True, ema_momentum=m),
+    )
+    average, checked = [None], []
+
+    def track(batch, logs):
+        w = [v.numpy().copy() for v in model.generator_variables]
+        average[0] = w if average[0] is None else [
+            m * a + (1 - m) * x for a, x in zip(average[0], w)
+        ]
+
+    def check(epoch, logs):
+        trained = [v.numpy().copy() for v in model.generator_variables]
+        with model.averaged_generator():
+            inside = [v.numpy().copy() for v in model.generator_variables]
+        after = [v.numpy() for v in model.generator_variables]
+        checked.append(epoch)
+        for a, x in zip(average[0], inside):
+            np.testing.assert_allclose(x, a, rtol=1e-5, atol=1e-6)
+        for t, x in zip(trained, after):
+            np.testing.assert_array_equal(t, x)
+        assert not all(np.allclose(t, a) for t, a in zip(trained, inside))
+
+    callback = keras.callbacks.LambdaCallback(
+        on_train_batch_end=track, on_epoch_end=check
+    )
+    model.fit(_points(), batch_size=32, epochs=2, verbose=0,
+              callbacks=[callback])
+    assert checked == [0, 1]
+    for a, x in zip(average[0], model.generator_variables):
+        np.testing.assert_allclose(x.numpy(), a, rtol=1e-5, atol=1e-6)
+
+
+def test_averaged_generator_without_average_changes_nothing():
+    model = helpers.compile_adam(helpers.tiny_toy_model("gan"))
+    before = [v.numpy().copy() for v in model.generator_variables]
+    with model.averaged_generator():
+        inside = [v.numpy() for v in model.generator_variables]
+    for b, x in zip(before, inside):
+        np.testing.assert_array_equal(b, x)
+
+
 def test_minimax_generator_loss_option():
     model = helpers.compile_adam(
         helpers.tiny_toy_model("gan", generator_loss="minimax")

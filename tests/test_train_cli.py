@@ -44,6 +44,7 @@ def flags():
     (["--steps_per_epoch=0"], "steps_per_epoch"),
     (["--dataset=ring8"], "network='mnist_mlp' is for datasets"),
     (["--d_lr=0"], "d_lr"),
+    (["--g_ema=1.0"], "g_ema must be in"),
     ([], "output_dir"),
 ])
 def test_bad_flags_fail_before_training(flags, data_dir, tmp_path, args,

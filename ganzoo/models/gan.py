@@ -1,6 +1,7 @@
 """The GAN of Goodfellow et al. 2014 and the base class of every ganzoo
 model."""
 
+import contextlib
 import random
 
 import keras
@@ -225,7 +226,41 @@ class GAN(keras.Model):
         self._require_compiled("fit")
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)
-        return super().fit(x, *args, **kwargs)
+        history = super().fit(x, *args, **kwargs)
+        # What `keras.Model.fit` does for its one optimizer: an optimizer
+        # with `use_ema=True` writes its moving averages into the weights.
+        self.d_optimizer.finalize_variable_values(
+            self.discriminator.trainable_variables
+        )
+        self.g_optimizer.finalize_variable_values(self.generator_variables)
+        return history
+
+    @contextlib.contextmanager
+    def averaged_generator(self):
+        """Within the block, the generator has its moving-average weights.
+
+        Only with `g_optimizer=keras.optimizers.Adam(..., use_ema=True)`
+        (`ganzoo train --g_ema=0.999`); otherwise a no-op. The trained
+        weights come back at the end of the block. `fit` itself ends with
+        the averages in place, as `keras.Model.fit` does.
+
+        Example:
+        >>> with gan.averaged_generator():  # doctest: +SKIP
+        ...     images = gan.sample(64, seed=0)
+        """
+        self._require_compiled("averaged_generator")
+        variables = self.generator_variables
+        inner = getattr(self.g_optimizer, "inner_optimizer", self.g_optimizer)
+        if not (inner.use_ema and inner.built):
+            yield self
+            return
+        trained = [v.numpy() for v in variables]
+        self.g_optimizer.finalize_variable_values(variables)
+        try:
+            yield self
+        finally:
+            for v, value in zip(variables, trained):
+                v.assign(value)
 
     def evaluate(self, *args, **kwargs):
         """`keras.Model.evaluate`, after checking that `compile` was called."""
