@@ -29,6 +29,7 @@ gradient when nothing needs it. With k = d_steps (1 here):
 """
 
 import argparse
+import itertools
 import os
 import statistics
 import time
@@ -140,10 +141,23 @@ def _build(name, seed):
     raise ValueError(f"unknown model {name!r}; choose from {MODELS}.")
 
 
-def compile_model(model, jit, steps_per_execution=1):
+OPTIMIZERS = {
+    # The presets' optimizer.
+    "adam": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
+    # The GAN paper's: SGD with momentum (one slot instead of two, and
+    # about a quarter of Adam's element-wise passes per update).
+    "sgd": lambda: keras.optimizers.SGD(0.1, momentum=0.5),
+}
+
+
+def compile_model(model, jit, steps_per_execution=1, optimizer="adam"):
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}; choose from {list(OPTIMIZERS)}."
+        )
     model.compile(
-        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        d_optimizer=OPTIMIZERS[optimizer](),
+        g_optimizer=OPTIMIZERS[optimizer](),
         jit_compile=jit,
         steps_per_execution=steps_per_execution,
     )
@@ -287,20 +301,23 @@ def _item_name(model, jit, spe):
 def run_batch(args, batch_size, matmul):
     """All configurations at one batch size, in alternating rounds."""
     items = {}
-    for name in args.models.split(","):
-        for jit in args.jit_values:
-            for spe in args.spe_values:
-                model, data_range = build(name, policy=args.policy)
-                compile_model(model, jit, spe)
-                data = fixed_batch_dataset(batch_size, data_range)
-                steps = calibrate(model, data, batch_size, args.seconds, spe)
-                nominal, exact = step_flops(model)
-                items[_item_name(name, jit, spe)] = dict(
-                    model=model, data=data, steps=steps, nominal=nominal,
-                    exact=exact, rates=[], matmul=[], fractions=[],
-                )
-                print(f"  warmed up {_item_name(name, jit, spe)} "
-                      f"(batch {batch_size}, {steps} steps/fit)", flush=True)
+    configs = itertools.product(
+        args.models.split(","), args.optimizers.split(","), args.jit_values,
+        args.spe_values,
+    )
+    for name, opt, jit, spe in configs:
+        model, data_range = build(name, policy=args.policy)
+        compile_model(model, jit, spe, optimizer=opt)
+        data = fixed_batch_dataset(batch_size, data_range)
+        steps = calibrate(model, data, batch_size, args.seconds, spe)
+        nominal, exact = step_flops(model)
+        label = name if opt == "adam" else f"{name}-{opt}"
+        items[_item_name(label, jit, spe)] = dict(
+            model=model, data=data, steps=steps, nominal=nominal,
+            exact=exact, rates=[], matmul=[], fractions=[],
+        )
+        print(f"  warmed up {_item_name(label, jit, spe)} "
+              f"(batch {batch_size}, {steps} steps/fit)", flush=True)
     order = list(items)
     for r in range(args.rounds):
         for key in order if r % 2 == 0 else order[::-1]:
@@ -341,11 +358,17 @@ def report(batch_size, items):
     keys = list(items)
     for key in keys:
         name, xla, spe = key.split("/")
+        base, _, opt = name.partition("-")
+        suffix = f"-{opt}" if opt else ""
         pairs = []
-        if name == "gan":
-            pairs.append(("plain", xla, spe, "ganzoo GAN / plain keras.io"))
+        if base == "gan":
+            pairs.append(
+                ("plain" + suffix, xla, spe, "ganzoo GAN / plain keras.io")
+            )
         if xla == "xla":
             pairs.append((name, "no-xla", spe, "XLA / no XLA"))
+        if opt:
+            pairs.append((base, xla, spe, f"{opt} / adam"))
         for other_name, other_xla, other_spe, label in pairs:
             other = f"{other_name}/{other_xla}/{other_spe}"
             if other not in items:
@@ -362,6 +385,10 @@ def main():
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--batch_sizes", default="64,256")
     parser.add_argument("--jit", default="off,on", help="off, on or both")
+    parser.add_argument(
+        "--optimizers", default="adam",
+        help=f"comma-separated, from {','.join(OPTIMIZERS)}",
+    )
     parser.add_argument("--steps_per_execution", default="1")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.5,
