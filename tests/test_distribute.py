@@ -40,6 +40,10 @@ OPTIMIZERS = {
     # Adam is invariant to a constant gradient scale; SGD is not, so it
     # catches a loss that is off by the number of replicas.
     "sgd": lambda: keras.optimizers.SGD(0.1),
+    # A moving average of the weights, written into them at the end of fit.
+    "adam_ema": lambda: keras.optimizers.Adam(
+        1e-2, beta_1=0.5, use_ema=True, ema_momentum=0.5
+    ),
 }
 
 
