@@ -17,7 +17,7 @@ declare -A RECIPE=(
   [gan-mnist-phase2]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=10 --steps_per_epoch=500 --lr_decay=linear --init_from=runs/gan-mnist-phase1/preset"
   # Phase 3: back at 2e-4, with a moving average of G's weights.
   [gan-mnist]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=10 --steps_per_epoch=500 --g_ema=0.999 --init_from=runs/gan-mnist-phase2/preset"
-  [lsgan-mnist]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=8 --steps_per_epoch=937 --lr_decay=linear --d_lr=2e-4 --g_lr=2e-4"
+  [lsgan-mnist]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
 )
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist
