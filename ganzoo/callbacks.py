@@ -1,7 +1,6 @@
 """Callbacks for GAN training: sample grids and resumable progress."""
 
 import json
-import os
 import pathlib
 import time
 
@@ -9,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganzoo import images
+from ganzoo import _atomic, images
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -81,6 +80,4 @@ class ProgressRecorder(keras.callbacks.Callback):
         self.state["last_logs"] = {
             k: float(np.mean(v)) for k, v in (logs or {}).items()
         }
-        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(self.state, indent=1))
-        os.replace(tmp, self.path)
+        _atomic.write_text(self.path, json.dumps(self.state, indent=1))

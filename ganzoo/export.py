@@ -23,6 +23,7 @@ import keras
 import tensorflow as tf
 
 import ganzoo
+from ganzoo import _atomic
 from ganzoo.models import GAN, DeLiGAN
 
 # `model.sample(n, seed=s)` draws its latent with the stateless seed
@@ -285,20 +286,7 @@ def _missing_dirs(path):
 
 
 def _move_into_place(tmp, target, overwrite):
-    if not os.path.exists(target):
-        os.rename(tmp, target)
-        return
-    if not overwrite:
-        raise FileExistsError(f"{target} appeared during the export.")
-    # Two renames: the version folder is briefly absent, never half-written.
-    old = tempfile.mkdtemp(
-        prefix=f".{os.path.basename(target)}.old-", dir=os.path.dirname(target)
-    )
-    os.rmdir(old)
-    os.rename(target, old)
     try:
-        os.rename(tmp, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        _atomic.replace_dir(tmp, target, overwrite=overwrite)
+    except FileExistsError:
+        raise FileExistsError(f"{target} appeared during the export.") from None

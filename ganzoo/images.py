@@ -3,6 +3,8 @@
 import numpy as np
 from PIL import Image
 
+from ganzoo import _atomic
+
 
 def image_grid(images, columns=None):
     """Tiles `(n, H, W, C)` images in [0, 1] into one uint8 array.
@@ -72,11 +74,8 @@ def samples_to_image(samples, columns=None, **kwargs):
 
 def save_png(array, path):
     """Writes a uint8 array as PNG (atomically: temp file, then rename)."""
-    import os
-
-    tmp = f"{path}.tmp-{os.getpid()}"
-    Image.fromarray(array).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with _atomic.temp_path_for(path, suffix=".png") as tmp:
+        Image.fromarray(array).save(tmp, format="PNG")
 
 
 def line_chart(series, y_max, title="", size=(480, 320)):

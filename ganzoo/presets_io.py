@@ -18,6 +18,8 @@ import tempfile
 
 import keras
 
+from ganzoo import _atomic
+
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
@@ -81,13 +83,7 @@ def save_preset(model, directory, metadata=None):
             for name in (CONFIG_FILE, WEIGHTS_FILE)
         }
         (tmp / METADATA_FILE).write_text(json.dumps(card, indent=1) + "\n")
-        if directory.exists():
-            old = directory.with_name(f".old-{directory.name}-{os.getpid()}")
-            directory.rename(old)
-            tmp.rename(directory)
-            _rmtree(old)
-        else:
-            tmp.rename(directory)
+        _atomic.replace_dir(tmp, directory)
     except BaseException:
         _rmtree(tmp)
         raise

@@ -19,7 +19,7 @@ import sys
 
 from absl import app, flags
 
-from ganzoo import evaluation, presets_io, zoo
+from ganzoo import _atomic, evaluation, presets_io, zoo
 from ganzoo import metrics as metrics_lib
 
 flags.DEFINE_string("description", "", "One-line description (promote).")
@@ -75,8 +75,7 @@ def promote(run_dir, name, description, data_dir=None):
     )
     card.pop("files", None)
     presets_io.save_preset(model, tmp, card)
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    _atomic.replace_dir(tmp, target)
     zoo.main()
     print(evaluation.format_table(result))
 

@@ -22,13 +22,12 @@ import difflib
 import json
 import os
 import pathlib
-import tempfile
 import urllib.error
 import urllib.request
 
 import numpy as np
 
-from ganzoo import presets_io
+from ganzoo import _atomic, presets_io
 
 REGISTRY_FILE = pathlib.Path(__file__).with_name("registry.json")
 REPO_WEIGHTS = pathlib.Path(__file__).resolve().parents[1] / "zoo_weights"
@@ -139,9 +138,8 @@ def _download(name, folder, expected):
         if target.is_file() and presets_io.sha256_of(target) == sha:
             continue
         url = f"{base}/{name}/{file}"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{file}.part-")
-        try:
-            with os.fdopen(fd, "wb") as out:
+        with _atomic.temp_path_for(target) as tmp:
+            with open(tmp, "wb") as out:
                 _copy_url(url, out)
             actual = presets_io.sha256_of(tmp)
             if actual != sha:
@@ -150,11 +148,6 @@ def _download(name, folder, expected):
                     "the file is corrupted or not the published one. Nothing "
                     "was kept in the cache."
                 )
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
 
 
 def _copy_url(url, out):
@@ -185,10 +178,8 @@ def atomic_save_npy(path, array):
     Example:
     >>> atomic_save_npy("samples.npy", model.sample(10))  # doctest: +SKIP
     """
-    path = str(path)
-    tmp = f"{path}.tmp-{os.getpid()}.npy"
-    np.save(tmp, array)
-    os.replace(tmp, path)
+    with _atomic.temp_path_for(path, suffix=".npy") as tmp:
+        np.save(tmp, array)
 
 
 def build_registry(weights_dir=REPO_WEIGHTS):
@@ -217,9 +208,9 @@ def build_registry(weights_dir=REPO_WEIGHTS):
 def main():
     """Regenerates `ganzoo/registry.json` from `zoo_weights/`."""
     registry = build_registry()
-    tmp = REGISTRY_FILE.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(registry, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, REGISTRY_FILE)
+    _atomic.write_text(
+        REGISTRY_FILE, json.dumps(registry, indent=1, sort_keys=True) + "\n"
+    )
     print(f"{len(registry)} presets -> {REGISTRY_FILE}")
 
 

@@ -1,0 +1,66 @@
+"""Atomic writes: a reader sees the old file (or folder) or the new one,
+never a half-written one, and a failed write leaves nothing behind."""
+
+import contextlib
+import os
+import pathlib
+import shutil
+import tempfile
+
+
+@contextlib.contextmanager
+def temp_path_for(path, suffix=""):
+    """Yields a temporary path beside `path`; renamed onto `path` when the
+    block succeeds, deleted when it raises.
+
+    `suffix` is the temporary name's ending, for writers that choose the
+    format from it (`np.save` appends `.npy` otherwise).
+
+    Example:
+    >>> with temp_path_for("log.json") as tmp:  # doctest: +SKIP
+    ...     tmp.write_text("{}")
+    """
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.tmp-", suffix=suffix, dir=path.parent
+    )
+    os.close(fd)
+    tmp = pathlib.Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path, text):
+    """Writes `text` to `path` atomically."""
+    with temp_path_for(path) as tmp:
+        tmp.write_text(text)
+
+
+def replace_dir(tmp, target, overwrite=True):
+    """Moves the finished folder `tmp` to `target`.
+
+    An existing `target` is replaced (or `FileExistsError` if not
+    `overwrite`) by two renames, so `target` is briefly absent but never
+    half-written; if the second rename fails, the old folder comes back.
+    """
+    tmp, target = pathlib.Path(tmp), pathlib.Path(target)
+    if not target.exists():
+        os.rename(tmp, target)
+        return
+    if not overwrite:
+        raise FileExistsError(f"{target} exists.")
+    old = pathlib.Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)
+    )
+    old.rmdir()
+    os.rename(target, old)
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,65 @@
+"""Atomic writes: the old content or the new, never half of one."""
+
+import os
+
+import pytest
+
+from ganzoo import _atomic
+
+
+def test_write_text_replaces_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text("old")
+    _atomic.write_text(path, "new")
+    assert path.read_text() == "new"
+    assert os.listdir(tmp_path) == ["a.json"]
+
+
+def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text("old")
+    with (
+        pytest.raises(RuntimeError, match="disk full"),
+        _atomic.temp_path_for(path) as tmp,
+    ):
+        tmp.write_text("half")
+        raise RuntimeError("disk full")
+    assert path.read_text() == "old"
+    assert os.listdir(tmp_path) == ["a.json"]
+
+
+def test_temp_path_keeps_the_suffix_writers_need(tmp_path):
+    with _atomic.temp_path_for(tmp_path / "x.npy", suffix=".npy") as tmp:
+        assert tmp.name.endswith(".npy") and tmp.parent == tmp_path
+        tmp.write_bytes(b"1")
+    assert (tmp_path / "x.npy").read_bytes() == b"1"
+
+
+def _folder(path, text):
+    path.mkdir()
+    (path / "f").write_text(text)
+    return path
+
+
+def test_replace_dir_swaps_folders(tmp_path):
+    target = _folder(tmp_path / "preset", "old")
+    _atomic.replace_dir(_folder(tmp_path / "tmp", "new"), target)
+    assert (target / "f").read_text() == "new"
+    assert sorted(os.listdir(tmp_path)) == ["preset"]
+
+
+def test_replace_dir_without_overwrite_refuses(tmp_path):
+    target = _folder(tmp_path / "preset", "old")
+    tmp = _folder(tmp_path / "tmp", "new")
+    with pytest.raises(FileExistsError, match="preset exists"):
+        _atomic.replace_dir(tmp, target, overwrite=False)
+    assert (target / "f").read_text() == "old"
+
+
+def test_replace_dir_restores_the_old_folder_if_the_move_fails(tmp_path):
+    target = _folder(tmp_path / "preset", "old")
+    missing = tmp_path / "never-written"
+    with pytest.raises(FileNotFoundError):
+        _atomic.replace_dir(missing, target)
+    assert (target / "f").read_text() == "old"
+    assert sorted(os.listdir(tmp_path)) == ["preset"]
