@@ -6,6 +6,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+import uuid
 
 
 @contextlib.contextmanager
@@ -21,11 +22,11 @@ def temp_path_for(path, suffix=""):
     ...     tmp.write_text("{}")
     """
     path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.tmp-", suffix=suffix, dir=path.parent
+    # A unique name, not created here: the writer creates the file, so it
+    # gets the usual permissions (mkstemp's would be 0600).
+    tmp = path.with_name(
+        f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}"
     )
-    os.close(fd)
-    tmp = pathlib.Path(tmp)
     try:
         yield tmp
         os.replace(tmp, path)

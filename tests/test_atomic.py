@@ -28,6 +28,14 @@ def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path):
     assert os.listdir(tmp_path) == ["a.json"]
 
 
+def test_written_file_gets_the_usual_permissions(tmp_path):
+    reference = tmp_path / "plain"
+    reference.write_text("x")
+    _atomic.write_text(tmp_path / "atomic", "x")
+    mode = (tmp_path / "atomic").stat().st_mode
+    assert mode == reference.stat().st_mode
+
+
 def test_temp_path_keeps_the_suffix_writers_need(tmp_path):
     with _atomic.temp_path_for(tmp_path / "x.npy", suffix=".npy") as tmp:
         assert tmp.name.endswith(".npy") and tmp.parent == tmp_path
