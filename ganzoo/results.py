@@ -1,7 +1,8 @@
 """Maintainer tool: promote a training run to a preset, and write RESULTS.md.
 
     python -m ganzoo.results promote runs/deligan-mnist deligan-mnist \\
-        --description="DeLiGAN on 500 MNIST digits (50 per class)"
+        --description="DeLiGAN on 500 MNIST digits (50 per class)" \\
+        [--recalibrate_bn=100]
     python -m ganzoo.results write        # RESULTS.md, README tables
     python -m ganzoo.results registry     # ganzoo/registry.json
 
@@ -24,6 +25,11 @@ from ganzoo import metrics as metrics_lib
 
 flags.DEFINE_string("description", "", "One-line description (promote).")
 flags.DEFINE_string("data_dir", None, "IDX data folder for the metrics.")
+flags.DEFINE_integer(
+    "recalibrate_bn", 0,
+    "promote: re-estimate G's batch-norm statistics from this many batches "
+    "first (0: no).",
+)
 FLAGS = flags.FLAGS
 
 # What each kind of preset is measured with (seed 0 samples).
@@ -47,8 +53,13 @@ README = zoo.REPO_WEIGHTS.parent / "README.md"
 SAMPLES_DIR = zoo.REPO_WEIGHTS.parent / "docs" / "samples"
 
 
-def promote(run_dir, name, description, data_dir=None):
-    """Copies a run's preset into zoo_weights/NAME with measured metrics."""
+def promote(run_dir, name, description, data_dir=None, recalibrate_bn=0):
+    """Copies a run's preset into zoo_weights/NAME with measured metrics.
+
+    `recalibrate_bn` > 0 first re-estimates the generator's batch-norm
+    statistics from that many batches of 100
+    (`GAN.recalibrate_batch_norm`); the card records it.
+    """
     src = pathlib.Path(run_dir) / "preset"
     target = zoo.REPO_WEIGHTS / name
     card = json.loads((src / presets_io.METADATA_FILE).read_text())
@@ -56,25 +67,39 @@ def promote(run_dir, name, description, data_dir=None):
     spec = dict(EVAL[kind])
     if name in PARZEN_PRESETS:
         spec["metrics"] = spec["metrics"] + ["parzen"]
-    result = evaluation.evaluate_source(
-        str(src), metrics=spec["metrics"], num_samples=spec["num_samples"],
-        seed=0, data_dir=data_dir,
-    )
-    tmp = target.with_name(f".{name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
     # Re-saved, not copied: the preset format of today's presets_io.
     model, _ = presets_io.load_preset_dir(src)
-    card.update(
-        name=name,
-        description=description,
-        metrics=result["metrics"],
-        metrics_command=(
-            f"ganzoo evaluate {name} --metrics={','.join(spec['metrics'])} "
-            f"--num_samples={spec['num_samples']} --seed=0"
-        ),
-    )
     card.pop("files", None)
+    if recalibrate_bn:
+        layers = model.recalibrate_batch_norm(num_batches=recalibrate_bn)
+        if not layers:
+            raise ValueError(f"{run_dir}: the generator has no batch norm.")
+        card["post_training"] = (
+            f"recalibrate_batch_norm(num_batches={recalibrate_bn}, "
+            "batch_size=100, seed=0)"
+        )
+    tmp = target.with_name(f".{name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
     presets_io.save_preset(model, tmp, card)
+    try:
+        result = evaluation.evaluate_source(
+            str(tmp), metrics=spec["metrics"],
+            num_samples=spec["num_samples"], seed=0, data_dir=data_dir,
+        )
+        card.update(
+            name=name,
+            description=description,
+            metrics=result["metrics"],
+            metrics_command=(
+                f"ganzoo evaluate {name} "
+                f"--metrics={','.join(spec['metrics'])} "
+                f"--num_samples={spec['num_samples']} --seed=0"
+            ),
+        )
+        presets_io.save_preset(model, tmp, card)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     _atomic.replace_dir(tmp, target)
     zoo.main()
     print(evaluation.format_table(result))
@@ -207,7 +232,8 @@ def main(argv):
     if argv[1:2] == ["promote"] and len(argv) == 4:
         if not FLAGS.description:
             raise app.UsageError("promote needs --description.")
-        promote(argv[2], argv[3], FLAGS.description, FLAGS.data_dir)
+        promote(argv[2], argv[3], FLAGS.description, FLAGS.data_dir,
+                FLAGS.recalibrate_bn)
     elif argv[1:] == ["write"]:
         write_results()
     elif argv[1:] == ["registry"]:

@@ -182,14 +182,16 @@ def atomic_save_npy(path, array):
         np.save(tmp, array)
 
 
-def build_registry(weights_dir=REPO_WEIGHTS):
-    """The registry dict of every preset folder under `weights_dir`.
+def build_registry(weights_dir=None):
+    """The registry dict of every preset folder under `weights_dir`
+    (default: the checkout's `zoo_weights/`).
 
     Example:
     >>> sorted(build_registry())  # doctest: +SKIP
     ['deligan-mnist', ...]
     """
     registry = {}
+    weights_dir = REPO_WEIGHTS if weights_dir is None else weights_dir
     for folder in sorted(pathlib.Path(weights_dir).iterdir()):
         if not (folder / presets_io.METADATA_FILE).is_file():
             continue

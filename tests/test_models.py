@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import ganzoo
 from tests import helpers
@@ -234,3 +235,35 @@ def test_generator_discriminator_shape_mismatch():
 def test_sample_rejects_bad_num():
     with pytest.raises(ValueError, match="num"):
         helpers.tiny_toy_model("gan").sample(0)
+
+
+def test_recalibrate_batch_norm_follows_the_current_weights():
+    """Garbage moving statistics are replaced: afterwards inference-mode
+    output matches training-mode (batch statistics) output."""
+    model = helpers.compile_adam(helpers.tiny_image_model("gan"))
+    latent = model.draw_latent(2000, tf.constant([9, 9]))
+    batch_stats = model.generate_raw(latent, training=True).numpy()
+    norms = [layer for layer in model.generator.layers
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in norms:
+        layer.moving_mean.assign(layer.moving_mean + 5.0)
+
+    def gap():
+        out = model.generate_raw(latent, training=False).numpy()
+        return float(np.mean(np.abs(out - batch_stats)))
+
+    before = gap()
+    assert before > 0.2
+    weights = [v.numpy().copy() for v in model.generator.trainable_variables]
+    assert model.recalibrate_batch_norm(num_batches=40, batch_size=500) == 2
+    assert gap() < 0.1 * before
+    assert [layer.momentum for layer in norms] == [0.99, 0.99]
+    for w, v in zip(weights, model.generator.trainable_variables):
+        np.testing.assert_array_equal(w, v.numpy())
+
+
+def test_recalibrate_batch_norm_without_batch_norm_and_bad_input():
+    model = helpers.compile_adam(helpers.tiny_toy_model("gan"))
+    assert model.recalibrate_batch_norm(num_batches=2) == 0
+    with pytest.raises(ValueError, match="num_batches must be a positive"):
+        model.recalibrate_batch_norm(num_batches=0)

@@ -3,6 +3,9 @@
 # Safe to re-run after any interruption: a finished run is skipped, an
 # unfinished one resumes from its last epoch (BackupAndRestore).
 # Usage: bash zoo_weights/train_presets.sh [NAME ...]   (data: $GANZOO_DATA_DIR)
+# Then: python -m ganzoo.results promote runs/NAME NAME --description=...
+# (lsgan-mnist with --recalibrate_bn=100: its batch-norm statistics are
+# re-estimated for the averaged weights).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export GANZOO_DATA_DIR="${GANZOO_DATA_DIR:-$(cd .. && pwd)/shared/data}"

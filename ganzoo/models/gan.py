@@ -262,6 +262,48 @@ class GAN(keras.Model):
             for v, value in zip(variables, trained):
                 v.assign(value)
 
+    def recalibrate_batch_norm(self, num_batches=100, batch_size=100, seed=0):
+        """Re-estimates the generator's batch-norm moving statistics.
+
+        After a moving average of the weights is written into the generator
+        (`use_ema`), its batch-norm moving mean and variance still describe
+        the trained weights, not the average. This runs the generator in
+        training mode on `num_batches` fresh latent batches and sets each
+        moving statistic to the plain mean of the batch statistics (the
+        layer's momentum is set to i/(i+1) at batch i, then restored).
+        Nothing else changes. Call it on one device, after training.
+        Returns the number of batch-norm layers updated (0 for a generator
+        without batch norm).
+
+        Example:
+        >>> model.recalibrate_batch_norm()  # doctest: +SKIP
+        2
+        """
+        for name, value in (("num_batches", num_batches),
+                            ("batch_size", batch_size)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(
+                    f"{name} must be a positive integer, got {value!r}."
+                )
+        norms = [
+            layer for layer in _all_layers(self.generator)
+            if isinstance(layer, keras.layers.BatchNormalization)
+        ]
+        momenta = [layer.momentum for layer in norms]
+        try:
+            # Eager calls: Keras reads `momentum` when the layer is called.
+            for i in range(num_batches if norms else 0):
+                for layer in norms:
+                    layer.momentum = i / (i + 1)
+                self.generate_raw(
+                    self.draw_latent(batch_size, tf.constant([seed, i])),
+                    training=True,
+                )
+        finally:
+            for layer, momentum in zip(norms, momenta):
+                layer.momentum = momentum
+        return len(norms)
+
     def evaluate(self, *args, **kwargs):
         """`keras.Model.evaluate`, after checking that `compile` was called."""
         self._require_compiled("evaluate")
@@ -470,6 +512,14 @@ def _static_shape(net, attr):
         return tuple(getattr(net, attr))
     except (AttributeError, ValueError, TypeError):
         return None
+
+
+def _all_layers(model):
+    """The layers of `model`, and of the models nested in it."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
 
 
 def _get_optimizer(identifier, name):
