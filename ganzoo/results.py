@@ -23,13 +23,6 @@ from absl import app, flags
 from ganzoo import _atomic, evaluation, presets_io, zoo
 from ganzoo import metrics as metrics_lib
 
-flags.DEFINE_string("description", "", "One-line description (promote).")
-flags.DEFINE_string("data_dir", None, "IDX data folder for the metrics.")
-flags.DEFINE_integer(
-    "recalibrate_bn", 0,
-    "promote: re-estimate G's batch-norm statistics from this many batches "
-    "first (0: no).",
-)
 FLAGS = flags.FLAGS
 
 # What each kind of preset is measured with (seed 0 samples).
@@ -242,5 +235,18 @@ def main(argv):
         raise app.UsageError(__doc__)
 
 
+def _define_flags():
+    # Only when run as a script: `ganzoo.cli` defines `data_dir` too, and
+    # absl flags are global to the process.
+    flags.DEFINE_string("description", "", "One-line description (promote).")
+    flags.DEFINE_string("data_dir", None, "IDX data folder for the metrics.")
+    flags.DEFINE_integer(
+        "recalibrate_bn", 0,
+        "promote: re-estimate G's batch-norm statistics from this many batches "
+        "first (0: no).",
+    )
+
+
 if __name__ == "__main__":
+    _define_flags()
     app.run(main, argv=sys.argv)
