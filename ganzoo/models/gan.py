@@ -71,10 +71,7 @@ class GAN(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not (isinstance(latent_dim, (int, np.integer)) and latent_dim > 0):
-            raise ValueError(
-                f"latent_dim must be a positive integer, got {latent_dim!r}."
-            )
+        _check_positive_ints(latent_dim=latent_dim)
         if not (isinstance(d_steps, (int, np.integer)) and d_steps >= 1):
             raise ValueError(f"d_steps must be an integer >= 1, got {d_steps!r}.")
         if generator_loss not in losses.GENERATOR_LOSSES:
@@ -279,12 +276,7 @@ class GAN(keras.Model):
         >>> model.recalibrate_batch_norm()  # doctest: +SKIP
         2
         """
-        for name, value in (("num_batches", num_batches),
-                            ("batch_size", batch_size)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(
-                    f"{name} must be a positive integer, got {value!r}."
-                )
+        _check_positive_ints(num_batches=num_batches, batch_size=batch_size)
         norms = [
             layer for layer in _all_layers(self.generator)
             if isinstance(layer, keras.layers.BatchNormalization)
@@ -417,8 +409,7 @@ class GAN(keras.Model):
         Example:
         >>> images = model.sample(16, seed=0)  # doctest: +SKIP
         """
-        if not (isinstance(num, (int, np.integer)) and num >= 1):
-            raise ValueError(f"num must be a positive integer, got {num!r}.")
+        _check_positive_ints(num=num)
         seed = random.randrange(2**31) if seed is None else int(seed)
         key = tf.constant([seed, SAMPLE_STREAM], tf.int64)
         return self.generate(self.draw_latent(int(num), key), batch_size)
@@ -512,6 +503,14 @@ def _static_shape(net, attr):
         return tuple(getattr(net, attr))
     except (AttributeError, ValueError, TypeError):
         return None
+
+
+def _check_positive_ints(**values):
+    for name, value in values.items():
+        if not (isinstance(value, (int, np.integer)) and value >= 1):
+            raise ValueError(
+                f"{name} must be a positive integer, got {value!r}."
+            )
 
 
 def _all_layers(model):
