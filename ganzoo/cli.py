@@ -56,6 +56,11 @@ flags.DEFINE_float(
     "Momentum of a moving average of the generator's weights (e.g. 0.999); "
     "the preset gets the average. 0: none.",
 )
+flags.DEFINE_string(
+    "augment", "",
+    "DiffAugment policy for D's inputs, comma-separated from translation, "
+    "cutout, color (e.g. translation,cutout; for little data). Empty: none.",
+)
 flags.DEFINE_enum(
     "lr_decay", "none", ["none", "linear"],
     "Learning-rate schedule: constant, or linear to 0 at the last step.",

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ganzoo import augment as augment_lib
 from ganzoo import datasets, models, networks, presets_io
 from ganzoo.callbacks import ProgressRecorder, SampleGrid
 
@@ -87,6 +88,7 @@ class TrainConfig:
     beta_1: float = 0.5
     lr_decay: str = "none"
     g_ema: float = 0.0
+    augment: str = ""
     d_steps: int = 1
     latent_dim: int = None
     width: float = 1.0
@@ -133,6 +135,13 @@ class TrainConfig:
                 f"g_ema must be in [0, 1) (0: no moving average), got "
                 f"{self.g_ema}."
             )
+        policy = augment_lib.check_policy(self.augment)
+        if policy and NETWORKS[self.network]["data_range"] is None:
+            raise ValueError(
+                f"augment={self.augment!r} transforms images; network="
+                f"{self.network!r} makes {self.dataset} points. Leave augment "
+                "empty."
+            )
         return self
 
 
@@ -166,7 +175,7 @@ def build_model(cfg):
     kwargs = dict(
         generator=generator, discriminator=discriminator,
         latent_dim=latent_dim, d_steps=cfg.d_steps,
-        data_range=net["data_range"], seed=cfg.seed,
+        data_range=net["data_range"], seed=cfg.seed, augment=cfg.augment,
     )
     if cfg.model == "deligan":
         kwargs.update(

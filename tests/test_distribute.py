@@ -64,11 +64,13 @@ def test_mirrored_matches_single_device(kind, opt, mirrored):
         np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)
 
 
-def test_mirrored_matches_single_device_with_batch_norm(mirrored):
-    """The DCGAN generator's batch norm is synchronised across replicas."""
+@pytest.mark.parametrize("augment", [None, "translation,cutout,color"])
+def test_mirrored_matches_single_device_with_batch_norm(augment, mirrored):
+    """The DCGAN generator's batch norm is synchronised across replicas, and
+    each replica augments its examples as one device does."""
     x = np.random.default_rng(1).uniform(-1, 1, (GLOBAL_BATCH * 2, 28, 28, 1))
     x = x.astype("float32")
-    build = lambda: helpers.tiny_image_model("gan", seed=5)
+    build = lambda: helpers.tiny_image_model("gan", seed=5, augment=augment)
     single, _ = _fit(build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x)
     multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x)
     assert helpers.max_abs_diff(

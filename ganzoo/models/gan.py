@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from ganzoo import augment as augment_lib
 from ganzoo import losses
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
@@ -45,6 +46,12 @@ class GAN(keras.Model):
             is returned as it is.
         seed: integer seed of the training noise (a random one if None; it
             is stored in the config, so a saved model resumes the stream).
+        augment: DiffAugment policy for limited data: names from
+            `ganzoo.augment.POLICIES` (e.g. `("translation", "cutout")`) or
+            one comma-separated string. D sees real and generated images
+            through the same kind of random, differentiable transform in
+            both updates; sampling never augments. Images only. Default:
+            none (the papers' setting).
 
     Example:
     >>> import ganzoo, keras
@@ -68,6 +75,7 @@ class GAN(keras.Model):
         latent_distribution="normal",
         data_range=(-1.0, 1.0),
         seed=None,
+        augment=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -99,12 +107,21 @@ class GAN(keras.Model):
         self.latent_distribution = latent_distribution
         self.data_range = None if data_range is None else tuple(data_range)
         self.seed = random.randrange(2**31) if seed is None else int(seed)
+        self.augment = augment_lib.check_policy(augment)
         self.d_optimizer = None
         self.g_optimizer = None
         self._trackers = {
             name: keras.metrics.Mean(name=name) for name in self.metric_names
         }
         self._check_networks()
+        if self.augment and (self.data_range is None or len(
+            _static_shape(self.discriminator, "input_shape") or ()
+        ) != 4):
+            raise ValueError(
+                f"augment={list(self.augment)} needs image data: a "
+                "discriminator with (batch, height, width, channels) inputs "
+                "and a data_range."
+            )
         # Trap 1 of DESIGN.md: fit must not call `call` on training data.
         self.built = True
 
@@ -316,9 +333,13 @@ class GAN(keras.Model):
                 self._replica_latent(step, k, batch, global_batch, replica),
                 training=True,
             )
+            real_seen, fake_seen = (
+                self._replica_augment(x, step, k, which, global_batch, replica)
+                for which, x in enumerate((real, fake))
+            )
             with tf.GradientTape() as tape:
-                real_out = self.discriminate(real, training=True)
-                fake_out = self.discriminate(fake, training=True)
+                real_out = self.discriminate(real_seen, training=True)
+                fake_out = self.discriminate(fake_seen, training=True)
                 d_loss = tf.nn.compute_average_loss(
                     self.discriminator_loss(real_out, fake_out),
                     global_batch_size=global_batch,
@@ -333,6 +354,9 @@ class GAN(keras.Model):
         )
         with tf.GradientTape() as tape:
             fake = self.generate_raw(latent, training=True)
+            fake = self._replica_augment(
+                fake, step, self.d_steps, 1, global_batch, replica
+            )
             g_out = self.discriminate(fake, training=True)
             g_loss = tf.nn.compute_average_loss(
                 self.generator_loss_fn(g_out), global_batch_size=global_batch
@@ -394,6 +418,22 @@ class GAN(keras.Model):
         full = self.draw_latent(global_batch, seed)
         start = replica * batch
         return tf.nest.map_structure(lambda t: t[start : start + batch], full)
+
+    def _replica_augment(self, images, step, stream, which, global_batch,
+                         replica):
+        """`images` (this replica's part of the global batch) as D sees
+        them at `step`: augmented with `self.augment`, keyed like the noise
+        by (seed, step, stream) and by `which` (0 real, 1 generated)."""
+        if not self.augment:
+            return images
+        seed = tf.constant([self.seed, 1], tf.int64)
+        for key in (step, stream, which):
+            seed = tf.random.experimental.stateless_fold_in(seed, key)
+        batch = tf.shape(images)[0]
+        return augment_lib.augment(
+            images, self.augment, seed, start=replica * batch,
+            total=global_batch, value_range=self.data_range,
+        )
 
     # ---------------------------------------------------------------- sampling
     def call(self, latent, training=False):
@@ -459,6 +499,7 @@ class GAN(keras.Model):
             "latent_distribution": self.latent_distribution,
             "data_range": None if self.data_range is None else list(self.data_range),
             "seed": self.seed,
+            "augment": list(self.augment),
         }
 
     @classmethod
