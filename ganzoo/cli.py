@@ -107,6 +107,11 @@ flags.DEFINE_list(
     "metrics", None, "Metrics to compute (evaluate); default per data."
 )
 flags.DEFINE_integer("num_samples", 10000, "Samples to evaluate (evaluate).")
+flags.DEFINE_integer(
+    "recalibrate_bn", 0,
+    "Evaluate after re-estimating G's batch-norm statistics from this many "
+    "batches of 100 (for --g_ema runs; files unchanged). 0: no (evaluate).",
+)
 flags.DEFINE_string(
     "json_out", None,
     "Where evaluate writes its JSON (default: evaluation-<source>.json).",
@@ -193,7 +198,7 @@ def cmd_export(args):
 
 def cmd_evaluate(args):
     """`ganzoo evaluate SOURCE`: a metrics table (and JSON)."""
-    from ganzoo import evaluation
+    from ganzoo import _atomic, evaluation
 
     if len(args) != 1:
         _usage_error("usage: ganzoo evaluate NAME_OR_DIR --metrics=...")
@@ -201,6 +206,7 @@ def cmd_evaluate(args):
         results = evaluation.evaluate_source(
             args[0], metrics=FLAGS.metrics, num_samples=FLAGS.num_samples,
             seed=FLAGS.seed, data_dir=FLAGS.data_dir,
+            recalibrate_bn=FLAGS.recalibrate_bn,
             # A preset knows its dataset; .npy samples may need --dataset.
             dataset=FLAGS.dataset if FLAGS["dataset"].present else None,
         )
@@ -209,8 +215,7 @@ def cmd_evaluate(args):
     print(evaluation.format_table(results))
     name = os.path.basename(os.path.normpath(args[0])) or "samples"
     json_out = FLAGS.json_out or f"evaluation-{name}.json"
-    with open(json_out, "w") as f:
-        json.dump(results, f, indent=1)
+    _atomic.write_text(json_out, json.dumps(results, indent=1))
     print(f"Wrote {json_out}")
 
 

@@ -41,9 +41,15 @@ def load_source(source):
 
 
 def evaluate_source(source, metrics=None, num_samples=10000, seed=0,
-                    dataset=None, data_dir=None):
+                    dataset=None, data_dir=None, recalibrate_bn=0):
     """Samples `num_samples` from a model (or reads saved samples) and runs
     `ganzoo.metrics.evaluate_samples`. Returns a JSON-ready dict.
+
+    `recalibrate_bn` > 0 first re-estimates the generator's batch-norm
+    statistics from that many batches of 100 (`GAN.recalibrate_batch_norm`,
+    for weights averaged with `--g_ema`), as
+    `python -m ganzoo.results promote --recalibrate_bn` does; the files are
+    not changed.
 
     Example:
     >>> evaluate_source("gan-ring8", num_samples=2500)["metrics"]
@@ -51,9 +57,55 @@ def evaluate_source(source, metrics=None, num_samples=10000, seed=0,
     {'mode_coverage': {'modes_covered': 8, ...}}
     """
     model, samples, source_dataset = load_source(source)
-    dataset = dataset or source_dataset
-    if model is not None:
-        samples = model.sample(num_samples, seed=seed)
+    if model is None:
+        if recalibrate_bn:
+            raise ValueError(
+                f"{source} holds samples, not a model: recalibrate_bn needs "
+                "a preset or a training run."
+            )
+        return _evaluate(samples, str(source), metrics, dataset, data_dir)
+    return evaluate_model(
+        model, metrics=metrics, num_samples=num_samples, seed=seed,
+        dataset=dataset or source_dataset, data_dir=data_dir,
+        recalibrate_bn=recalibrate_bn, source=str(source),
+    )
+
+
+def evaluate_model(model, metrics=None, num_samples=10000, seed=0,
+                   dataset=None, data_dir=None, recalibrate_bn=0, source=None):
+    """`evaluate_source` for a model in memory: `num_samples` samples drawn
+    with `seed`, after `recalibrate_batch_norm(recalibrate_bn)` if > 0 (which
+    changes the model's batch-norm statistics in place). `dataset` defaults
+    to the model's preset card's, else `"mnist"`.
+
+    Example:
+    >>> evaluate_model(ganzoo.load("gan-ring8"))["metrics"]  # doctest: +SKIP
+    """
+    if not (isinstance(recalibrate_bn, (int, np.integer)) and recalibrate_bn >= 0):
+        raise ValueError(
+            f"recalibrate_bn must be an integer >= 0, got {recalibrate_bn!r}."
+        )
+    post_training = None
+    if recalibrate_bn:
+        if not model.recalibrate_batch_norm(num_batches=recalibrate_bn):
+            raise ValueError(
+                f"recalibrate_bn={recalibrate_bn}: {source or 'the model'}'s "
+                "generator has no batch norm."
+            )
+        post_training = (
+            f"recalibrate_batch_norm(num_batches={recalibrate_bn}, "
+            "batch_size=100, seed=0)"
+        )
+    dataset = dataset or getattr(model, "preset_metadata", {}).get("dataset")
+    samples = model.sample(num_samples, seed=seed)
+    result = _evaluate(samples, source or model.name, metrics, dataset,
+                       data_dir, seed=seed)
+    if post_training:
+        result["post_training"] = post_training
+    return result
+
+
+def _evaluate(samples, source, metrics, dataset, data_dir, seed=None):
     if dataset is None:
         if samples.ndim == 2:
             raise ValueError(
@@ -65,10 +117,10 @@ def evaluate_source(source, metrics=None, num_samples=10000, seed=0,
         samples, metrics=metrics, dataset=dataset, data_dir=data_dir
     )
     return {
-        "source": str(source),
+        "source": source,
         "dataset": dataset,
         "num_samples": len(samples),
-        "seed": seed if model is not None else None,
+        "seed": seed,
         "metrics": _jsonable(results),
     }
 
@@ -81,6 +133,8 @@ def format_table(result):
     """
     rows = [("source", result["source"]), ("dataset", result["dataset"]),
             ("samples", str(result["num_samples"]))]
+    if "post_training" in result:
+        rows.append(("post_training", result["post_training"]))
     for name, value in result["metrics"].items():
         rows.append((name, _format_value(name, value)))
     width = max(len(k) for k, _ in rows)

@@ -63,32 +63,26 @@ def promote(run_dir, name, description, data_dir=None, recalibrate_bn=0):
     # Re-saved, not copied: the preset format of today's presets_io.
     model, _ = presets_io.load_preset_dir(src)
     card.pop("files", None)
-    if recalibrate_bn:
-        layers = model.recalibrate_batch_norm(num_batches=recalibrate_bn)
-        if not layers:
-            raise ValueError(f"{run_dir}: the generator has no batch norm.")
-        card["post_training"] = (
-            f"recalibrate_batch_norm(num_batches={recalibrate_bn}, "
-            "batch_size=100, seed=0)"
-        )
+    result = evaluation.evaluate_model(
+        model, metrics=spec["metrics"], num_samples=spec["num_samples"],
+        seed=0, dataset=card["dataset"], data_dir=data_dir,
+        recalibrate_bn=recalibrate_bn, source=str(run_dir),
+    )
+    if "post_training" in result:
+        card["post_training"] = result["post_training"]
+    card.update(
+        name=name,
+        description=description,
+        metrics=result["metrics"],
+        metrics_command=(
+            f"ganzoo evaluate {name} "
+            f"--metrics={','.join(spec['metrics'])} "
+            f"--num_samples={spec['num_samples']} --seed=0"
+        ),
+    )
     tmp = target.with_name(f".{name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    presets_io.save_preset(model, tmp, card)
     try:
-        result = evaluation.evaluate_source(
-            str(tmp), metrics=spec["metrics"],
-            num_samples=spec["num_samples"], seed=0, data_dir=data_dir,
-        )
-        card.update(
-            name=name,
-            description=description,
-            metrics=result["metrics"],
-            metrics_command=(
-                f"ganzoo evaluate {name} "
-                f"--metrics={','.join(spec['metrics'])} "
-                f"--num_samples={spec['num_samples']} --seed=0"
-            ),
-        )
         presets_io.save_preset(model, tmp, card)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
