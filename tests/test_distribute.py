@@ -108,6 +108,9 @@ def test_averaging_and_recalibration_under_mirrored(mirrored):
     outputs = []
     for strategy in (tf.distribute.get_strategy(), mirrored):
         model, _ = _fit(build, sgd_ema, strategy, x)
+        # fit ends with the average in place; move off it, as mid-training.
+        for v in model.generator.trainable_variables:
+            v.assign(v + 0.01)
         with model.averaged_generator():
             averaged = model.sample(8, seed=0)
         trained = model.sample(8, seed=0)
