@@ -3,13 +3,15 @@ does the mixture latent give more diverse samples than GAN and LSGAN with
 the same nets?
 
     python benchmarks/deligan_claim.py --seeds=0,1,2 --epochs=30
+    python benchmarks/deligan_claim.py --seeds=0,1,2 --epochs=100 \
+        --augment=translation,cutout --g_ema=0.999   # today's recipe
 
 Trains GAN, LSGAN and DeLiGAN with the DeLiGAN MNIST nets on the same 500
-images for each seed (runs/claim/<model>-s<seed>/, resumable), measures the
-modified inception score, the MNIST classifier score, Frechet distance and
-the class histogram on 10,000 samples, and writes
-benchmarks/results/deligan_claim.json and zoo_weights/studies.md (included
-in RESULTS.md).
+images for each seed (runs/claim[-<recipe>]/<model>-s<seed>/, resumable),
+measures the modified inception score, the MNIST classifier score, Frechet
+distance and the class histogram on 10,000 samples, and writes
+benchmarks/results/deligan_claim[-<recipe>].json and its own section of
+zoo_weights/studies.md (included in RESULTS.md; other sections are kept).
 """
 
 import json
@@ -19,10 +21,17 @@ import sys
 import numpy as np
 from absl import app, flags
 
-from ganzoo import evaluation, metrics, training
+from ganzoo import augment, evaluation, metrics, training
+from ganzoo import results as results_lib
 
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds.")
 flags.DEFINE_integer("epochs", 30, "Epochs of 100 steps of 50 images.")
+flags.DEFINE_string(
+    "augment", "", "DiffAugment policy for all three models (default none)."
+)
+flags.DEFINE_float(
+    "g_ema", 0.0, "Moving average of G's weights for all three (0: none)."
+)
 flags.DEFINE_integer("num_samples", 10000, "Samples per evaluation.")
 flags.DEFINE_string("data_dir", None, "IDX data folder.")
 flags.DEFINE_bool(
@@ -42,8 +51,9 @@ def run(model, seed):
         model=model, network="deligan_mnist", dataset="mnist", limit=500,
         batch_size=50, steps_per_epoch=100, epochs=FLAGS.epochs,
         d_lr=1e-4, g_lr=5e-4, seed=seed, data_dir=FLAGS.data_dir,
-    )
-    out = REPO / "runs" / "claim" / f"{model}-s{seed}"
+        augment=FLAGS.augment, g_ema=FLAGS.g_ema,
+    ).validate()
+    out = REPO / "runs" / f"claim{_recipe()}" / f"{model}-s{seed}"
     if not (out / "preset" / "metadata.json").exists():
         training.train(cfg, out, verbose=2, command=" ".join(sys.argv))
     result = evaluation.evaluate_source(
@@ -53,13 +63,27 @@ def run(model, seed):
     return result["metrics"]
 
 
+def _recipe():
+    """'' for the paper's recipe, else e.g. '-translation-cutout-ema0.999'."""
+    tag = "".join(f"-{p}" for p in augment.check_policy(
+        FLAGS.augment))
+    return tag + (f"-ema{FLAGS.g_ema:g}" if FLAGS.g_ema else "")
+
+
 def table(results):
+    extra = ""
+    if FLAGS.augment:
+        extra += f" --augment={FLAGS.augment}"
+    if FLAGS.g_ema:
+        extra += f" --g_ema={FLAGS.g_ema:g}"
     lines = [
-        "## Study: the DeLiGAN claim on 500 MNIST digits",
+        "## Study: the DeLiGAN claim on 500 MNIST digits"
+        + (f" ({extra.strip()})" if extra else ""),
         "",
         (f"Command: `python benchmarks/deligan_claim.py "
-        f"--seeds={','.join(FLAGS.seeds)} --epochs={FLAGS.epochs}`. Same "
-        "nets (DeLiGAN MNIST conv nets), same 500 images (last 50 per class),"),
+        f"--seeds={','.join(FLAGS.seeds)} --epochs={FLAGS.epochs}{extra}`. "
+        "Same nets (DeLiGAN MNIST conv nets), same 500 images (last 50 per "
+        "class),"),
         (f"{FLAGS.epochs * 100} steps of batch 50, Adam (D 1e-4, G 5e-4); "
         f"{FLAGS.num_samples} samples each; mean +- std over seeds."),
         ("The paper reports a higher modified inception score for DeLiGAN "
@@ -115,22 +139,32 @@ def table(results):
     return "\n".join(lines) + "\n"
 
 
+def write_section(results_by_model):
+    """Replaces this recipe's section of zoo_weights/studies.md."""
+    path = REPO / "zoo_weights" / "studies.md"
+    text = path.read_text() if path.exists() else ""
+    path.write_text(results_lib.replace_section(
+        text, f"deligan_claim{_recipe()}", table(results_by_model).rstrip(),
+        note="written by benchmarks/deligan_claim.py",
+    ))
+
+
 def main(argv):
     del argv
     out = REPO / "benchmarks" / "results"
+    json_file = out / f"deligan_claim{_recipe()}.json"
     if FLAGS.table_only:
-        results = json.loads((out / "deligan_claim.json").read_text())
-        (REPO / "zoo_weights" / "studies.md").write_text(table(results))
+        write_section(json.loads(json_file.read_text()))
         return
-    results = {m: [] for m in MODELS}
+    by_model = {m: [] for m in MODELS}
     for seed in (int(s) for s in FLAGS.seeds):
         for model in MODELS:
-            results[model].append(run(model, seed))
-            print(model, seed, results[model][-1], flush=True)
+            by_model[model].append(run(model, seed))
+            print(model, seed, by_model[model][-1], flush=True)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "deligan_claim.json").write_text(json.dumps(results, indent=1))
-    (REPO / "zoo_weights" / "studies.md").write_text(table(results))
-    print(table(results))
+    json_file.write_text(json.dumps(by_model, indent=1))
+    write_section(by_model)
+    print(table(by_model))
 
 
 if __name__ == "__main__":

@@ -196,8 +196,8 @@ def _write_readme(cards):
                 'width="200">'
             )
     text = README.read_text()
-    text = _between(text, "presets", "\n".join(table))
-    text = _between(text, "samples", " ".join(pictures))
+    text = replace_section(text, "presets", "\n".join(table))
+    text = replace_section(text, "samples", " ".join(pictures))
     README.write_text(text)
     print(f"Updated {README}")
 
@@ -208,7 +208,18 @@ def _model_name(card):
     return f"{card.get('class_name')} ({card.get('network', '')} nets)"
 
 
-def _between(text, marker, body):
+def replace_section(text, marker, body, note="generated"):
+    r"""`text` with what stands between `<!-- marker: ... -->` and
+    `<!-- /marker -->` replaced by `body`; the section (with `note` in its
+    opening marker) is appended if `text` has none.
+
+    Example:
+    >>> replace_section("a <!-- x: gen -->old<!-- /x --> b", "x", "new")
+    'a <!-- x: gen -->\nnew\n<!-- /x --> b'
+    """
+    if f"<!-- {marker}:" not in text:
+        return (f"{text.rstrip()}\n\n<!-- {marker}: {note} -->\n{body}\n"
+                f"<!-- /{marker} -->\n").lstrip()
     start = text.index(f"<!-- {marker}:")
     start = text.index("-->", start) + 3
     end = text.index(f"<!-- /{marker} -->")
@@ -216,6 +227,8 @@ def _between(text, marker, body):
 
 
 def main(argv):
+    """`python -m ganzoo.results promote|write|registry` (see the module
+    docstring)."""
     if argv[1:2] == ["promote"] and len(argv) == 4:
         if not FLAGS.description:
             raise app.UsageError("promote needs --description.")

@@ -9,14 +9,14 @@ import pytest
 import ganzoo
 
 MODULES = [
-    "ganzoo", "ganzoo.callbacks", "ganzoo.classifier", "ganzoo.cli",
+    "ganzoo", "ganzoo.augment", "ganzoo.callbacks", "ganzoo.classifier", "ganzoo.cli",
     "ganzoo.datasets", "ganzoo.evaluation", "ganzoo.export", "ganzoo.images",
     "ganzoo.layers", "ganzoo.losses", "ganzoo.metrics", "ganzoo.networks",
-    "ganzoo.presets_io", "ganzoo.training", "ganzoo.zoo",
+    "ganzoo.presets_io", "ganzoo.results", "ganzoo.training", "ganzoo.zoo",
     "ganzoo.models.gan", "ganzoo.models.lsgan", "ganzoo.models.deligan",
 ]
 # Examples that run in a second or two and need no data or presets.
-DOCTESTED = ["ganzoo.losses", "ganzoo.layers", "ganzoo.networks",
+DOCTESTED = ["ganzoo.augment", "ganzoo.results", "ganzoo.losses", "ganzoo.layers", "ganzoo.networks",
              "ganzoo.images", "ganzoo.models.gan", "ganzoo.models.lsgan",
              "ganzoo.models.deligan", "ganzoo.training"]
 
