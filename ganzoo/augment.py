@@ -123,9 +123,11 @@ def _cutout(images, draw, fill):
     height, width = images.shape[1], images.shape[2]
     size_y = int(height * CUTOUT_RATIO + 0.5)
     size_x = int(width * CUTOUT_RATIO + 0.5)
-    # The square's top-left corner; it may start above or left of the image.
-    top = draw((1,), 0, 0, height + (1 - size_y % 2), dtype=tf.int32) - size_y // 2
-    left = draw((1,), 1, 0, width + (1 - size_x % 2), dtype=tf.int32) - size_x // 2
+    # The square's centre is anywhere in the image, so its top-left corner
+    # may lie above or left of it.
+    centre_y = draw((1,), 0, 0, height + (1 - size_y % 2), dtype=tf.int32)
+    centre_x = draw((1,), 1, 0, width + (1 - size_x % 2), dtype=tf.int32)
+    top, left = centre_y - size_y // 2, centre_x - size_x // 2
     rows = tf.range(height)[None, :]
     cols = tf.range(width)[None, :]
     in_rows = (rows >= top) & (rows < top + size_y)

@@ -81,7 +81,8 @@ def evaluate_model(model, metrics=None, num_samples=10000, seed=0,
     Example:
     >>> evaluate_model(ganzoo.load("gan-ring8"))["metrics"]  # doctest: +SKIP
     """
-    if not (isinstance(recalibrate_bn, (int, np.integer)) and recalibrate_bn >= 0):
+    if not (isinstance(recalibrate_bn, (int, np.integer))
+            and recalibrate_bn >= 0):
         raise ValueError(
             f"recalibrate_bn must be an integer >= 0, got {recalibrate_bn!r}."
         )
