@@ -20,18 +20,21 @@ declare -A RECIPE=(
   [gan-mnist-phase1]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=30"
   # Phase 2: the same, from phase 1's weights, learning rate decayed to 0.
   [gan-mnist-phase2]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=10 --steps_per_epoch=500 --lr_decay=linear --init_from=runs/gan-mnist-phase1/preset"
-  # Phases 3-5: back at 2e-4, with a moving average of G's weights.
+  # Phases 3-6: back at 2e-4, with a moving average of G's weights.
   [gan-mnist-phase3]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=10 --steps_per_epoch=500 --g_ema=0.999 --init_from=runs/gan-mnist-phase2/preset"
   [gan-mnist-phase4]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=20 --steps_per_epoch=500 --g_ema=0.9999 --init_from=runs/gan-mnist-phase3/preset"
   [gan-mnist-phase5]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=30 --steps_per_epoch=500 --g_ema=0.9999 --init_from=runs/gan-mnist-phase4/preset"
-  [gan-mnist]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=40 --steps_per_epoch=500 --g_ema=0.9999 --init_from=runs/gan-mnist-phase5/preset"
+  [gan-mnist-phase6]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=40 --steps_per_epoch=500 --g_ema=0.9999 --init_from=runs/gan-mnist-phase5/preset"
+  # Phases 7-8: a longer average, 0.99995 (session 3).
+  [gan-mnist-phase7]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=60 --steps_per_epoch=500 --g_ema=0.99995 --init_from=runs/gan-mnist-phase6/preset"
+  [gan-mnist]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=80 --steps_per_epoch=500 --g_ema=0.99995 --init_from=runs/gan-mnist-phase7/preset"
   [lsgan-mnist-phase1]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
   [lsgan-mnist-phase2]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-phase1/preset"
   [lsgan-mnist]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-phase2/preset"
 )
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist-phase3 gan-mnist-phase4
-       gan-mnist-phase5 gan-mnist
+       gan-mnist-phase5 gan-mnist-phase6 gan-mnist-phase7 gan-mnist
        lsgan-mnist-phase1 lsgan-mnist-phase2 lsgan-mnist)
 
 for name in "${@:-${ORDER[@]}}"; do
