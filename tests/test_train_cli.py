@@ -45,6 +45,7 @@ def flags():
     (["--dataset=ring8"], "network='mnist_mlp' is for datasets"),
     (["--d_lr=0"], "d_lr"),
     (["--g_ema=1.0"], "g_ema must be in"),
+    (["--augment=flip"], "Unknown augmentation 'flip'"),
     ([], "output_dir"),
 ])
 def test_bad_flags_fail_before_training(flags, data_dir, tmp_path, args,
