@@ -152,6 +152,8 @@ def test_sample_list_evaluate_export_commands(flags, tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["evaluate", "gan-ring8", "--metrics=parzen"], "does not apply"),
     (["evaluate", "gan-ring8", "--metrics=bogus"], "valid metrics"),
+    (["evaluate", "gan-ring8", "--recalibrate_bn=2"], "no batch norm"),
+    (["evaluate", "gan-ring8", "--recalibrate_bn=-1"], "integer >= 0"),
     (["sample", "gan-rng8"], "Did you mean 'gan-ring8'"),
     (["sample"], "usage"),
 ])
