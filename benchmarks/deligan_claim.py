@@ -65,8 +65,8 @@ def run(model, seed):
 
 def _recipe():
     """'' for the paper's recipe, else e.g. '-translation-cutout-ema0.999'."""
-    tag = "".join(f"-{p}" for p in augment.check_policy(
-        FLAGS.augment))
+    policy = augment.check_policy(FLAGS.augment)
+    tag = "".join(f"-{name}" for name in policy)
     return tag + (f"-ema{FLAGS.g_ema:g}" if FLAGS.g_ema else "")
 
 
