@@ -70,22 +70,29 @@ def _recipe():
     return tag + (f"-ema{FLAGS.g_ema:g}" if FLAGS.g_ema else "")
 
 
-def table(results):
+def _settings():
+    """What the table's header says about the runs (stored in the JSON)."""
+    return {"seeds": list(FLAGS.seeds), "epochs": FLAGS.epochs,
+            "num_samples": FLAGS.num_samples}
+
+
+def table(results, settings):
     extra = ""
     if FLAGS.augment:
         extra += f" --augment={FLAGS.augment}"
     if FLAGS.g_ema:
         extra += f" --g_ema={FLAGS.g_ema:g}"
+    seeds, epochs = settings["seeds"], settings["epochs"]
     lines = [
         "## Study: the DeLiGAN claim on 500 MNIST digits"
         + (f" ({extra.strip()})" if extra else ""),
         "",
         (f"Command: `python benchmarks/deligan_claim.py "
-        f"--seeds={','.join(FLAGS.seeds)} --epochs={FLAGS.epochs}{extra}`. "
+        f"--seeds={','.join(seeds)} --epochs={epochs}{extra}`. "
         "Same nets (DeLiGAN MNIST conv nets), same 500 images (last 50 per "
         "class),"),
-        (f"{FLAGS.epochs * 100} steps of batch 50, Adam (D 1e-4, G 5e-4); "
-        f"{FLAGS.num_samples} samples each; mean +- std over seeds."),
+        (f"{epochs * 100} steps of batch 50, Adam (D 1e-4, G 5e-4); "
+        f"{settings['num_samples']} samples each; mean +- std over seeds."),
         ("The paper reports a higher modified inception score for DeLiGAN "
         "than for"),
         ("GAN on MNIST, measured with its own classifier: compare the "
@@ -139,12 +146,13 @@ def table(results):
     return "\n".join(lines) + "\n"
 
 
-def write_section(results_by_model):
+def write_section(results_by_model, settings):
     """Replaces this recipe's section of zoo_weights/studies.md."""
     path = REPO / "zoo_weights" / "studies.md"
     text = path.read_text() if path.exists() else ""
     path.write_text(results_lib.replace_section(
-        text, f"deligan_claim{_recipe()}", table(results_by_model).rstrip(),
+        text, f"deligan_claim{_recipe()}",
+        table(results_by_model, settings).rstrip(),
         note="written by benchmarks/deligan_claim.py",
     ))
 
@@ -154,7 +162,10 @@ def main(argv):
     out = REPO / "benchmarks" / "results"
     json_file = out / f"deligan_claim{_recipe()}.json"
     if FLAGS.table_only:
-        write_section(json.loads(json_file.read_text()))
+        # The header describes the stored runs, not this call's flags (files
+        # from before the settings were stored: the flags).
+        stored = json.loads(json_file.read_text())
+        write_section(stored, stored.get("settings", _settings()))
         return
     by_model = {m: [] for m in MODELS}
     for seed in (int(s) for s in FLAGS.seeds):
@@ -162,9 +173,11 @@ def main(argv):
             by_model[model].append(run(model, seed))
             print(model, seed, by_model[model][-1], flush=True)
     out.mkdir(parents=True, exist_ok=True)
-    json_file.write_text(json.dumps(by_model, indent=1))
-    write_section(by_model)
-    print(table(by_model))
+    json_file.write_text(
+        json.dumps(dict(by_model, settings=_settings()), indent=1)
+    )
+    write_section(by_model, _settings())
+    print(table(by_model, _settings()))
 
 
 if __name__ == "__main__":
