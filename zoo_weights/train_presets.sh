@@ -14,9 +14,9 @@ declare -A RECIPE=(
   [gan-ring8]="--model=gan --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   [lsgan-ring8]="--model=lsgan --coding=real_label --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   [deligan-ring8]="--model=deligan --num_components=50 --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
-  # DiffAugment on D's inputs lets the 500-image run train 100 epochs
+  # DiffAugment on D's inputs lets the 500-image run train 150 epochs
   # without D memorising the digits (session 3; studies.md).
-  [deligan-mnist]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=100 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.999"
+  [deligan-mnist]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=150 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.999"
   [gan-mnist-phase1]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=30"
   # Phase 2: the same, from phase 1's weights, learning rate decayed to 0.
   [gan-mnist-phase2]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=10 --steps_per_epoch=500 --lr_decay=linear --init_from=runs/gan-mnist-phase1/preset"
