@@ -37,6 +37,7 @@ import scipy.special
 import tensorflow as tf
 
 from ganzoo import datasets
+from ganzoo._checks import check_positive_ints
 
 PAPER_SIGMAS = np.logspace(-1.0, 0.0, 10)
 # Real MNIST measured as if it were samples (the module docstring's table):
@@ -339,10 +340,8 @@ def parzen_log_density(x, samples, sigmas, batch_size=1000,
     sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
     if sig.ndim != 1 or not np.all(np.isfinite(sig) & (sig > 0)):
         raise ValueError(f"sigmas must be positive numbers, got {sigmas!r}.")
-    for name, v in (("batch_size", batch_size),
-                    ("sample_batch_size", sample_batch_size)):
-        if not (isinstance(v, (int, np.integer)) and v >= 1):
-            raise ValueError(f"{name} must be a positive integer, got {v!r}.")
+    check_positive_ints(batch_size=batch_size,
+                        sample_batch_size=sample_batch_size)
     samples = _as_matrix("samples", samples)
     x = _as_matrix("x", x, cols=samples.shape[1])
     centre = samples.mean(axis=0)

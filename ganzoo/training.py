@@ -16,11 +16,11 @@ import pathlib
 import sys
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from ganzoo import augment as augment_lib
 from ganzoo import datasets, models, networks, presets_io
+from ganzoo._checks import check_positive_ints
 from ganzoo.callbacks import ProgressRecorder, SampleGrid
 
 MODELS = {"gan": models.GAN, "lsgan": models.LSGAN, "deligan": models.DeLiGAN}
@@ -120,11 +120,15 @@ class TrainConfig:
                 f"network={self.network!r} is for datasets {fits}, not "
                 f"{self.dataset!r}."
             )
-        for name in ("epochs", "batch_size", "d_steps", "grid_size"):
-            _positive(name, getattr(self, name))
-        for name in ("steps_per_epoch", "limit", "take", "latent_dim"):
-            if getattr(self, name) is not None:
-                _positive(name, getattr(self, name))
+        check_positive_ints(
+            epochs=self.epochs, batch_size=self.batch_size,
+            d_steps=self.d_steps, grid_size=self.grid_size,
+        )
+        check_positive_ints(**{
+            name: getattr(self, name)
+            for name in ("steps_per_epoch", "limit", "take", "latent_dim")
+            if getattr(self, name) is not None
+        })
         for name in ("d_lr", "g_lr", "width", "sigma_init"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}.")
@@ -150,11 +154,6 @@ def _choice(name, value, choices):
         raise ValueError(
             f"{name}={value!r} is not valid; choose from {sorted(choices)}."
         )
-
-
-def _positive(name, value):
-    if not (isinstance(value, (int, np.integer)) and value > 0):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
 def build_model(cfg):

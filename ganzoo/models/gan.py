@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras import ops
 
 from ganzoo import augment as augment_lib
+from ganzoo._checks import check_positive_ints
 from ganzoo import losses
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
@@ -79,7 +80,7 @@ class GAN(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_positive_ints(latent_dim=latent_dim)
+        check_positive_ints(latent_dim=latent_dim)
         if not (isinstance(d_steps, (int, np.integer)) and d_steps >= 1):
             raise ValueError(f"d_steps must be an integer >= 1, got {d_steps!r}.")
         if generator_loss not in losses.GENERATOR_LOSSES:
@@ -293,7 +294,7 @@ class GAN(keras.Model):
         >>> model.recalibrate_batch_norm()  # doctest: +SKIP
         2
         """
-        _check_positive_ints(num_batches=num_batches, batch_size=batch_size)
+        check_positive_ints(num_batches=num_batches, batch_size=batch_size)
         norms = [
             layer for layer in _all_layers(self.generator)
             if isinstance(layer, keras.layers.BatchNormalization)
@@ -449,7 +450,7 @@ class GAN(keras.Model):
         Example:
         >>> images = model.sample(16, seed=0)  # doctest: +SKIP
         """
-        _check_positive_ints(num=num)
+        check_positive_ints(num=num)
         seed = random.randrange(2**31) if seed is None else int(seed)
         key = tf.constant([seed, SAMPLE_STREAM], tf.int64)
         return self.generate(self.draw_latent(int(num), key), batch_size)
@@ -544,14 +545,6 @@ def _static_shape(net, attr):
         return tuple(getattr(net, attr))
     except (AttributeError, ValueError, TypeError):
         return None
-
-
-def _check_positive_ints(**values):
-    for name, value in values.items():
-        if not (isinstance(value, (int, np.integer)) and value >= 1):
-            raise ValueError(
-                f"{name} must be a positive integer, got {value!r}."
-            )
 
 
 def _all_layers(model):
