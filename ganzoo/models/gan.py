@@ -409,14 +409,16 @@ class GAN(keras.Model):
     def update_extra_metrics(self):
         """Hook for subclasses with more trackers than `metric_names`."""
 
+    def _keyed_seed(self, purpose, *keys):
+        """The stateless seed of `purpose` (0 noise, 1 augmentation) for
+        `keys` (step, stream, ...): `[self.seed, purpose]` folded with each."""
+        seed = tf.constant([self.seed, purpose], tf.int64)
+        for key in keys:
+            seed = tf.random.experimental.stateless_fold_in(seed, key)
+        return seed
+
     def _replica_latent(self, step, stream, batch, global_batch, replica):
-        seed = tf.random.experimental.stateless_fold_in(
-            tf.random.experimental.stateless_fold_in(
-                tf.constant([self.seed, 0], tf.int64), step
-            ),
-            stream,
-        )
-        full = self.draw_latent(global_batch, seed)
+        full = self.draw_latent(global_batch, self._keyed_seed(0, step, stream))
         start = replica * batch
         return tf.nest.map_structure(lambda t: t[start : start + batch], full)
 
@@ -427,13 +429,11 @@ class GAN(keras.Model):
         by (seed, step, stream) and by `which` (0 real, 1 generated)."""
         if not self.augment:
             return images
-        seed = tf.constant([self.seed, 1], tf.int64)
-        for key in (step, stream, which):
-            seed = tf.random.experimental.stateless_fold_in(seed, key)
         batch = tf.shape(images)[0]
         return augment_lib.augment(
-            images, self.augment, seed, start=replica * batch,
-            total=global_batch, value_range=self.data_range,
+            images, self.augment, self._keyed_seed(1, step, stream, which),
+            start=replica * batch, total=global_batch,
+            value_range=self.data_range,
         )
 
     # ---------------------------------------------------------------- sampling
