@@ -15,12 +15,11 @@ one command and never edited by hand.
 
 import json
 import pathlib
-import shutil
 import sys
 
 from absl import app, flags
 
-from ganzoo import _atomic, evaluation, presets_io, zoo
+from ganzoo import evaluation, presets_io, zoo
 from ganzoo import metrics as metrics_lib
 
 FLAGS = flags.FLAGS
@@ -80,14 +79,8 @@ def promote(run_dir, name, description, data_dir=None, recalibrate_bn=0):
             f"--num_samples={spec['num_samples']} --seed=0"
         ),
     )
-    tmp = target.with_name(f".{name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        presets_io.save_preset(model, tmp, card)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _atomic.replace_dir(tmp, target)
+    # Written beside `target` and swapped in whole (save_preset is atomic).
+    presets_io.save_preset(model, target, card)
     zoo.main()
     print(evaluation.format_table(result))
 
