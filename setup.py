@@ -1,23 +1,33 @@
 """ganzoo: GAN, LSGAN and DeLiGAN in Keras 3, with pretrained weights."""
 
-from setuptools import find_packages
-from setuptools import setup
+import pathlib
+import re
+
+from setuptools import find_packages, setup
+
+HERE = pathlib.Path(__file__).parent
+VERSION = re.search(
+    r'__version__ = "([^"]+)"', (HERE / "ganzoo" / "version.py").read_text()
+).group(1)
 
 setup(
     name="ganzoo",
-    version="0.1.0",
+    version=VERSION,
     description=(
         "A Keras 3 model zoo of GAN, LSGAN and DeLiGAN with pretrained, "
         "hash-checked weights."
     ),
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
-    python_requires=">=3.9",
+    # The code uses datetime.UTC and `X | None` annotations.
+    python_requires=">=3.11",
     packages=find_packages(include=["ganzoo", "ganzoo.*"]),
-    package_data={"ganzoo": ["registry.json"]},
+    # The shipped presets: configs, model cards and weights (a few MB each).
+    package_data={"ganzoo": ["registry.json", "presets/*/*"]},
     install_requires=[
         "tensorflow>=2.21,<2.22",
-        "keras>=3.8,<4",
+        # TensorFlow 2.21's own floor.
+        "keras>=3.12,<4",
         "tensorflow-datasets>=4.9",
         # TensorFlow 2.21 no longer pulls it in; tf.summary needs it.
         "tensorboard",
@@ -28,7 +38,7 @@ setup(
         "absl-py",
         "pillow",
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest", "ruff==0.17.6"]},
     entry_points={"console_scripts": ["ganzoo=ganzoo.cli:run"]},
     license="Apache-2.0",
 )

@@ -8,6 +8,8 @@ import shutil
 import tempfile
 import uuid
 
+__all__ = ["replace_dir", "temp_path_for", "write_bytes", "write_text"]
+
 
 @contextlib.contextmanager
 def temp_path_for(path, suffix=""):
@@ -39,6 +41,13 @@ def write_text(path, text):
     """Writes `text` to `path` atomically."""
     with temp_path_for(path) as tmp:
         tmp.write_text(text)
+
+
+def write_bytes(path, data):
+    """Writes `data` to `path` atomically, creating its folder."""
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with temp_path_for(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def replace_dir(tmp, target, overwrite=True):

@@ -25,6 +25,17 @@ Policies (images `(batch, height, width, channels)`, values in
 
 import tensorflow as tf
 
+from ganzoo._checks import ArgumentError
+
+__all__ = [
+    "CUTOUT_RATIO",
+    "POLICIES",
+    "TRANSLATION_RATIO",
+    "augment",
+    "check_policy",
+]
+
+
 POLICIES = ("translation", "cutout", "color")
 TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
@@ -47,11 +58,11 @@ def check_policy(policy):
     policy = tuple(policy)
     for name in policy:
         if name not in POLICIES:
-            raise ValueError(
+            raise ArgumentError(
                 f"Unknown augmentation {name!r}; choose from {list(POLICIES)}."
             )
     if len(set(policy)) != len(policy):
-        raise ValueError(f"Augmentation policy {policy} names one twice.")
+        raise ArgumentError(f"Augmentation policy {policy} names one twice.")
     return policy
 
 
@@ -76,7 +87,7 @@ def augment(images, policy, seed, start=0, total=None, value_range=(-1.0, 1.0),
     """
     policy = check_policy(policy)
     if images.shape.rank != 4:
-        raise ValueError(
+        raise ArgumentError(
             f"Augmentation needs images (batch, height, width, channels), "
             f"got shape {images.shape}."
         )
@@ -86,12 +97,13 @@ def augment(images, policy, seed, start=0, total=None, value_range=(-1.0, 1.0),
     fill = low if fill is None else fill
     for i, name in enumerate(policy):
         key = tf.random.experimental.stateless_fold_in(seed, i)
-        draw = lambda shape, j, *args, **kw: tf.random.stateless_uniform(
+        draw = lambda shape, j, *args, key=key, **kw: (
+            tf.random.stateless_uniform(
             (total,) + tuple(shape),
             tf.random.experimental.stateless_fold_in(key, j),
             *args,
             **kw,
-        )[start : start + batch]
+        )[start : start + batch])
         if name == "translation":
             images = _translate(images, draw, fill)
         elif name == "cutout":

@@ -10,6 +10,8 @@ import tensorflow as tf
 
 from ganzoo import _atomic, images
 
+__all__ = ["ProgressRecorder", "SampleGrid"]
+
 
 class SampleGrid(keras.callbacks.Callback):
     """Saves a picture of samples from fixed noise after every epoch.
@@ -57,7 +59,8 @@ class ProgressRecorder(keras.callbacks.Callback):
     any moment and resumed by `BackupAndRestore` reports its total time.
 
     Args:
-        path: the JSON file (read back if it exists).
+        path: the JSON file (read back if it exists), or None to keep the
+            state in memory only (a non-chief worker).
 
     Example:
     >>> rec = ProgressRecorder("runs/x/progress.json")  # doctest: +SKIP
@@ -66,9 +69,9 @@ class ProgressRecorder(keras.callbacks.Callback):
 
     def __init__(self, path):
         super().__init__()
-        self.path = pathlib.Path(path)
+        self.path = None if path is None else pathlib.Path(path)
         self.state = {"wall_time_s": 0.0, "epochs_done": 0, "last_logs": {}}
-        if self.path.exists():
+        if self.path is not None and self.path.exists():
             self.state.update(json.loads(self.path.read_text()))
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -80,4 +83,5 @@ class ProgressRecorder(keras.callbacks.Callback):
         self.state["last_logs"] = {
             k: float(np.mean(v)) for k, v in (logs or {}).items()
         }
-        _atomic.write_text(self.path, json.dumps(self.state, indent=1))
+        if self.path is not None:
+            _atomic.write_text(self.path, json.dumps(self.state, indent=1))

@@ -3,14 +3,9 @@
 A small CNN on 28x28x1 images in [-1, 1] (TF-GAN's "MNIST classifier" role:
 its posteriors give the classifier score and modified inception score, its
 logits and penultimate features the Frechet distances). The shipped presets
-`zoo_weights/mnist-classifier` and `zoo_weights/fashion-mnist-classifier`
-were made with
-
-    python -m ganzoo.classifier --dataset=mnist \\
-        --output=zoo_weights/mnist-classifier --data_dir=../shared/data
-
-(`--dataset=fashion_mnist` for the other); see their `metadata.json` for
-the test accuracy and wall time.
+`mnist-classifier` and `fashion-mnist-classifier` were trained by the
+maintainer tool `tools/train_classifier.py`; their model cards give the
+command, the test accuracy and the wall time.
 """
 
 import sys
@@ -22,6 +17,17 @@ import scipy.special
 from keras import layers
 
 from ganzoo import datasets, presets_io
+from ganzoo._checks import ArgumentError
+
+__all__ = [
+    "IMAGE_SHAPE",
+    "LOGITS",
+    "PENULTIMATE",
+    "as_images",
+    "build_classifier",
+    "features",
+    "train_classifier",
+]
 
 IMAGE_SHAPE = (28, 28, 1)
 PENULTIMATE = "penultimate"
@@ -54,7 +60,7 @@ def build_classifier(num_classes=10, filters=32, units=128, dropout=0.3):
     for name, v in (("num_classes", num_classes), ("filters", filters),
                     ("units", units)):
         if not (isinstance(v, int) and v >= 1):
-            raise ValueError(f"{name} must be a positive integer, got {v!r}.")
+            raise ArgumentError(f"{name} must be a positive integer, got {v!r}.")
     x_in = keras.Input(IMAGE_SHAPE, name="images")
     x = x_in
     for scale in (1, 2, 4):
@@ -115,20 +121,20 @@ def as_images(images01):
     """
     x = np.asarray(images01)
     if not np.issubdtype(x.dtype, np.number) or x.ndim < 2:
-        raise ValueError(
+        raise ArgumentError(
             f"images must be a numeric array (N, 28, 28[, 1]) or (N, 784), "
             f"got {x.dtype} {x.shape}."
         )
     if x.size != len(x) * 784 or len(x) == 0:
-        raise ValueError(f"images must hold N x 784 pixels, got {x.shape}.")
+        raise ArgumentError(f"images must hold N x 784 pixels, got {x.shape}.")
     if x.dtype == np.uint8:
         x = x / 255.0
     x = x.reshape(-1, *IMAGE_SHAPE).astype(np.float32)
     if not np.all(np.isfinite(x)):
-        raise ValueError("images contain NaN or infinite values.")
+        raise ArgumentError("images contain NaN or infinite values.")
     lo, hi = float(x.min()), float(x.max())
     if lo < -1e-3 or hi > 1.0 + 1e-3:
-        raise ValueError(
+        raise ArgumentError(
             f"images must be in [0, 1] (got min {lo:.3g}, max {hi:.3g}); "
             "rescale generator output, e.g. (x + 1) / 2 for tanh."
         )
@@ -179,7 +185,7 @@ def train_classifier(name="mnist", data_dir=None, epochs=6, batch_size=128,
         "description": DESCRIPTION.format(name=name),
         "dataset": name,
         "protocol": PROTOCOL,
-        "command": "python -m ganzoo.classifier " + " ".join(sys.argv[1:]),
+        "command": "python -m tools.train_classifier " + " ".join(sys.argv[1:]),
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
@@ -198,29 +204,3 @@ def train_classifier(name="mnist", data_dir=None, epochs=6, batch_size=128,
         bare.set_weights(model.get_weights())
         metadata = presets_io.save_preset(bare, output, metadata)
     return model, metadata
-
-
-def main(argv):
-    """absl entry point: `python -m ganzoo.classifier --dataset=mnist ...`."""
-    del argv
-    from absl import flags
-
-    f = flags.FLAGS
-    _, meta = train_classifier(f.dataset, data_dir=f.data_dir,
-                               epochs=f.epochs, batch_size=f.batch_size,
-                               seed=f.seed, output=f.output)
-    print(f"test accuracy {meta['test_accuracy']:.4f}, "
-          f"{meta['train_wall_time_s']} s")
-
-
-if __name__ == "__main__":
-    from absl import app, flags
-
-    flags.DEFINE_enum("dataset", "mnist", list(datasets.IMAGE_NAMES),
-                      "Dataset to train on.")
-    flags.DEFINE_string("output", None, "Preset folder to write.")
-    flags.DEFINE_string("data_dir", None, "Folder of IDX files.")
-    flags.DEFINE_integer("epochs", 6, "Training epochs.")
-    flags.DEFINE_integer("batch_size", 128, "Batch size.")
-    flags.DEFINE_integer("seed", 0, "Random seed.")
-    app.run(main)

@@ -7,174 +7,161 @@
     ganzoo evaluate NAME_OR_DIR_OR_NPY_DIR --metrics=classifier_score,...
     ganzoo export NAME_OR_DIR SERVING_DIR [--version=1]
 
-`ganzoo COMMAND --helpfull` lists every flag.
+`ganzoo COMMAND --helpfull` lists every flag. A mistake in the command line
+(a bad flag value, an unknown preset, a missing folder, an output that cannot
+be written) prints one line and exits with status 2. TensorFlow's start-up
+log is hidden unless `--verbosity` is given.
 """
 
 import dataclasses
 import json
 import os
+import pathlib
 import sys
+import typing
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import app, flags
 
-from absl import (
-    app,
-    flags,
-)
+__all__ = ["COMMANDS", "EXIT_USAGE", "define_flags", "main", "run"]
 
 COMMANDS = ("list", "sample", "train", "evaluate", "export")
-
-# -------------------------------------------------------------- train flags
-flags.DEFINE_enum("model", "gan", ["gan", "lsgan", "deligan"], "Model.")
-flags.DEFINE_enum(
-    "network", "mnist_mlp", ["mnist_mlp", "deligan_mnist", "dcgan_mnist", "toy"],
-    "Generator/discriminator pair (see ganzoo.networks).",
-)
-flags.DEFINE_enum(
-    "dataset", "mnist", ["mnist", "fashion_mnist", "ring8", "grid25"], "Data."
-)
-flags.DEFINE_string(
-    "data_dir", None,
-    "Folder with the IDX .gz files (else $GANZOO_DATA_DIR, else tfds).",
-)
-flags.DEFINE_integer(
-    "limit", None, "Limited data: the last limit/10 images of each class."
-)
-flags.DEFINE_integer(
-    "take", None, "Use only the first N training images (file order)."
-)
-flags.DEFINE_integer("epochs", 10, "Epochs.")
-flags.DEFINE_integer(
-    "steps_per_epoch", None, "Steps per epoch (default: one pass over data)."
-)
-flags.DEFINE_integer("batch_size", 64, "Global batch size.")
-flags.DEFINE_float("d_lr", 2e-4, "Discriminator learning rate (Adam).")
-flags.DEFINE_float("g_lr", 2e-4, "Generator learning rate (Adam).")
-flags.DEFINE_float("beta_1", 0.5, "Adam beta_1.")
-flags.DEFINE_float(
-    "g_ema", 0.0,
-    "Momentum of a moving average of the generator's weights (e.g. 0.999); "
-    "the preset gets the average. 0: none.",
-)
-flags.DEFINE_string(
-    "augment", "",
-    "DiffAugment policy for D's inputs, comma-separated from translation, "
-    "cutout, color (e.g. translation,cutout; for little data). Empty: none.",
-)
-flags.DEFINE_enum(
-    "lr_decay", "none", ["none", "linear"],
-    "Learning-rate schedule: constant, or linear to 0 at the last step.",
-)
-flags.DEFINE_integer("d_steps", 1, "D updates per G update (k).")
-flags.DEFINE_integer("latent_dim", None, "Latent size (default per network).")
-flags.DEFINE_float("width", 1.0, "Width multiplier of both networks.")
-flags.DEFINE_integer("num_components", 50, "DeLiGAN mixture components.")
-flags.DEFINE_float("sigma_init", 0.2, "DeLiGAN initial sigma.")
-flags.DEFINE_float("sigma_reg", 1.0 / 3.0, "DeLiGAN sigma regulariser weight.")
-flags.DEFINE_enum(
-    "coding", "pearson", ["pearson", "real_label"], "LSGAN (a, b, c) coding."
-)
-flags.DEFINE_enum(
-    "generator_loss", "non_saturating", ["non_saturating", "minimax"],
-    "GAN / DeLiGAN generator loss.",
-)
-flags.DEFINE_integer("seed", 0, "Seed of weights, data order and noise.")
-flags.DEFINE_enum(
-    "strategy", "auto",
-    ["auto", "one_device", "mirrored", "multi_worker", "tpu"],
-    "tf.distribute strategy (multi_worker reads TF_CONFIG; tpu uses "
-    "TPUClusterResolver).",
-)
-flags.DEFINE_bool(
-    "jit_compile", None,
-    "Compile the train step with XLA (default: on for mnist_mlp in float32 "
-    "on one CPU device, where it measured faster; off otherwise).",
-)
-flags.DEFINE_enum(
-    "mixed_precision", "none", ["none", "mixed_float16", "mixed_bfloat16"],
-    "Keras dtype policy of the nets (GPU/TPU; float16 adds loss scaling).",
-)
-flags.DEFINE_string("output_dir", None, "Run folder (train).")
-flags.DEFINE_string(
-    "init_from", None,
-    "Start from this preset's weights (name or folder; same architecture).",
-)
-flags.DEFINE_integer("verbose", 1, "Keras progress: 0 silent, 1 bar, 2 line.")
-# ------------------------------------------------------- other commands
-flags.DEFINE_integer("num", 64, "Number of samples (sample).")
-flags.DEFINE_string("out", "samples.png", "Output PNG or .npy (sample).")
-flags.DEFINE_list(
-    "metrics", None, "Metrics to compute (evaluate); default per data."
-)
-flags.DEFINE_integer("num_samples", 10000, "Samples to evaluate (evaluate).")
-flags.DEFINE_integer(
-    "recalibrate_bn", 0,
-    "Evaluate after re-estimating G's batch-norm statistics from this many "
-    "batches of 100 (for --g_ema runs; files unchanged). 0: no (evaluate).",
-)
-flags.DEFINE_string(
-    "json_out", None,
-    "Where evaluate writes its JSON (default: evaluation-<source>.json).",
-)
-flags.DEFINE_integer("version", 1, "SavedModel version folder (export).")
-flags.DEFINE_bool("overwrite", False, "Replace an existing export version.")
-
+EXIT_USAGE = 2
 FLAGS = flags.FLAGS
 
 
-def _usage_error(message):
-    raise app.UsageError(f"{message}\nCommands: {', '.join(COMMANDS)}.")
-
-
-def _train_config():
+def define_flags():
+    """Defines the command's absl flags (once per process): `ganzoo train`'s
+    from `TrainConfig`'s fields (each default and help text is written there
+    once), then the other commands' own."""
     from ganzoo import training
 
-    names = [f.name for f in dataclasses.fields(training.TrainConfig)]
-    values = {n: getattr(FLAGS, n) for n in names if n in FLAGS}
-    return training.TrainConfig(**values)
+    if "model" in FLAGS:
+        return
+    for field in dataclasses.fields(training.TrainConfig):
+        kind = _flag_type(field.type)
+        help_text = field.metadata["help"]
+        choices = field.metadata["choices"]
+        if choices is not None:
+            flags.DEFINE_enum(field.name, field.default, list(choices),
+                              help_text)
+        elif kind is bool:
+            flags.DEFINE_bool(field.name, field.default, help_text)
+        elif kind is int:
+            flags.DEFINE_integer(field.name, field.default, help_text)
+        elif kind is float:
+            flags.DEFINE_float(field.name, field.default, help_text)
+        else:
+            flags.DEFINE_string(field.name, field.default, help_text)
+    flags.DEFINE_string("output_dir", None, "Run folder (train).")
+    flags.DEFINE_integer(
+        "verbose", 1, "Keras progress (train): 0 silent, 1 bar, 2 a line per "
+        "epoch.", lower_bound=0, upper_bound=2,
+    )
+    flags.DEFINE_integer("num", 64, "Number of samples (sample).",
+                         lower_bound=1)
+    flags.DEFINE_string("out", "samples.png",
+                        "Output file (sample): a .png grid or a .npy array.")
+    flags.DEFINE_list(
+        "metrics", None, "Metrics to compute (evaluate); default per data."
+    )
+    flags.DEFINE_integer("num_samples", 10000,
+                         "Samples to evaluate (evaluate).", lower_bound=1)
+    flags.DEFINE_integer(
+        "recalibrate_bn", 0,
+        "Evaluate after re-estimating G's batch-norm statistics from this many "
+        "batches of 100 (for --g_ema runs; files unchanged). 0: no (evaluate).",
+        lower_bound=0,
+    )
+    flags.DEFINE_string(
+        "json_out", None,
+        "Where evaluate writes its JSON (default: evaluation-<source>.json).",
+    )
+    flags.DEFINE_integer("version", 1, "SavedModel version folder (export).",
+                         lower_bound=1)
+    flags.DEFINE_bool("overwrite", False, "Replace an existing export version.")
 
 
-def cmd_train(args):
+def _flag_type(annotation):
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if args else annotation
+
+
+def _user_errors():
+    """The exceptions that mean the user's input was wrong: one line, exit 2.
+    Anything else is a bug and keeps its traceback."""
+    from ganzoo import _checks, zoo
+
+    return (app.UsageError, _checks.ArgumentError, zoo.DownloadError,
+            FileNotFoundError, FileExistsError, NotADirectoryError,
+            PermissionError)
+
+
+def _check_output_file(flag, path, suffixes):
+    path = pathlib.Path(path)
+    if path.suffix not in suffixes:
+        raise app.UsageError(
+            f"--{flag}={path}: give a file name ending in "
+            f"{' or '.join(suffixes)}."
+        )
+    folder = path.parent.resolve()
+    if not folder.is_dir():
+        raise app.UsageError(
+            f"--{flag}={path}: folder {folder} does not exist; create it "
+            "first or choose another path."
+        )
+    if not os.access(folder, os.W_OK):
+        raise app.UsageError(f"--{flag}={path}: folder {folder} is not "
+                             "writable.")
+
+
+def _cmd_train(args):
     """`ganzoo train --flags`: a resumable training run and its preset."""
     from ganzoo import training
 
     if args:
-        _usage_error(f"train takes only flags, got {args}.")
+        raise app.UsageError(f"train takes only flags, got {' '.join(args)}.")
     if not FLAGS.output_dir:
-        _usage_error("train needs --output_dir.")
-    try:
-        cfg = _train_config().validate()
-        # Fails now (bad limit, missing data), not after model building.
-        training.make_dataset(cfg)
-    except (ValueError, TypeError, FileNotFoundError) as e:
-        raise app.UsageError(str(e)) from None
-    try:
-        card = training.train(
-            cfg, FLAGS.output_dir, verbose=FLAGS.verbose,
-            command="ganzoo " + " ".join(sys.argv[1:]),
-        )
-    except FileExistsError as e:
-        raise app.UsageError(str(e)) from None
+        raise app.UsageError("train needs --output_dir (the run folder).")
+    names = [f.name for f in dataclasses.fields(training.TrainConfig)]
+    cfg = training.TrainConfig(**{n: FLAGS[n].value for n in names})
+    cfg.validate()
+    # Before any other TensorFlow work: MultiWorkerMirroredStrategy must be
+    # created before the runtime starts.
+    strategy = training.get_strategy(cfg.strategy)
+    _NATIVE_LOG.restore()
+    # Fails now (bad limit, missing data), not after the model is built.
+    training.make_dataset(cfg)
+    card = training.train(
+        cfg, FLAGS.output_dir, verbose=FLAGS.verbose,
+        command="ganzoo " + " ".join(sys.argv[1:]), strategy=strategy,
+    )
     print(json.dumps({k: card[k] for k in (
         "steps", "wall_time_s", "train_images_per_s", "final_logs")}))
-    print(f"Preset written to {os.path.join(FLAGS.output_dir, 'preset')}")
+    if training.is_chief():
+        print(f"Preset written to {os.path.join(FLAGS.output_dir, 'preset')}")
 
 
-def cmd_list(args):
+def _cmd_list(args):
     """`ganzoo list`: preset names and descriptions."""
     from ganzoo import zoo
 
+    if args:
+        raise app.UsageError("list takes no arguments.")
     for name in zoo.list_models():
-        print(f"{name:24s} {zoo.PRESETS[name]['description']}")
+        print(f"{name:26s} {zoo.PRESETS[name]['description']}")
 
 
-def cmd_sample(args):
+def _cmd_sample(args):
     """`ganzoo sample NAME_OR_DIR`: a PNG grid (or .npy) of samples."""
     from ganzoo import images, zoo
 
     if len(args) != 1:
-        _usage_error("usage: ganzoo sample NAME_OR_DIR [--num] [--out]")
-    model = _load(args[0])
+        raise app.UsageError("usage: ganzoo sample NAME_OR_DIR [--num=64] "
+                             "[--seed=0] [--out=samples.png]")
+    _check_output_file("out", FLAGS.out, (".png", ".npy"))
+    model = zoo.load(args[0])
+    if not hasattr(model, "sample"):
+        raise app.UsageError(f"{args[0]} is a classifier, not a generator.")
     samples = model.sample(FLAGS.num, seed=FLAGS.seed)
     if FLAGS.out.endswith(".npy"):
         zoo.atomic_save_npy(FLAGS.out, samples)
@@ -183,25 +170,30 @@ def cmd_sample(args):
     print(f"Wrote {FLAGS.num} samples of {args[0]} to {FLAGS.out}")
 
 
-def cmd_export(args):
+def _cmd_export(args):
     """`ganzoo export NAME_OR_DIR DIR`: a SavedModel for TF Serving."""
-    from ganzoo import export
+    from ganzoo import export, zoo
 
     if len(args) != 2:
-        _usage_error("usage: ganzoo export NAME_OR_DIR SERVING_DIR")
+        raise app.UsageError("usage: ganzoo export NAME_OR_DIR SERVING_DIR "
+                             "[--version=1] [--overwrite]")
     path = export.export_saved_model(
-        _load(args[0]), args[1], version=FLAGS.version,
+        zoo.load(args[0]), args[1], version=FLAGS.version,
         overwrite=FLAGS.overwrite,
     )
     print(f"SavedModel written to {path}")
 
 
-def cmd_evaluate(args):
+def _cmd_evaluate(args):
     """`ganzoo evaluate SOURCE`: a metrics table (and JSON)."""
     from ganzoo import _atomic, evaluation
 
     if len(args) != 1:
-        _usage_error("usage: ganzoo evaluate NAME_OR_DIR --metrics=...")
+        raise app.UsageError("usage: ganzoo evaluate NAME_OR_DIR "
+                             "[--metrics=...] [--num_samples=10000]")
+    name = os.path.basename(os.path.normpath(args[0])) or "samples"
+    json_out = FLAGS.json_out or f"evaluation-{name}.json"
+    _check_output_file("json_out", json_out, (".json",))
     try:
         results = evaluation.evaluate_source(
             args[0], metrics=FLAGS.metrics, num_samples=FLAGS.num_samples,
@@ -210,37 +202,102 @@ def cmd_evaluate(args):
             # A preset knows its dataset; .npy samples may need --dataset.
             dataset=FLAGS.dataset if FLAGS["dataset"].present else None,
         )
-    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as e:
-        raise app.UsageError(str(e)) from None
+    except (ValueError, KeyError) as e:
+        # The metrics name what they cannot use (an unknown metric, samples
+        # of the wrong shape or range, a dataset without a classifier).
+        raise app.UsageError(str(e).strip("'\"")) from None
     print(evaluation.format_table(results))
-    name = os.path.basename(os.path.normpath(args[0])) or "samples"
-    json_out = FLAGS.json_out or f"evaluation-{name}.json"
     _atomic.write_text(json_out, json.dumps(results, indent=1))
     print(f"Wrote {json_out}")
 
 
-def _load(source):
-    from ganzoo import zoo
-
-    try:
-        return zoo.load(source)
-    except (KeyError, ValueError, FileNotFoundError) as e:
-        raise app.UsageError(str(e)) from None
-
-
 def main(argv):
     """Dispatches `ganzoo COMMAND ...` (argv as parsed by absl)."""
-    if len(argv) < 2 or argv[1] not in COMMANDS:
-        _usage_error(
-            "ganzoo: give a command." if len(argv) < 2
-            else f"Unknown command {argv[1]!r}."
-        )
-    globals()[f"cmd_{argv[1]}"](argv[2:])
+    try:
+        if len(argv) < 2 or argv[1] not in COMMANDS:
+            raise app.UsageError(
+                ("give a command" if len(argv) < 2
+                 else f"unknown command {argv[1]!r}")
+                + f"; choose from {', '.join(COMMANDS)} (--helpfull for "
+                "flags)."
+            )
+        if argv[1] != "train":  # train creates its strategy first
+            _start_runtime()
+            _NATIVE_LOG.restore()
+        globals()[f"_cmd_{argv[1]}"](argv[2:])
+    except _user_errors() as e:
+        _fail(e)
+    finally:
+        _NATIVE_LOG.restore()
+
+
+def _fail(error):
+    _NATIVE_LOG.restore()
+    message = " ".join(str(error).split()) or type(error).__name__
+    print(f"ganzoo: error: {message}", file=sys.stderr)
+    sys.exit(EXIT_USAGE)
+
+
+def _parse_flags(argv):
+    try:
+        return FLAGS(argv)
+    except flags.Error as e:
+        _fail(e)
+
+
+def _start_runtime():
+    import tensorflow as tf
+
+    tf.config.list_logical_devices()
+
+
+class _NativeLogSilencer:
+    """Sends file descriptor 2 to /dev/null from the start of the command
+    until TensorFlow has started, so its C++ start-up lines (which ignore
+    TF_CPP_MIN_LOG_LEVEL: they come before absl::InitializeLog,
+    tensorflow/tensorflow#102212) stay hidden. Every Python error restores
+    the descriptor before it is printed."""
+
+    def __init__(self):
+        self._saved = None
+
+    def silence(self):
+        sys.stderr.flush()
+        self._saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+    def restore(self):
+        if self._saved is None:
+            return
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._saved = None
+
+
+_NATIVE_LOG = _NativeLogSilencer()
+
+
+def _wants_native_log(argv):
+    return any(a == "-v" or a.startswith(("--verbosity", "-v=", "--v="))
+               for a in argv[1:])
 
 
 def run():
     """Console-script entry point."""
-    app.run(main)
+    if not _wants_native_log(sys.argv):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        _NATIVE_LOG.silence()
+    try:
+        import tensorflow  # noqa: F401  (its import logs in C++)
+
+        define_flags()
+    except BaseException:
+        _NATIVE_LOG.restore()
+        raise
+    app.run(main, flags_parser=_parse_flags)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,31 @@ import struct
 import numpy as np
 import tensorflow as tf
 
+from ganzoo._checks import (
+    ArgumentError,
+    check_choice,
+    check_non_negative_ints,
+    check_positive_ints,
+)
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "GRID25_MODES",
+    "IMAGE_NAMES",
+    "NAMES",
+    "RING8_MODES",
+    "SPLITS",
+    "TOY_NAMES",
+    "TOY_SIZE",
+    "TOY_STDS",
+    "grid25",
+    "load",
+    "load_arrays",
+    "ring8",
+    "subset_indices",
+]
+
+
 IMAGE_NAMES = ("mnist", "fashion_mnist")
 TOY_NAMES = ("ring8", "grid25")
 NAMES = IMAGE_NAMES + TOY_NAMES
@@ -43,16 +68,11 @@ _FIXES = (
 log = logging.getLogger(__name__)
 
 
-def _check_choice(arg, value, choices):
-    if value not in choices:
-        raise ValueError(f"{arg}={value!r} is not valid; choose from {choices}")
-
-
 def _check_int(arg, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{arg} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{arg} must be >= {minimum}, got {value}")
+    if minimum == 0:
+        check_non_negative_ints(**{arg: value})
+    else:
+        check_positive_ints(**{arg: value})
 
 
 def _fixes(name):
@@ -71,7 +91,7 @@ def _local_dir(name, split, data_dir):
         if all((folder / f).is_file() for f in needed):
             other = root.name in IMAGE_NAMES and root.name != name
             if folder == root and other:  # e.g. data_dir=.../mnist
-                raise ValueError(
+                raise ArgumentError(
                     f"data_dir {root} holds '{root.name}', not '{name}'"
                 )
             return str(folder)
@@ -86,15 +106,15 @@ def _read_idx(path, magic, ndim):
         with gzip.open(path, "rb") as f:
             raw = f.read()
     except (OSError, EOFError) as err:  # not gzip, or truncated
-        raise ValueError(f"{path}: corrupt or truncated ({err})") from err
+        raise ArgumentError(f"{path}: corrupt or truncated ({err})") from err
     header = 4 * (1 + ndim)
     if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes)")
+        raise ArgumentError(f"{path}: truncated IDX header ({len(raw)} bytes)")
     found, *dims = struct.unpack(f">{1 + ndim}I", raw[:header])
     if found != magic:
-        raise ValueError(f"{path}: IDX magic {found}, expected {magic}")
+        raise ArgumentError(f"{path}: IDX magic {found}, expected {magic}")
     if len(raw) - header != math.prod(dims):
-        raise ValueError(
+        raise ArgumentError(
             f"{path}: header promises {dims} = {math.prod(dims)} bytes of "
             f"data, file holds {len(raw) - header} (truncated or corrupt)"
         )
@@ -134,7 +154,7 @@ def _arrays(name, split, folder):
         images = _read_idx(paths[0], _IMAGE_MAGIC, 3)
         labels = _read_idx(paths[1], _LABEL_MAGIC, 1)
         if images.shape[1:] != (28, 28) or len(images) != len(labels):
-            raise ValueError(
+            raise ArgumentError(
                 f"{folder}: images {images.shape} and labels "
                 f"{labels.shape} do not match (28x28 images, one label each)"
             )
@@ -167,8 +187,8 @@ def load_arrays(name, split="train", data_dir=None):
     >>> x.shape, x.dtype, y[:3]
     ((10000, 28, 28, 1), dtype('uint8'), array([7, 2, 1]))
     """
-    _check_choice("name", name, IMAGE_NAMES)
-    _check_choice("split", split, SPLITS)
+    check_choice("name", name, IMAGE_NAMES)
+    check_choice("split", split, SPLITS)
     return _arrays(name, split, _local_dir(name, split, data_dir))
 
 
@@ -186,23 +206,23 @@ def subset_indices(labels, limit=None, per_class=None):
     """
     labels = np.asarray(labels)
     if limit is not None and per_class is not None:
-        raise ValueError("give limit or per_class, not both")
+        raise ArgumentError("give limit or per_class, not both")
     if limit is None and per_class is None:
         return np.arange(len(labels))
     classes, counts = np.unique(labels, return_counts=True)
     if per_class is None:
         _check_int("limit", limit)
         if limit > len(labels):
-            raise ValueError(f"limit={limit} > {len(labels)} examples")
+            raise ArgumentError(f"limit={limit} > {len(labels)} examples")
         if limit % len(classes):
-            raise ValueError(
+            raise ArgumentError(
                 f"limit={limit} must be a multiple of the {len(classes)} "
                 "classes (or use per_class=)"
             )
         per_class = limit // len(classes)
     _check_int("per_class", per_class)
     if per_class > counts.min():
-        raise ValueError(
+        raise ArgumentError(
             f"per_class={per_class} > {counts.min()}, the smallest class size"
         )
     picks = [np.flatnonzero(labels == c)[-per_class:] for c in classes]
@@ -241,9 +261,9 @@ def _image_arrays(name, split, data_dir, limit, per_class, take):
     folder = _local_dir(name, split, data_dir)
     subset = limit is not None or per_class is not None
     if subset and take is not None:
-        raise ValueError("give take= or limit=/per_class=, not both")
+        raise ArgumentError("give take= or limit=/per_class=, not both")
     if (subset or take is not None) and folder is None:
-        raise ValueError(
+        raise ArgumentError(
             "limit=, per_class= and take= select by the ORIGINAL file order, "
             f"which tensorflow_datasets does not keep: {_fixes(name)}"
         )
@@ -251,7 +271,7 @@ def _image_arrays(name, split, data_dir, limit, per_class, take):
     if take is not None:
         _check_int("take", take)
         if take > len(y):
-            raise ValueError(f"take={take} > {len(y)} examples")
+            raise ArgumentError(f"take={take} > {len(y)} examples")
         return x[:take], y[:take]
     if subset:
         keep = subset_indices(y, limit, per_class)
@@ -293,13 +313,13 @@ def load(
     >>> next(iter(ds)).shape  # 5 batches: the last 50 of each digit
     TensorShape([100, 28, 28, 1])
     """
-    _check_choice("name", name, NAMES)
-    _check_choice("split", split, SPLITS)
+    check_choice("name", name, NAMES)
+    check_choice("split", split, SPLITS)
     _check_int("batch_size", batch_size)
     if name in TOY_NAMES:
-        _check_choice("split", split, ("train",))  # toys have one split
+        check_choice("split", split, ("train",))  # toys have one split
         if per_class is not None or take is not None:
-            raise ValueError(f"per_class= and take= mean nothing for {name}")
+            raise ArgumentError(f"per_class= and take= mean nothing for {name}")
         num = TOY_SIZE if limit is None else limit
         _check_int("limit", num)
         modes = RING8_MODES if name == "ring8" else GRID25_MODES
@@ -308,14 +328,14 @@ def load(
     else:
         lo, hi = (float(v) for v in value_range)
         if not lo < hi:
-            raise ValueError(f"value_range={value_range} needs low < high")
+            raise ArgumentError(f"value_range={value_range} needs low < high")
         x, y = _image_arrays(name, split, data_dir, limit, per_class, take)
 
         def scale(images):
             return tf.cast(images, tf.float32) * ((hi - lo) / 255.0) + lo
 
     if drop_remainder and len(x) < batch_size:
-        raise ValueError(
+        raise ArgumentError(
             f"batch_size={batch_size} > the {len(x)} examples selected, "
             "with drop_remainder=True: no batch would be produced"
         )

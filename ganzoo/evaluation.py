@@ -11,6 +11,15 @@ import numpy as np
 
 from ganzoo import metrics as metrics_lib
 from ganzoo import presets_io
+from ganzoo._checks import ArgumentError
+
+__all__ = [
+    "evaluate_model",
+    "evaluate_source",
+    "format_table",
+    "load_source",
+]
+
 
 
 def load_source(source):
@@ -59,7 +68,7 @@ def evaluate_source(source, metrics=None, num_samples=10000, seed=0,
     model, samples, source_dataset = load_source(source)
     if model is None:
         if recalibrate_bn:
-            raise ValueError(
+            raise ArgumentError(
                 f"{source} holds samples, not a model: recalibrate_bn needs "
                 "a preset or a training run."
             )
@@ -83,13 +92,13 @@ def evaluate_model(model, metrics=None, num_samples=10000, seed=0,
     """
     if not (isinstance(recalibrate_bn, (int, np.integer))
             and recalibrate_bn >= 0):
-        raise ValueError(
+        raise ArgumentError(
             f"recalibrate_bn must be an integer >= 0, got {recalibrate_bn!r}."
         )
     post_training = None
     if recalibrate_bn:
         if not model.recalibrate_batch_norm(num_batches=recalibrate_bn):
-            raise ValueError(
+            raise ArgumentError(
                 f"recalibrate_bn={recalibrate_bn}: {source or 'the model'}'s "
                 "generator has no batch norm."
             )
@@ -109,7 +118,7 @@ def evaluate_model(model, metrics=None, num_samples=10000, seed=0,
 def _evaluate(samples, source, metrics, dataset, data_dir, seed=None):
     if dataset is None:
         if samples.ndim == 2:
-            raise ValueError(
+            raise ArgumentError(
                 "Samples are 2-D points: say which toy they come from with "
                 f"dataset= ({', '.join(metrics_lib.TOY_DATASETS)})."
             )

@@ -24,11 +24,18 @@ import tensorflow as tf
 
 import ganzoo
 from ganzoo import _atomic
+from ganzoo._checks import ArgumentError
 from ganzoo.models import GAN, DeLiGAN
 
 # `model.sample(n, seed=s)` draws its latent with the stateless seed
 # `[s, SAMPLE_STREAM]`, so the `sample` signature reproduces it (tested).
 from ganzoo.models.gan import SAMPLE_STREAM  # noqa: F401
+
+__all__ = [
+    "export_saved_model",
+    "read_metadata",
+]
+
 
 
 def export_saved_model(
@@ -78,11 +85,11 @@ def export_saved_model(
             f"got {type(model).__name__}."
         )
     if not (_is_int(version) and version >= 0):
-        raise ValueError(
+        raise ArgumentError(
             f"version must be a non-negative integer, got {version!r}."
         )
     if not (_is_int(max_samples) and max_samples >= 1):
-        raise ValueError(
+        raise ArgumentError(
             f"max_samples must be a positive integer, got {max_samples!r}."
         )
     version, max_samples = int(version), int(max_samples)

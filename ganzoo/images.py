@@ -4,6 +4,16 @@ import numpy as np
 from PIL import Image
 
 from ganzoo import _atomic
+from ganzoo._checks import ArgumentError
+
+__all__ = [
+    "image_grid",
+    "line_chart",
+    "samples_to_image",
+    "save_png",
+    "scatter_image",
+]
+
 
 
 def image_grid(images, columns=None):
@@ -15,7 +25,7 @@ def image_grid(images, columns=None):
     """
     images = np.asarray(images, "float32")
     if images.ndim != 4:
-        raise ValueError(f"images must be (n, H, W, C), got {images.shape}.")
+        raise ArgumentError(f"images must be (n, H, W, C), got {images.shape}.")
     n, h, w, c = images.shape
     columns = columns or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / columns))
@@ -38,7 +48,7 @@ def scatter_image(points, size=256, extent=None, modes=None):
     """
     points = np.asarray(points, "float32")
     if points.ndim != 2 or points.shape[1] != 2:
-        raise ValueError(f"points must be (n, 2), got {points.shape}.")
+        raise ArgumentError(f"points must be (n, 2), got {points.shape}.")
     if extent is None:
         extent = float(np.max(np.abs(points))) * 1.1 + 1e-6
     canvas = np.full((size, size, 3), 255, "uint8")
@@ -89,7 +99,7 @@ def line_chart(series, y_max, title="", size=(480, 320)):
     from PIL import ImageDraw
 
     if not series or not all(len(v) for v in series.values()):
-        raise ValueError("series must map names to non-empty value lists.")
+        raise ArgumentError("series must map names to non-empty value lists.")
     width, height = size
     left, right, top, bottom = 50, 20, 30, 30
     image = Image.new("RGB", size, "white")

@@ -4,6 +4,16 @@ discrimination."""
 import keras
 from keras import ops
 
+from ganzoo._checks import ArgumentError
+
+__all__ = [
+    "Maxout",
+    "MinValue",
+    "MinibatchDiscrimination",
+    "MixtureLatent",
+]
+
+
 
 @keras.saving.register_keras_serializable(package="ganzoo")
 class MinValue(keras.constraints.Constraint):
@@ -70,18 +80,18 @@ class MixtureLatent(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         if int(num_components) < 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"num_components must be an integer >= 1, got {num_components}."
             )
         if not sigma_init > 0:
-            raise ValueError(f"sigma_init must be > 0, got {sigma_init}.")
+            raise ArgumentError(f"sigma_init must be > 0, got {sigma_init}.")
         if not 0 < min_sigma <= sigma_init:
-            raise ValueError(
+            raise ArgumentError(
                 f"min_sigma must be in (0, sigma_init={sigma_init}], got "
                 f"{min_sigma}."
             )
         if component_sampling not in ("uniform", "cycle"):
-            raise ValueError(
+            raise ArgumentError(
                 "component_sampling must be 'uniform' or 'cycle', got "
                 f"{component_sampling!r}."
             )
@@ -178,7 +188,7 @@ class Maxout(keras.layers.Layer):
     def __init__(self, units, pieces=5, **kwargs):
         super().__init__(**kwargs)
         if units < 1 or pieces < 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"units and pieces must be >= 1, got {units} and {pieces}."
             )
         self.units = int(units)

@@ -10,6 +10,16 @@ for the least-squares family.
 
 from keras import ops
 
+__all__ = [
+    "GENERATOR_LOSSES",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
+    "minimax_discriminator_loss",
+    "minimax_generator_loss",
+    "non_saturating_generator_loss",
+]
+
+
 
 def _per_example(x):
     x = ops.convert_to_tensor(x)

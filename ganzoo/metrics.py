@@ -37,7 +37,28 @@ import scipy.special
 import tensorflow as tf
 
 from ganzoo import datasets
-from ganzoo._checks import check_positive_ints
+from ganzoo._checks import ArgumentError, check_positive_ints
+
+__all__ = [
+    "DEFAULT_METRICS",
+    "IMAGE_DATASETS",
+    "IMAGE_METRICS",
+    "PAPER_SIGMAS",
+    "REFERENCE_VALUES",
+    "TOY_DATASETS",
+    "TOY_METRICS",
+    "class_histogram",
+    "classifier_score",
+    "evaluate_samples",
+    "frechet_distance",
+    "frechet_distance_from_stats",
+    "mnist_parzen",
+    "mode_coverage",
+    "modified_inception_score",
+    "parzen_log_density",
+    "parzen_log_likelihood",
+]
+
 
 PAPER_SIGMAS = np.logspace(-1.0, 0.0, 10)
 # Real MNIST measured as if it were samples (the module docstring's table):
@@ -71,20 +92,20 @@ def _as_matrix(name, x, min_rows=1, cols=None):
     """`x` as a finite float64 (N, D) array; images are flattened."""
     x = np.asarray(x)
     if x.dtype == object or not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"{name} must be a numeric array, got {x.dtype}.")
+        raise ArgumentError(f"{name} must be a numeric array, got {x.dtype}.")
     if x.ndim < 2:
-        raise ValueError(
+        raise ArgumentError(
             f"{name} must have shape (N, ...) with N examples, got {x.shape}."
         )
     x = x.reshape(x.shape[0], -1).astype(np.float64)
     if x.shape[0] < min_rows:
-        raise ValueError(
+        raise ArgumentError(
             f"{name} needs at least {min_rows} rows, got {x.shape[0]}."
         )
     if cols is not None and x.shape[1] != cols:
-        raise ValueError(f"{name} must have {cols} columns, got {x.shape[1]}.")
+        raise ArgumentError(f"{name} must have {cols} columns, got {x.shape[1]}.")
     if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
+        raise ArgumentError(f"{name} contains NaN or infinite values.")
     return x
 
 
@@ -95,7 +116,7 @@ def _log_posteriors(name, x, from_logits):
         logp = scipy.special.log_softmax(x, axis=1)
         return np.exp(logp), logp
     if np.any(x < 0) or not np.allclose(x.sum(axis=1), 1.0, atol=1e-3):
-        raise ValueError(
+        raise ArgumentError(
             f"{name} must hold probabilities (non-negative rows summing to "
             "1); pass from_logits=True for logits."
         )
@@ -131,9 +152,9 @@ def frechet_distance_from_stats(mu1, sigma1, mu2, sigma2):
         ("sigma2", sigma2, (d, d)),
     ):
         if v.shape != shape:
-            raise ValueError(f"{n} must have shape {shape}, got {v.shape}.")
+            raise ArgumentError(f"{n} must have shape {shape}, got {v.shape}.")
         if not np.all(np.isfinite(v)):
-            raise ValueError(f"{n} contains NaN or infinite values.")
+            raise ArgumentError(f"{n} contains NaN or infinite values.")
     mu1, mu2 = mu1.astype(np.float64), mu2.astype(np.float64)
     s1 = (sigma1 + sigma1.T) / 2.0
     s2 = (sigma2 + sigma2.T) / 2.0
@@ -202,7 +223,7 @@ def classifier_score(posteriors, from_logits=False, splits=1, return_std=False):
     probs, logp = _log_posteriors("posteriors", posteriors, from_logits)
     ok = isinstance(splits, (int, np.integer)) and 1 <= splits <= len(probs)
     if not ok:
-        raise ValueError(
+        raise ArgumentError(
             f"splits must be an integer in [1, {len(probs)}], got {splits!r}."
         )
     scores = []
@@ -258,18 +279,18 @@ def class_histogram(posteriors, num_classes=10):
     x = np.asarray(posteriors)
     if x.ndim == 2:
         if x.shape[1] != num_classes:
-            raise ValueError(
+            raise ArgumentError(
                 f"posteriors has {x.shape[1]} columns, expected num_classes="
                 f"{num_classes}."
             )
         x = _as_matrix("posteriors", x).argmax(axis=1)
     elif x.ndim != 1 or not np.issubdtype(x.dtype, np.integer):
-        raise ValueError(
+        raise ArgumentError(
             "posteriors must be (N, C) scores or (N,) integer labels, got "
             f"shape {x.shape} dtype {x.dtype}."
         )
     if x.size == 0 or x.min() < 0 or x.max() >= num_classes:
-        raise ValueError(f"labels must be in [0, {num_classes}) and non-empty.")
+        raise ArgumentError(f"labels must be in [0, {num_classes}) and non-empty.")
     return (np.bincount(x, minlength=num_classes) / x.size).tolist()
 
 
@@ -296,7 +317,7 @@ def mode_coverage(samples, modes, std, threshold=3.0):
     modes = _as_matrix("modes", modes)
     samples = _as_matrix("samples", samples, cols=modes.shape[1])
     if not (np.isscalar(std) and std > 0 and threshold > 0):
-        raise ValueError(f"std and threshold must be positive, got {std!r}.")
+        raise ArgumentError(f"std and threshold must be positive, got {std!r}.")
     d2 = ((samples[:, None, :] - modes[None, :, :]) ** 2).sum(axis=2)
     nearest = d2.argmin(axis=1)
     hq = np.sqrt(d2[np.arange(len(samples)), nearest]) <= threshold * std
@@ -339,7 +360,7 @@ def parzen_log_density(x, samples, sigmas, batch_size=1000,
     scalar = np.ndim(sigmas) == 0
     sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
     if sig.ndim != 1 or not np.all(np.isfinite(sig) & (sig > 0)):
-        raise ValueError(f"sigmas must be positive numbers, got {sigmas!r}.")
+        raise ArgumentError(f"sigmas must be positive numbers, got {sigmas!r}.")
     check_positive_ints(batch_size=batch_size,
                         sample_batch_size=sample_batch_size)
     samples = _as_matrix("samples", samples)
@@ -405,14 +426,14 @@ def parzen_log_likelihood(samples, test, valid=None, sigmas=PAPER_SIGMAS,
     valid_ll = None
     if sig.size > 1:
         if valid is None:
-            raise ValueError("valid is needed to choose among several sigmas.")
+            raise ArgumentError("valid is needed to choose among several sigmas.")
         valid_ll = parzen_log_density(valid, samples, sig, **chunks).mean(0)
         sigma = float(sig[np.argmax(valid_ll)])
         valid_ll = valid_ll.tolist()
     elif sig.size == 1:
         sigma = float(sig[0])
     else:
-        raise ValueError("sigmas is empty.")
+        raise ArgumentError("sigmas is empty.")
     ll = parzen_log_density(test, samples, sigma, **chunks)
     return {
         "mean": float(ll.mean()),
@@ -455,7 +476,7 @@ def mnist_parzen(samples, data_dir=None, dataset="mnist", num_valid=1000,
 def _check_unit_range(x, tol=1e-3):
     lo, hi = float(x.min()), float(x.max())
     if lo < -tol or hi > 1.0 + tol:
-        raise ValueError(
+        raise ArgumentError(
             f"images must be in [0, 1] (got min {lo:.3g}, max {hi:.3g}); "
             "rescale generator output, e.g. (x + 1) / 2 for tanh."
         )
@@ -499,12 +520,12 @@ def evaluate_samples(samples, metrics=None, dataset="mnist", data_dir=None,
     names = (names,) if isinstance(names, str) else tuple(names)
     for name in names:
         if name not in IMAGE_METRICS + TOY_METRICS:
-            raise ValueError(
+            raise ArgumentError(
                 f"Unknown metric {name!r}; valid metrics: "
                 f"{', '.join(IMAGE_METRICS + TOY_METRICS)}."
             )
         if name not in valid:
-            raise ValueError(
+            raise ArgumentError(
                 f"Metric {name!r} does not apply to {kind} dataset "
                 f"{dataset!r}; valid for it: {', '.join(valid)}."
             )
@@ -519,7 +540,7 @@ def _dataset_kind(dataset):
         return "image"
     if dataset in TOY_DATASETS:
         return "toy"
-    raise ValueError(
+    raise ArgumentError(
         f"Unknown dataset {dataset!r}; valid datasets: "
         f"{', '.join(IMAGE_DATASETS + TOY_DATASETS)}."
     )

@@ -16,18 +16,29 @@ the compute dtype; `GAN.sample` returns float32.
 | `toy_generator` / `toy_discriminator` | 2-D toys | unbounded |
 """
 
+import dataclasses
+
 import keras
 from keras import layers
 
+from ganzoo._checks import check_positive_ints as _check_positive
 from ganzoo.layers import Maxout, MinibatchDiscrimination
 
+__all__ = [
+    "MNIST_SHAPE",
+    "NETWORKS",
+    "NetworkSpec",
+    "dcgan_mnist_discriminator",
+    "dcgan_mnist_generator",
+    "deligan_mnist_discriminator",
+    "deligan_mnist_generator",
+    "mnist_maxout_discriminator",
+    "mnist_mlp_generator",
+    "toy_discriminator",
+    "toy_generator",
+]
+
 MNIST_SHAPE = (28, 28, 1)
-
-
-def _check_positive(**kwargs):
-    for name, value in kwargs.items():
-        if not (isinstance(value, int) and value > 0):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
 def mnist_mlp_generator(latent_dim=100, units=1200, image_shape=MNIST_SHAPE):
@@ -212,9 +223,70 @@ def _size(shape):
     return size
 
 
-BUILDERS = {
-    "mnist_mlp": (mnist_mlp_generator, mnist_maxout_discriminator),
-    "deligan_mnist": (deligan_mnist_generator, deligan_mnist_discriminator),
-    "dcgan_mnist": (dcgan_mnist_generator, dcgan_mnist_discriminator),
-    "toy": (toy_generator, toy_discriminator),
+@dataclasses.dataclass(frozen=True)
+class NetworkSpec:
+    """One generator/discriminator pair of the registry `NETWORKS`.
+
+    Attributes:
+        generator: builder of G, `generator(latent_dim=..., <width>=...)`.
+        discriminator: builder of D, `discriminator(<width>=...)`.
+        g_width: `(argument, default)` of G's width knob.
+        d_width: `(argument, default)` of D's width knob.
+        data_range: `(low, high)` of G's images, or None for 2-D points.
+        latent_dim: the latent size the pair is built with by default.
+        latent: the prior GAN and LSGAN draw z from, "normal" or "uniform".
+        data: "images" (28x28x1 MNIST-family) or "points" (2-D toys).
+    """
+
+    generator: object
+    discriminator: object
+    g_width: tuple
+    d_width: tuple
+    data_range: tuple
+    latent_dim: int
+    latent: str
+    data: str
+
+    def build(self, latent_dim=None, width=1.0):
+        """`(generator, discriminator)`, widths scaled by `width`.
+
+        Example:
+        >>> g, d = NETWORKS["toy"].build(width=0.1)
+        >>> g.output_shape, d.output_shape
+        ((None, 2), (None, 1))
+        """
+        scale = lambda base: max(1, round(base * width))
+        (g_arg, g_base), (d_arg, d_base) = self.g_width, self.d_width
+        generator = self.generator(
+            latent_dim=latent_dim or self.latent_dim, **{g_arg: scale(g_base)}
+        )
+        return generator, self.discriminator(**{d_arg: scale(d_base)})
+
+
+# The one table of network pairs: training, the CLI's choices and the tests
+# read it.
+NETWORKS = {
+    "mnist_mlp": NetworkSpec(
+        mnist_mlp_generator, mnist_maxout_discriminator,
+        g_width=("units", 1200), d_width=("units", 240),
+        data_range=(0.0, 1.0), latent_dim=100, latent="uniform",
+        data="images",
+    ),
+    "deligan_mnist": NetworkSpec(
+        deligan_mnist_generator, deligan_mnist_discriminator,
+        g_width=("filters", 16), d_width=("filters", 16),
+        data_range=(-1.0, 1.0), latent_dim=30, latent="normal",
+        data="images",
+    ),
+    "dcgan_mnist": NetworkSpec(
+        dcgan_mnist_generator, dcgan_mnist_discriminator,
+        g_width=("filters", 64), d_width=("filters", 64),
+        data_range=(-1.0, 1.0), latent_dim=100, latent="normal",
+        data="images",
+    ),
+    "toy": NetworkSpec(
+        toy_generator, toy_discriminator,
+        g_width=("units", 128), d_width=("units", 128),
+        data_range=None, latent_dim=2, latent="normal", data="points",
+    ),
 }

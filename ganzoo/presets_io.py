@@ -1,11 +1,13 @@
 """Reading and writing a preset folder: `config.json`, `model.weights.h5`,
 `metadata.json`.
 
-This is the format of `zoo_weights/<name>/`, of the end of `ganzoo train`,
-and of what `ganzoo.load` reads. `config.json` is the model's Keras
-serialisation; the weights file holds only the model's weights (no
-optimizer state: what sampling and fine-tuning need); `metadata.json` is the
-model card, with the sha256 of the two other files.
+This is the format of the shipped presets (`ganzoo/presets/<name>/`), of the
+end of `ganzoo train`, and of what `ganzoo.load` reads. `config.json` is the
+model's Keras serialisation; the weights file holds only the model's weights
+(no optimizer state: what sampling and fine-tuning need); `metadata.json` is
+the model card, with the sha256 of the other files. A slim preset holds
+`generator.weights.h5` (the generator's weights alone, enough to sample)
+instead of `model.weights.h5`.
 """
 
 import datetime
@@ -19,9 +21,21 @@ import tempfile
 import keras
 
 from ganzoo import _atomic
+from ganzoo._checks import ArgumentError
+
+__all__ = [
+    "CONFIG_FILE",
+    "GENERATOR_FILE",
+    "METADATA_FILE",
+    "WEIGHTS_FILE",
+    "load_preset_dir",
+    "save_preset",
+    "sha256_of",
+]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
+GENERATOR_FILE = "generator.weights.h5"
 METADATA_FILE = "metadata.json"
 
 
@@ -29,7 +43,7 @@ def sha256_of(path):
     """Hex sha256 of a file, read in 1 MiB chunks.
 
     Example:
-    >>> sha256_of("zoo_weights/gan-ring8/model.weights.h5")  # doctest: +SKIP
+    >>> sha256_of("runs/gan-ring8/preset/model.weights.h5")  # doctest: +SKIP
     """
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -94,9 +108,11 @@ def load_preset_dir(directory, verify=True):
     """Builds the model of a preset folder and loads its weights.
 
     Args:
-        directory: a folder with `config.json`, `model.weights.h5` and
-            `metadata.json`.
-        verify: check both files against the sha256 in `metadata.json`.
+        directory: a folder with `config.json`, `metadata.json` and
+            `model.weights.h5` (or, for a slim preset, `generator.weights.h5`:
+            then the discriminator keeps its initial weights and the returned
+            card says `"weights_loaded": "generator"`).
+        verify: check the files against the sha256 in `metadata.json`.
 
     Returns:
         `(model, metadata)`.
@@ -105,9 +121,13 @@ def load_preset_dir(directory, verify=True):
     >>> model, card = load_preset_dir("runs/gan-ring8/preset")  # doctest: +SKIP
     """
     directory = pathlib.Path(directory)
+    weights = next(
+        (n for n in (WEIGHTS_FILE, GENERATOR_FILE) if (directory / n).is_file()),
+        WEIGHTS_FILE,
+    )
     missing = [
         n
-        for n in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)
+        for n in (CONFIG_FILE, weights, METADATA_FILE)
         if not (directory / n).is_file()
     ]
     if missing:
@@ -116,16 +136,22 @@ def load_preset_dir(directory, verify=True):
         )
     metadata = json.loads((directory / METADATA_FILE).read_text())
     if verify:
-        for name, info in metadata.get("files", {}).items():
+        for name in (CONFIG_FILE, weights):
+            info = metadata.get("files", {}).get(name)
             actual = sha256_of(directory / name)
-            if actual != info["sha256"]:
-                raise ValueError(
+            if info is None or actual != info["sha256"]:
+                raise ArgumentError(
                     f"{directory / name} is corrupted: sha256 {actual} does "
-                    f"not match {info['sha256']} in {METADATA_FILE}."
+                    f"not match {METADATA_FILE}'s "
+                    f"{info['sha256'] if info else 'record (none)'}."
                 )
     config = json.loads((directory / CONFIG_FILE).read_text())
     model = keras.saving.deserialize_keras_object(config)
-    model.load_weights(directory / WEIGHTS_FILE)
+    if weights == WEIGHTS_FILE:
+        model.load_weights(directory / WEIGHTS_FILE)
+    else:
+        model.generator.load_weights(directory / GENERATOR_FILE)
+        metadata = dict(metadata, weights_loaded="generator")
     return model, metadata
 
 

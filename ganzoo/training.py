@@ -18,53 +18,52 @@ import sys
 import keras
 import tensorflow as tf
 
+from ganzoo import _atomic, datasets, losses, models, networks, presets_io
 from ganzoo import augment as augment_lib
-from ganzoo import datasets, models, networks, presets_io
-from ganzoo._checks import check_positive_ints
+from ganzoo._checks import (
+    ArgumentError,
+    check_choice,
+    check_positive,
+    check_positive_ints,
+    check_range,
+)
 from ganzoo.callbacks import ProgressRecorder, SampleGrid
+from ganzoo.models.lsgan import CODINGS
 
-MODELS = {"gan": models.GAN, "lsgan": models.LSGAN, "deligan": models.DeLiGAN}
+__all__ = [
+    "LR_DECAYS",
+    "PRECISIONS",
+    "STRATEGIES",
+    "TrainConfig",
+    "build_model",
+    "describe_data",
+    "get_strategy",
+    "is_chief",
+    "make_dataset",
+    "train",
+    "with_previous_phases",
+]
+
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 LR_DECAYS = ("none", "linear")
 PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
-# Networks whose float32 train step XLA speeds up on CPU: 1.18-1.39x for
-# mnist_mlp at batch 256/64; none for dcgan_mnist (0.76-0.98x) nor,
-# clearly, deligan_mnist (0.92x at 64, 1.29x at 256); benchmarks/BENCHMARKS.md.
+# Networks whose float32 train step XLA speeds up on CPU (measured in
+# benchmarks/BENCHMARKS.md); the others run faster without it there.
 XLA_ON_CPU = ("mnist_mlp",)
 
-# Per network: builders, their width arguments and defaults, data range,
-# latent size and prior, and which datasets it fits.
-NETWORKS = {
-    "mnist_mlp": dict(
-        g=networks.mnist_mlp_generator, g_width=("units", 1200),
-        d=networks.mnist_maxout_discriminator, d_width=("units", 240),
-        data_range=(0.0, 1.0), latent_dim=100, latent="uniform",
-        datasets=datasets.IMAGE_NAMES,
-    ),
-    "deligan_mnist": dict(
-        g=networks.deligan_mnist_generator, g_width=("filters", 16),
-        d=networks.deligan_mnist_discriminator, d_width=("filters", 16),
-        data_range=(-1.0, 1.0), latent_dim=30, latent="normal",
-        datasets=datasets.IMAGE_NAMES,
-    ),
-    "dcgan_mnist": dict(
-        g=networks.dcgan_mnist_generator, g_width=("filters", 64),
-        d=networks.dcgan_mnist_discriminator, d_width=("filters", 64),
-        data_range=(-1.0, 1.0), latent_dim=100, latent="normal",
-        datasets=datasets.IMAGE_NAMES,
-    ),
-    "toy": dict(
-        g=networks.toy_generator, g_width=("units", 128),
-        d=networks.toy_discriminator, d_width=("units", 128),
-        data_range=None, latent_dim=2, latent="normal",
-        datasets=datasets.TOY_NAMES,
-    ),
-}
+
+def _field(default, help, choices=None):
+    """A TrainConfig field: its default, its `ganzoo train --help` text and,
+    for enums, the valid choices (read by the CLI and by `validate`)."""
+    return dataclasses.field(
+        default=default, metadata={"help": help, "choices": choices}
+    )
 
 
 @dataclasses.dataclass
 class TrainConfig:
-    """Everything a training run depends on; `ganzoo train` flags map 1:1.
+    """Everything a training run depends on. `ganzoo train`'s flags are
+    generated from these fields: each default and help text lives here.
 
     `validate()` checks it all before any training starts.
 
@@ -74,86 +73,117 @@ class TrainConfig:
     'deligan'
     """
 
-    model: str = "gan"
-    network: str = "mnist_mlp"
-    dataset: str = "mnist"
-    data_dir: str = None
-    limit: int = None
-    take: int = None
-    epochs: int = 10
-    steps_per_epoch: int = None
-    batch_size: int = 64
-    d_lr: float = 2e-4
-    g_lr: float = 2e-4
-    beta_1: float = 0.5
-    lr_decay: str = "none"
-    g_ema: float = 0.0
-    augment: str = ""
-    d_steps: int = 1
-    latent_dim: int = None
-    width: float = 1.0
-    num_components: int = 50
-    sigma_init: float = 0.2
-    sigma_reg: float = 1.0 / 3.0
-    coding: str = "pearson"
-    generator_loss: str = "non_saturating"
-    seed: int = 0
-    strategy: str = "auto"
-    jit_compile: bool = None  # None: XLA where measured faster (XLA_ON_CPU)
-    mixed_precision: str = "none"
-    init_from: str = None
-    grid_size: int = 8
+    model: str = _field("gan", "Model.", tuple(models.MODELS))
+    network: str = _field(
+        "mnist_mlp", "Generator/discriminator pair (ganzoo.networks.NETWORKS).",
+        tuple(networks.NETWORKS),
+    )
+    dataset: str = _field("mnist", "Training data.", datasets.NAMES)
+    data_dir: str | None = _field(
+        None, "Folder with the IDX .gz files (else $GANZOO_DATA_DIR, else "
+        "tensorflow-datasets).",
+    )
+    limit: int | None = _field(
+        None, "Limited data: the last limit/10 images of each class (points "
+        "for the 2-D toys).",
+    )
+    take: int | None = _field(
+        None, "Use only the first N training images (file order)."
+    )
+    epochs: int = _field(10, "Epochs.")
+    steps_per_epoch: int | None = _field(
+        None, "Steps per epoch (default: one pass over the data)."
+    )
+    batch_size: int = _field(64, "Global batch size (all replicas).")
+    d_lr: float = _field(2e-4, "Discriminator learning rate (Adam).")
+    g_lr: float = _field(2e-4, "Generator learning rate (Adam).")
+    beta_1: float = _field(0.5, "Adam beta_1.")
+    lr_decay: str = _field(
+        "none", "Learning-rate schedule: constant, or linear to 0 at the "
+        "last step.", LR_DECAYS,
+    )
+    g_ema: float = _field(
+        0.0, "Momentum of a moving average of G's weights (e.g. 0.999); the "
+        "preset gets the average. 0: none.",
+    )
+    augment: str = _field(
+        "", "DiffAugment policy for D's inputs, comma-separated from "
+        f"{', '.join(augment_lib.POLICIES)} (e.g. translation,cutout; for "
+        "little data). Empty: none.",
+    )
+    d_steps: int = _field(1, "D updates per G update (k).")
+    latent_dim: int | None = _field(None, "Latent size (default per network).")
+    width: float = _field(1.0, "Width multiplier of both networks.")
+    num_components: int = _field(50, "DeLiGAN mixture components.")
+    sigma_init: float = _field(0.2, "DeLiGAN initial sigma.")
+    sigma_reg: float = _field(1.0 / 3.0, "DeLiGAN sigma regulariser weight.")
+    coding: str = _field("pearson", "LSGAN (a, b, c) coding.", tuple(CODINGS))
+    generator_loss: str = _field(
+        "non_saturating", "GAN / DeLiGAN generator loss.",
+        tuple(losses.GENERATOR_LOSSES),
+    )
+    seed: int = _field(0, "Seed of the weights, the data order and the noise.")
+    strategy: str = _field(
+        "auto", "tf.distribute strategy: auto (multi_worker when TF_CONFIG "
+        "names a cluster, mirrored over several GPUs, else one device), "
+        "multi_worker reads TF_CONFIG, tpu uses TPUClusterResolver.",
+        STRATEGIES,
+    )
+    jit_compile: bool | None = _field(
+        None, "Compile the train step with XLA (default: on for mnist_mlp in "
+        "float32 on one CPU device, where it measured faster).",
+    )
+    mixed_precision: str = _field(
+        "none", "Keras dtype policy of the nets (GPU/TPU; float16 adds loss "
+        "scaling).", PRECISIONS,
+    )
+    init_from: str | None = _field(
+        None, "Start from this preset's weights (name or folder; same "
+        "architecture).",
+    )
+    grid_size: int = _field(8, "Side of the per-epoch sample grid.")
 
     def validate(self):
-        """Raises ValueError naming the first bad field; returns self."""
-        _choice("model", self.model, MODELS)
-        _choice("network", self.network, NETWORKS)
-        _choice("dataset", self.dataset, datasets.NAMES)
-        _choice("strategy", self.strategy, STRATEGIES)
-        _choice("lr_decay", self.lr_decay, LR_DECAYS)
-        _choice("mixed_precision", self.mixed_precision, PRECISIONS)
+        """Raises `ArgumentError` naming the first bad field; returns self."""
+        for f in dataclasses.fields(self):
+            if f.metadata["choices"] is not None:
+                check_choice(f.name, getattr(self, f.name), f.metadata["choices"])
         if self.lr_decay != "none" and self.steps_per_epoch is None:
-            raise ValueError("lr_decay needs steps_per_epoch (total steps).")
-        fits = NETWORKS[self.network]["datasets"]
+            raise ArgumentError(
+                "lr_decay=linear needs steps_per_epoch (to know the total "
+                "steps)."
+            )
+        spec = networks.NETWORKS[self.network]
+        fits = datasets.IMAGE_NAMES if spec.data == "images" else (
+            datasets.TOY_NAMES
+        )
         if self.dataset not in fits:
-            raise ValueError(
-                f"network={self.network!r} is for datasets {fits}, not "
-                f"{self.dataset!r}."
+            raise ArgumentError(
+                f"network={self.network!r} is for datasets "
+                f"{', '.join(fits)}, not {self.dataset!r}."
             )
         check_positive_ints(
             epochs=self.epochs, batch_size=self.batch_size,
             d_steps=self.d_steps, grid_size=self.grid_size,
+            num_components=self.num_components,
         )
         check_positive_ints(**{
             name: getattr(self, name)
             for name in ("steps_per_epoch", "limit", "take", "latent_dim")
             if getattr(self, name) is not None
         })
-        for name in ("d_lr", "g_lr", "width", "sigma_init"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}.")
-        if not 0 <= self.beta_1 < 1:
-            raise ValueError(f"beta_1 must be in [0, 1), got {self.beta_1}.")
-        if not 0 <= self.g_ema < 1:
-            raise ValueError(
-                f"g_ema must be in [0, 1) (0: no moving average), got "
-                f"{self.g_ema}."
-            )
+        check_positive(d_lr=self.d_lr, g_lr=self.g_lr, width=self.width,
+                       sigma_init=self.sigma_init)
+        check_range("beta_1", self.beta_1, 0, 1)
+        check_range("g_ema", self.g_ema, 0, 1)  # 0: no moving average
         policy = augment_lib.check_policy(self.augment)
-        if policy and NETWORKS[self.network]["data_range"] is None:
-            raise ValueError(
+        if policy and spec.data_range is None:
+            raise ArgumentError(
                 f"augment={self.augment!r} transforms images; network="
                 f"{self.network!r} makes {self.dataset} points. Leave augment "
                 "empty."
             )
         return self
-
-
-def _choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(
-            f"{name}={value!r} is not valid; choose from {sorted(choices)}."
-        )
 
 
 def build_model(cfg):
@@ -164,17 +194,13 @@ def build_model(cfg):
     ...                         dataset="ring8")).latent_dim
     2
     """
-    net = NETWORKS[cfg.network]
-    latent_dim = cfg.latent_dim or net["latent_dim"]
-    g_arg, g_base = net["g_width"]
-    d_arg, d_base = net["d_width"]
-    width = lambda base: max(1, round(base * cfg.width))
-    generator = net["g"](latent_dim=latent_dim, **{g_arg: width(g_base)})
-    discriminator = net["d"](**{d_arg: width(d_base)})
+    spec = networks.NETWORKS[cfg.network]
+    latent_dim = cfg.latent_dim or spec.latent_dim
+    generator, discriminator = spec.build(latent_dim, cfg.width)
     kwargs = dict(
         generator=generator, discriminator=discriminator,
         latent_dim=latent_dim, d_steps=cfg.d_steps,
-        data_range=net["data_range"], seed=cfg.seed, augment=cfg.augment,
+        data_range=spec.data_range, seed=cfg.seed, augment=cfg.augment,
     )
     if cfg.model == "deligan":
         kwargs.update(
@@ -182,13 +208,12 @@ def build_model(cfg):
             sigma_reg=cfg.sigma_reg, generator_loss=cfg.generator_loss,
         )
     elif cfg.model == "lsgan":
-        kwargs.update(coding=cfg.coding, latent_distribution=net["latent"])
+        kwargs.update(coding=cfg.coding, latent_distribution=spec.latent)
     else:
         kwargs.update(
-            generator_loss=cfg.generator_loss,
-            latent_distribution=net["latent"],
+            generator_loss=cfg.generator_loss, latent_distribution=spec.latent
         )
-    return MODELS[cfg.model](**kwargs)
+    return models.MODELS[cfg.model](**kwargs)
 
 
 def get_strategy(name="auto"):
@@ -207,7 +232,7 @@ def get_strategy(name="auto"):
     >>> get_strategy("one_device").num_replicas_in_sync
     1
     """
-    _choice("strategy", name, STRATEGIES)
+    check_choice("strategy", name, STRATEGIES)
     if name == "auto":
         if json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster"):
             name = "multi_worker"
@@ -235,25 +260,36 @@ def make_dataset(cfg):
     ...                          batch_size=8)).element_spec.shape
     TensorShape([8, 2])
     """
-    net = NETWORKS[cfg.network]
+    spec = networks.NETWORKS[cfg.network]
     return datasets.load(
         cfg.dataset, "train", batch_size=cfg.batch_size,
         data_dir=cfg.data_dir, limit=cfg.limit, take=cfg.take,
-        value_range=net["data_range"] or (-1.0, 1.0), seed=cfg.seed,
+        value_range=spec.data_range or (-1.0, 1.0), seed=cfg.seed,
         repeat=cfg.steps_per_epoch is not None,
     )
 
 
-def train(cfg, output_dir, verbose=1, command=None):
+def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     """Trains the model of `cfg`, resumable, and writes a preset.
 
     Writes into `output_dir`: `backup/` (a `BackupAndRestore` checkpoint
     per epoch: the same call after a crash or `kill -9` resumes from the
     last finished epoch), `samples/epoch_NNN.png` (a grid from fixed noise),
     `tensorboard/`, `log.csv`, and at the end `preset/` (config, weights,
-    model card). Returns the model card.
+    model card). Under a multi-worker strategy only the chief writes these;
+    the other workers' checkpoints go to temporary folders that Keras
+    deletes. Returns the model card.
+
+    `strategy`: the `tf.distribute` strategy if the caller made it already
+    (default: `get_strategy(cfg.strategy)`).
     """
     cfg.validate()
+    # First, before anything starts the TensorFlow runtime: a
+    # MultiWorkerMirroredStrategy created later raises "Collective ops must
+    # be configured at program startup".
+    if strategy is None:
+        strategy = get_strategy(cfg.strategy)
+    chief = is_chief()
     out = pathlib.Path(output_dir)
     if (out / "preset" / presets_io.METADATA_FILE).exists():
         raise FileExistsError(
@@ -261,11 +297,10 @@ def train(cfg, output_dir, verbose=1, command=None):
             "output directory or delete it to train again."
         )
     out.mkdir(parents=True, exist_ok=True)
-    # First: tf.data's shuffle and the initial weights follow the global
-    # seed (the noise is keyed by cfg.seed already).
+    # tf.data's shuffle and the initial weights follow the global seed (the
+    # noise is keyed by cfg.seed already).
     keras.utils.set_random_seed(cfg.seed)
     dataset = make_dataset(cfg)
-    strategy = get_strategy(cfg.strategy)
     jit_compile = _jit_compile(cfg, strategy)  # outside the strategy scope
     with strategy.scope(), _global_policy(cfg.mixed_precision):
         model = build_model(cfg)
@@ -276,21 +311,28 @@ def train(cfg, output_dir, verbose=1, command=None):
             g_optimizer=_adam(cfg, cfg.g_lr, 1, ema=cfg.g_ema),
             jit_compile=jit_compile,
         )
-    (out / "train_config.json").write_text(
-        json.dumps(dataclasses.asdict(cfg), indent=1)
-    )
-    progress = ProgressRecorder(out / "progress.json")
+    # Every worker checkpoints (BackupAndRestore keeps the non-chiefs' files
+    # in temporary folders it deletes); only the chief writes the run's
+    # pictures, logs, config and preset.
+    progress = ProgressRecorder(out / "progress.json" if chief else None)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.CSVLogger(str(out / "log.csv"), append=True),
-        keras.callbacks.TensorBoard(str(out / "tensorboard")),
-        SampleGrid(out, num=cfg.grid_size**2, seed=cfg.seed),
         progress,
     ]
+    if chief:
+        _atomic.write_text(
+            out / "train_config.json",
+            json.dumps(dataclasses.asdict(cfg), indent=1),
+        )
+        callbacks += [
+            keras.callbacks.CSVLogger(str(out / "log.csv"), append=True),
+            keras.callbacks.TensorBoard(str(out / "tensorboard")),
+            SampleGrid(out, num=cfg.grid_size**2, seed=cfg.seed),
+        ]
     model.fit(
         dataset, epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
-        callbacks=callbacks, verbose=verbose, shuffle=False,
+        callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False,
     )
     if model.stop_training:
         raise RuntimeError("Training stopped early (NaN loss); no preset.")
@@ -319,7 +361,7 @@ def train(cfg, output_dir, verbose=1, command=None):
     }
     if cfg.init_from:
         card.update(with_previous_phases(card, cfg.init_from))
-    if _is_chief():
+    if chief:
         presets_io.save_preset(model, out / "preset", card)
     return card
 
@@ -372,10 +414,10 @@ def _init_from(model, source):
     architecture: fine-tuning, or a second phase of a recipe."""
     from ganzoo import zoo
 
-    start = zoo.load(source)
+    start = zoo.load(source, full=True)
     shapes = lambda m: [tuple(w.shape) for w in m.weights]
     if type(start) is not type(model) or shapes(start) != shapes(model):
-        raise ValueError(
+        raise ArgumentError(
             f"init_from={source!r} is a different model than the one this "
             "run builds: its config (networks, sizes, losses) must match."
         )
@@ -383,16 +425,19 @@ def _init_from(model, source):
 
 
 def _jit_compile(cfg, strategy):
-    """`cfg.jit_compile`, or if None: XLA for the XLA_ON_CPU networks in
-    float32 on one CPU device, with no strategy (trap 16). Call it outside
-    any strategy scope."""
+    """`cfg.jit_compile`, or if None: Keras' own "auto" where a GPU is
+    visible (XLA on GPUs), else XLA for the XLA_ON_CPU networks in float32
+    on one CPU device with no strategy (MirroredStrategy with XLA on logical
+    CPUs fails to place its resources). Call it outside any strategy
+    scope."""
     if cfg.jit_compile is not None:
         return bool(cfg.jit_compile)
+    if tf.config.list_logical_devices("GPU"):
+        return "auto"
     return (
         cfg.network in XLA_ON_CPU
         and cfg.mixed_precision == "none"
         and strategy is tf.distribute.get_strategy()
-        and not tf.config.list_logical_devices("GPU")
     )
 
 
@@ -428,7 +473,7 @@ def _adam(cfg, lr, updates_per_step, ema=0.0):
     return keras.optimizers.Adam(lr, beta_1=cfg.beta_1)
 
 
-def _is_chief():
+def is_chief():
     """True unless TF_CONFIG makes this process a non-chief worker."""
     tf_config = json.loads(os.environ.get("TF_CONFIG", "{}"))
     task = tf_config.get("task", {})

@@ -1,24 +1,31 @@
 """The model zoo: `list_models()`, `load(name)`, hash-checked downloads.
 
-Presets are data: `ganzoo/registry.json` holds, per preset, its
-description, model class, the sha256 of each file, the training command and
-the metrics of its model card. It is regenerated from `zoo_weights/` by
-`python -m ganzoo.results registry` (never edited by hand), so the hashes a
-user checks against ship with the code, not with the download.
+Presets are data. `ganzoo/registry.json` holds, per preset, what `load`
+needs: its description, model class, dataset, the sha256 of every file, and
+which files ship inside the package. It is written by the maintainer tool
+`python -m tools.results registry` from the preset folders, never by hand, so
+the hashes a user checks against ship with the code. A preset's recipe,
+metrics and history are in its model card, `metadata.json`.
 
 Where `load(name)` finds a preset's files, first match wins; every file is
 checked against the registry's sha256 before use:
-1. the cache, `$GANZOO_HOME/presets/<name>/` (default `~/.keras/ganzoo`);
-2. the `zoo_weights/<name>/` folder of a source checkout;
-3. a download from `$GANZOO_BASE_URL/<name>/<file>` into the cache:
-   temporary file, verify, atomic rename. A failed hash or an interrupted
-   transfer leaves nothing in the cache; concurrent loads never see a
-   partial file.
+1. the package's own `ganzoo/presets/<name>/` (shipped in the wheel; no
+   network needed);
+2. the cache, `$GANZOO_HOME/presets/<name>/` (default `~/.keras/ganzoo`);
+3. a download from `$GANZOO_BASE_URL/<name>/<file>` into the cache (default:
+   the `zoo_weights/` folder of this version's git tag): temporary file,
+   verify, atomic rename. A failed hash or an interrupted transfer leaves
+   nothing in the cache; concurrent loads never see a partial file.
+
+Some presets ship only what sampling needs (`generator.weights.h5`); their
+full weights (`model.weights.h5`, the discriminator too, for fine-tuning) are
+fetched by `load(name, full=True)`.
 `load(path)` of a preset folder (e.g. a training run's `preset/`) checks the
 files against the folder's own `metadata.json`.
 """
 
 import difflib
+import importlib.resources
 import json
 import os
 import pathlib
@@ -28,17 +35,39 @@ import urllib.request
 import numpy as np
 
 from ganzoo import _atomic, presets_io
+from ganzoo._checks import ArgumentError
+from ganzoo.version import __version__
+
+__all__ = [
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "HOME_ENV",
+    "PACKAGE_PRESETS",
+    "PRESETS",
+    "DownloadError",
+    "atomic_save_npy",
+    "cache_dir",
+    "fetch",
+    "list_models",
+    "load",
+]
 
 REGISTRY_FILE = pathlib.Path(__file__).with_name("registry.json")
-REPO_WEIGHTS = pathlib.Path(__file__).resolve().parents[1] / "zoo_weights"
+PACKAGE_PRESETS = pathlib.Path(
+    str(importlib.resources.files("ganzoo") / "presets")
+)
 HOME_ENV = "GANZOO_HOME"
 BASE_URL_ENV = "GANZOO_BASE_URL"
+# Pinned to this version's tag: the files behind a URL never change.
 DEFAULT_BASE_URL = (
-    "https://raw.githubusercontent.com/ganzoo/ganzoo/main/zoo_weights"
+    f"https://raw.githubusercontent.com/ganzoo/ganzoo/v{__version__}/"
+    "zoo_weights"
 )
-FILES = (presets_io.CONFIG_FILE, presets_io.WEIGHTS_FILE,
-         presets_io.METADATA_FILE)
 TIMEOUT_S = 60
+
+
+class DownloadError(OSError):
+    """A preset file could not be downloaded or failed its sha256."""
 
 
 def _read_registry():
@@ -54,7 +83,7 @@ def list_models():
     """Names of the presets `load` knows, sorted.
 
     Example:
-    >>> "deligan-mnist" in list_models()  # doctest: +SKIP
+    >>> "deligan-mnist" in list_models()
     True
     """
     return sorted(PRESETS)
@@ -73,84 +102,103 @@ def cache_dir():
     )
 
 
-def load(name_or_path, verify=True):
+def load(name_or_path, verify=True, full=False):
     """A preset model, built, weights loaded, ready to sample or fine-tune.
 
     Args:
         name_or_path: a name from `list_models()` or a preset folder.
-        verify: check sha256 (always on for registry presets' downloads).
+        verify: check a folder's files against its `metadata.json` (a
+            registry preset is always checked against the registry).
+        full: for a preset that ships only its generator's weights, fetch
+            the full weights (the discriminator too) first: what fine-tuning
+            needs. Otherwise such a preset's discriminator keeps its initial
+            weights, and `model.preset_metadata["weights_loaded"]` is
+            `"generator"`.
 
     Returns:
         The model (e.g. a `ganzoo.DeLiGAN`). Its model card is in
         `model.preset_metadata`. Compile it to train it further.
 
     Example:
-    >>> model = ganzoo.load("deligan-mnist")  # doctest: +SKIP
-    >>> model.sample(64, seed=0).shape  # doctest: +SKIP
+    >>> model = ganzoo.load("deligan-mnist")
+    >>> model.sample(64, seed=0).shape
     (64, 28, 28, 1)
     """
     path = pathlib.Path(name_or_path)
     if path.is_dir():
         model, metadata = presets_io.load_preset_dir(path, verify=verify)
+    elif os.sep in str(name_or_path) or str(name_or_path).startswith("."):
+        raise FileNotFoundError(
+            f"{name_or_path} is not a folder (pass a preset folder or one of "
+            f"the names {', '.join(list_models())})."
+        )
     else:
         model, metadata = presets_io.load_preset_dir(
-            fetch(str(name_or_path)), verify=False
+            fetch(str(name_or_path), full=full), verify=False
         )
     model.preset_metadata = metadata
     return model
 
 
-def fetch(name):
+def fetch(name, full=False):
     """The local folder of preset `name`, verified, downloading if needed.
 
+    `full`: include the full weights of a preset that ships only its
+    generator's (see `load`).
+
     Example:
-    >>> fetch("gan-ring8")  # doctest: +SKIP
-    PosixPath('.../zoo_weights/gan-ring8')
+    >>> fetch("gan-ring8").name
+    'gan-ring8'
     """
     if name not in PRESETS:
         close = difflib.get_close_matches(name, list_models(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
+        raise ArgumentError(
             f"Unknown preset {name!r}.{hint} Valid names: "
             f"{', '.join(list_models())} (or pass a preset folder)."
         )
-    expected = PRESETS[name]["sha256"]
+    entry = PRESETS[name]
+    wanted = list(entry["shipped"])
+    if full and presets_io.WEIGHTS_FILE not in wanted:
+        wanted = [f for f in wanted if f != presets_io.GENERATOR_FILE]
+        wanted.append(presets_io.WEIGHTS_FILE)
+    expected = {f: entry["sha256"][f] for f in wanted}
+    shipped = PACKAGE_PRESETS / name
+    if all(_verified(shipped / f, sha) for f, sha in expected.items()):
+        return shipped
     cached = cache_dir() / "presets" / name
-    for folder in (cached, REPO_WEIGHTS / name):
-        if _verified(folder, expected):
-            return folder
-    _download(name, cached, expected)
+    for file, sha in expected.items():
+        target = cached / file
+        if _verified(target, sha):
+            continue
+        if _verified(shipped / file, sha):
+            _atomic.write_bytes(target, (shipped / file).read_bytes())
+        else:
+            _download(name, file, target, sha)
     return cached
 
 
-def _verified(folder, expected):
-    return all(
-        (folder / f).is_file() and presets_io.sha256_of(folder / f) == sha
-        for f, sha in expected.items()
-    )
+def _verified(path, sha):
+    return path.is_file() and presets_io.sha256_of(path) == sha
 
 
-def _download(name, folder, expected):
+def _download(name, file, target, sha):
     base = os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL).rstrip("/")
-    folder.mkdir(parents=True, exist_ok=True)
-    for file, sha in expected.items():
-        target = folder / file
-        if target.is_file() and presets_io.sha256_of(target) == sha:
-            continue
-        url = f"{base}/{name}/{file}"
-        with _atomic.temp_path_for(target) as tmp:
-            with open(tmp, "wb") as out:
-                _copy_url(url, out)
-            actual = presets_io.sha256_of(tmp)
-            if actual != sha:
-                raise OSError(
-                    f"Downloaded {url} has sha256 {actual}, expected {sha}: "
-                    "the file is corrupted or not the published one. Nothing "
-                    "was kept in the cache."
-                )
+    url = f"{base}/{name}/{file}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _atomic.temp_path_for(target) as tmp:
+        with open(tmp, "wb") as out:
+            _copy_url(url, out, target)
+        actual = presets_io.sha256_of(tmp)
+        if actual != sha:
+            raise DownloadError(
+                f"Downloaded {url} has sha256 {actual}, expected {sha}: the "
+                "file is corrupted or not the published one. Nothing was "
+                "kept in the cache."
+            )
 
 
-def _copy_url(url, out):
+def _copy_url(url, out, target):
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
             length = response.headers.get("Content-Length")
@@ -159,16 +207,18 @@ def _copy_url(url, out):
                 out.write(chunk)
                 copied += len(chunk)
             if length is not None and copied != int(length):
-                raise OSError(
+                raise DownloadError(
                     f"Download of {url} was interrupted: got {copied} of "
                     f"{length} bytes. Nothing was kept in the cache."
                 )
     except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-        raise OSError(
-            f"Could not download {url} ({e}). To use the weights offline, "
-            f"copy the preset folder into {cache_dir() / 'presets'} (or set "
-            f"${HOME_ENV}), pass a preset folder to ganzoo.load(), or point "
-            f"${BASE_URL_ENV} at a mirror of zoo_weights/."
+        raise DownloadError(
+            f"Could not download {target.name} of preset {target.parent.name} "
+            f"from {url} ({getattr(e, 'reason', e)}). If you are offline, "
+            f"copy that file to {target}, or set ${BASE_URL_ENV} to a mirror "
+            "holding <preset>/<file> (an http(s):// or file:// URL, e.g. a "
+            f"copy of the repository's zoo_weights/; ${HOME_ENV} moves the "
+            "cache)."
         ) from e
 
 
@@ -180,39 +230,3 @@ def atomic_save_npy(path, array):
     """
     with _atomic.temp_path_for(path, suffix=".npy") as tmp:
         np.save(tmp, array)
-
-
-def build_registry(weights_dir=None):
-    """The registry dict of every preset folder under `weights_dir`
-    (default: the checkout's `zoo_weights/`).
-
-    Example:
-    >>> sorted(build_registry())  # doctest: +SKIP
-    ['deligan-mnist', ...]
-    """
-    registry = {}
-    weights_dir = REPO_WEIGHTS if weights_dir is None else weights_dir
-    for folder in sorted(pathlib.Path(weights_dir).iterdir()):
-        if not (folder / presets_io.METADATA_FILE).is_file():
-            continue
-        card = json.loads((folder / presets_io.METADATA_FILE).read_text())
-        registry[folder.name] = {
-            "description": card.get("description", ""),
-            "class_name": card.get("class_name"),
-            "dataset": card.get("dataset"),
-            "command": card.get("command"),
-            "metrics": card.get("metrics", {}),
-            "sha256": {f: presets_io.sha256_of(folder / f) for f in FILES},
-        }
-    return registry
-
-
-def main():
-    """Regenerates `ganzoo/registry.json` from `zoo_weights/`."""
-    registry = build_registry()
-    _atomic.write_text(
-        REGISTRY_FILE, json.dumps(registry, indent=1, sort_keys=True) + "\n"
-    )
-    print(f"{len(registry)} presets -> {REGISTRY_FILE}")
-
-

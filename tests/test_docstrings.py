@@ -12,11 +12,12 @@ MODULES = [
     "ganzoo", "ganzoo.augment", "ganzoo.callbacks", "ganzoo.classifier", "ganzoo.cli",
     "ganzoo.datasets", "ganzoo.evaluation", "ganzoo.export", "ganzoo.images",
     "ganzoo.layers", "ganzoo.losses", "ganzoo.metrics", "ganzoo.networks",
-    "ganzoo.presets_io", "ganzoo.results", "ganzoo.training", "ganzoo.zoo",
-    "ganzoo.models.gan", "ganzoo.models.lsgan", "ganzoo.models.deligan",
+    "ganzoo.presets_io", "ganzoo.training", "ganzoo.zoo", "ganzoo.version",
+    "ganzoo.models", "ganzoo.models.gan", "ganzoo.models.lsgan",
+    "ganzoo.models.deligan",
 ]
 # Examples that run in a second or two and need no data or presets.
-DOCTESTED = ["ganzoo.augment", "ganzoo.results", "ganzoo.losses", "ganzoo.layers", "ganzoo.networks",
+DOCTESTED = ["ganzoo.augment", "tools.results", "ganzoo.losses", "ganzoo.layers", "ganzoo.networks",
              "ganzoo.images", "ganzoo.models.gan", "ganzoo.models.lsgan",
              "ganzoo.models.deligan", "ganzoo.training"]
 
@@ -61,3 +62,29 @@ def test_examples_run(module_name):
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
     )
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_public_modules_declare_all(module_name):
+    module = importlib.import_module(module_name)
+    assert hasattr(module, "__all__"), f"{module_name} has no __all__"
+    missing = [n for n in module.__all__ if not hasattr(module, n)]
+    assert not missing, f"{module_name}.__all__ names missing {missing}"
+    if module_name != "ganzoo":
+        defined = [n for n, obj in vars(module).items()
+                   if not n.startswith("_") and callable(obj)
+                   and getattr(obj, "__module__", None) == module_name]
+        assert set(defined) <= set(module.__all__), (
+            f"{module_name}: public but not in __all__: "
+            f"{sorted(set(defined) - set(module.__all__))}"
+        )
+
+
+def test_top_level_api():
+    for name in ("GAN", "LSGAN", "DeLiGAN", "load", "list_models",
+                 "export_saved_model", "datasets", "metrics", "networks",
+                 "training", "zoo", "__version__"):
+        assert name in ganzoo.__all__ and hasattr(ganzoo, name), name
+    from ganzoo import version
+
+    assert ganzoo.__version__ == version.__version__

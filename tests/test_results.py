@@ -1,18 +1,22 @@
-"""`python -m ganzoo.results promote`: a run becomes a measured preset."""
+"""`python -m tools.results`: a run becomes a measured, registered preset;
+a preset can be slimmed to its generator."""
 
 import json
 
+import numpy as np
 import pytest
 
-from ganzoo import presets_io, results, zoo
+from ganzoo import presets_io
 from tests import helpers
+from tools import results
 
 
 @pytest.fixture
 def toy_run(tmp_path, monkeypatch):
-    monkeypatch.setattr(zoo, "REPO_WEIGHTS", tmp_path / "zoo_weights")
-    monkeypatch.setattr(zoo, "REGISTRY_FILE", tmp_path / "registry.json")
-    (tmp_path / "zoo_weights").mkdir()
+    monkeypatch.setattr(results, "PRESETS_DIR", tmp_path / "presets")
+    monkeypatch.setattr(results, "ZOO_WEIGHTS", tmp_path / "zoo_weights")
+    monkeypatch.setattr(results, "REGISTRY_FILE", tmp_path / "registry.json")
+    (tmp_path / "presets").mkdir()
     model = helpers.compile_adam(helpers.tiny_toy_model("gan", latent_dim=2))
     presets_io.save_preset(model, tmp_path / "run" / "preset",
                            {"dataset": "ring8", "command": "ganzoo train"})
@@ -22,7 +26,7 @@ def toy_run(tmp_path, monkeypatch):
 def test_promote_measures_and_registers(toy_run):
     results.promote(toy_run / "run", "toy-gan", "a toy")
     card = json.loads(
-        (toy_run / "zoo_weights" / "toy-gan" / "metadata.json").read_text()
+        (toy_run / "presets" / "toy-gan" / "metadata.json").read_text()
     )
     assert card["description"] == "a toy"
     assert card["metrics"]["mode_coverage"]["num_modes"] == 8
@@ -31,20 +35,43 @@ def test_promote_measures_and_registers(toy_run):
     )
     assert "post_training" not in card
     registry = json.loads((toy_run / "registry.json").read_text())
-    assert registry["toy-gan"]["sha256"]["metadata.json"] == (
-        presets_io.sha256_of(toy_run / "zoo_weights" / "toy-gan"
-                             / "metadata.json")
+    entry = registry["toy-gan"]
+    assert entry["sha256"]["metadata.json"] == (
+        presets_io.sha256_of(toy_run / "presets" / "toy-gan" / "metadata.json")
     )
+    assert entry["shipped"] == sorted(
+        ["config.json", "metadata.json", "model.weights.h5"]
+    )
+    # What load needs, not the recipe: that lives in the card.
+    assert set(entry) == {"class_name", "dataset", "description", "sha256",
+                          "shipped"}
 
 
 def test_promote_refuses_recalibration_without_batch_norm(toy_run):
     results.promote(toy_run / "run", "toy-gan", "first")
-    before = (toy_run / "zoo_weights" / "toy-gan" / "metadata.json").read_text()
+    before = (toy_run / "presets" / "toy-gan" / "metadata.json").read_text()
     with pytest.raises(ValueError, match="no batch norm"):
         results.promote(toy_run / "run", "toy-gan", "second",
                         recalibrate_bn=5)
-    after = (toy_run / "zoo_weights" / "toy-gan" / "metadata.json").read_text()
+    after = (toy_run / "presets" / "toy-gan" / "metadata.json").read_text()
     assert after == before
-    assert sorted(p.name for p in (toy_run / "zoo_weights").iterdir()) == [
+    assert sorted(p.name for p in (toy_run / "presets").iterdir()) == [
         "toy-gan"
     ]
+
+
+def test_promote_ship_generator_slims_the_preset(toy_run):
+    results.promote(toy_run / "run", "toy-gan", "a toy", ship="generator")
+    folder = toy_run / "presets" / "toy-gan"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json", "generator.weights.h5", "metadata.json"
+    ]
+    full = toy_run / "zoo_weights" / "toy-gan" / "model.weights.h5"
+    registry = json.loads((toy_run / "registry.json").read_text())["toy-gan"]
+    assert registry["sha256"]["model.weights.h5"] == presets_io.sha256_of(full)
+    assert "model.weights.h5" not in registry["shipped"]
+    slim, card = presets_io.load_preset_dir(folder)
+    assert card["weights_loaded"] == "generator" and "slimmed" in card
+    whole, _ = presets_io.load_preset_dir(toy_run / "run" / "preset")
+    np.testing.assert_array_equal(slim.sample(8, seed=3),
+                                  whole.sample(8, seed=3))

@@ -11,6 +11,7 @@ import pytest
 import ganzoo
 from ganzoo import presets_io, zoo
 from tests import helpers
+from tools import results
 
 
 # ----------------------------------------------------------- shipped presets
@@ -27,11 +28,25 @@ def test_every_preset_loads_and_samples(name):
 
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_every_preset_matches_its_registry_hashes(name):
-    folder = zoo.REPO_WEIGHTS / name
-    for file, sha in zoo.PRESETS[name]["sha256"].items():
-        assert presets_io.sha256_of(folder / file) == sha
-    # The registry is what `python -m ganzoo.results registry` writes today.
-    assert zoo.build_registry()[name] == zoo.PRESETS[name]
+    entry = zoo.PRESETS[name]
+    for file in entry["shipped"]:
+        path = zoo.PACKAGE_PRESETS / name / file
+        assert presets_io.sha256_of(path) == entry["sha256"][file]
+    # The registry is what `python -m tools.results registry` writes today.
+    assert results.build_registry()[name] == entry
+
+
+def test_slim_preset_samples_and_full_weights_are_published():
+    """gan-mnist ships only its generator; its full weights are in
+    zoo_weights/ (the files of the version's tag), with the registry's
+    hash."""
+    entry = zoo.PRESETS["gan-mnist"]
+    assert "generator.weights.h5" in entry["shipped"]
+    assert "model.weights.h5" not in entry["shipped"]
+    full = results.ZOO_WEIGHTS / "gan-mnist" / "model.weights.h5"
+    assert presets_io.sha256_of(full) == entry["sha256"]["model.weights.h5"]
+    model = ganzoo.load("gan-mnist")
+    assert model.preset_metadata["weights_loaded"] == "generator"
 
 
 def test_the_zoo_ships_the_issue_presets():
@@ -53,14 +68,19 @@ def test_unknown_name_lists_valid_names_and_suggests():
 # --------------------------------------------------- a private test registry
 @pytest.fixture
 def fake_zoo(tmp_path, monkeypatch):
-    """A registry with one tiny preset, published under `tmp/published`."""
+    """A registry with one tiny preset, published under `tmp/published` and
+    not shipped in the package."""
     published = tmp_path / "published"
     model = helpers.tiny_toy_model("deligan", seed=1)
     presets_io.save_preset(model, published / "tiny-ring8", {"dataset": "x"})
-    monkeypatch.setattr(zoo, "PRESETS", zoo.build_registry(published))
-    monkeypatch.setattr(zoo, "REPO_WEIGHTS", tmp_path / "no-checkout")
+    monkeypatch.setattr(zoo, "PRESETS", results.build_registry(
+        published, published_dir=tmp_path / "none"))
+    monkeypatch.setattr(zoo, "PACKAGE_PRESETS", tmp_path / "no-package")
     monkeypatch.setenv(zoo.HOME_ENV, str(tmp_path / "home"))
     return published, model
+
+
+FILES = sorted(["config.json", "metadata.json", "model.weights.h5"])
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -111,7 +131,7 @@ def test_download_verifies_and_caches(fake_zoo, server):
     loaded = zoo.load("tiny-ring8")
     np.testing.assert_array_equal(loaded.sample(8, seed=2),
                                   model.sample(8, seed=2))
-    assert _cache_files() == sorted(zoo.FILES)
+    assert _cache_files() == FILES
     server.mode = "corrupt"  # served files are now bad: the cache is used
     zoo.load("tiny-ring8")
 
@@ -140,18 +160,58 @@ def test_corrupted_cache_file_is_replaced(fake_zoo, server):
 
 
 def test_offline_without_copy_says_how_to_get_weights(fake_zoo, monkeypatch):
-    monkeypatch.setenv(zoo.BASE_URL_ENV, "http://127.0.0.1:9")  # closed port
-    with pytest.raises(OSError, match="offline") as info:
+    url = "http://127.0.0.1:9"  # a closed port
+    monkeypatch.setenv(zoo.BASE_URL_ENV, url)
+    with pytest.raises(zoo.DownloadError, match="offline") as info:
         zoo.load("tiny-ring8")
-    assert zoo.HOME_ENV in str(info.value)
+    message = str(info.value)
+    # Which file, from which URL, and how to point at a mirror.
+    assert f"{url}/tiny-ring8/" in message and zoo.BASE_URL_ENV in message
+    assert "tiny-ring8" in message and "file://" in message
     assert _cache_files() == []
 
 
-def test_checkout_copy_is_used_without_network(fake_zoo, monkeypatch):
+def test_default_url_is_pinned_to_this_version():
+    assert f"/v{ganzoo.__version__}/" in zoo.DEFAULT_BASE_URL
+    assert "/main/" not in zoo.DEFAULT_BASE_URL
+
+
+def test_package_copy_is_used_without_network(fake_zoo, monkeypatch):
     published, _ = fake_zoo
-    monkeypatch.setattr(zoo, "REPO_WEIGHTS", published)
+    monkeypatch.setattr(zoo, "PACKAGE_PRESETS", published)
     monkeypatch.setenv(zoo.BASE_URL_ENV, "http://127.0.0.1:9")
     assert zoo.fetch("tiny-ring8") == published / "tiny-ring8"
+    assert _cache_files() == []
+
+
+def test_full_weights_of_a_slim_preset_download_from_a_mirror(
+        tmp_path, monkeypatch):
+    """A preset shipped slim (generator only) samples offline; full=True
+    fetches model.weights.h5 from $GANZOO_BASE_URL (here a file:// mirror)
+    into the cache, checked against the registry."""
+    model = helpers.tiny_toy_model("gan", seed=2)
+    presets = tmp_path / "package"
+    mirror = tmp_path / "mirror"
+    monkeypatch.setattr(results, "PRESETS_DIR", presets)
+    monkeypatch.setattr(results, "ZOO_WEIGHTS", mirror)
+    presets_io.save_preset(model, presets / "slim-ring8", {"dataset": "x"})
+    results.slim("slim-ring8")
+    monkeypatch.setattr(zoo, "PRESETS", results.build_registry())
+    monkeypatch.setattr(zoo, "PACKAGE_PRESETS", presets)
+    monkeypatch.setenv(zoo.HOME_ENV, str(tmp_path / "home"))
+    monkeypatch.setenv(zoo.BASE_URL_ENV, "http://127.0.0.1:9")
+    slim = zoo.load("slim-ring8")
+    assert slim.preset_metadata["weights_loaded"] == "generator"
+    with pytest.raises(zoo.DownloadError, match="model.weights.h5"):
+        zoo.load("slim-ring8", full=True)
+    monkeypatch.setenv(zoo.BASE_URL_ENV, mirror.as_uri())
+    full = zoo.load("slim-ring8", full=True)
+    assert "weights_loaded" not in full.preset_metadata
+    for a, b in zip(full.discriminator.get_weights(),
+                    model.discriminator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(slim.sample(5, seed=1),
+                                  full.sample(5, seed=1))
 
 
 def _fetch_in_child(_):
@@ -163,7 +223,7 @@ def test_concurrent_loads_do_not_corrupt_the_cache(fake_zoo, server):
     with multiprocessing.get_context("fork").Pool(4) as pool:
         folders = pool.map(_fetch_in_child, range(4))
     assert len(set(folders)) == 1
-    assert _cache_files() == sorted(zoo.FILES)
+    assert _cache_files() == FILES
     zoo.load("tiny-ring8")
 
 

@@ -4,8 +4,14 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from ganzoo._checks import ArgumentError
 from ganzoo.layers import MixtureLatent
 from ganzoo.models.gan import GAN
+
+__all__ = [
+    "DeLiGAN",
+]
+
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
@@ -55,13 +61,13 @@ class DeLiGAN(GAN):
         **kwargs,
     ):
         if kwargs.pop("latent_distribution", "normal") != "normal":
-            raise ValueError(
+            raise ArgumentError(
                 "DeLiGAN's noise eps is always standard normal (the mixture "
                 "shapes it): latent_distribution must be 'normal'."
             )
         kwargs.setdefault("name", "deligan")
         if not sigma_reg >= 0:
-            raise ValueError(f"sigma_reg must be >= 0, got {sigma_reg!r}.")
+            raise ArgumentError(f"sigma_reg must be >= 0, got {sigma_reg!r}.")
         super().__init__(generator, discriminator, latent_dim, **kwargs)
         self.mixture = MixtureLatent(
             num_components=num_components,

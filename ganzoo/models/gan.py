@@ -10,8 +10,15 @@ import tensorflow as tf
 from keras import ops
 
 from ganzoo import augment as augment_lib
-from ganzoo._checks import check_positive_ints
 from ganzoo import losses
+from ganzoo._checks import ArgumentError, check_positive_ints
+
+__all__ = [
+    "GAN",
+    "LATENT_DISTRIBUTIONS",
+    "SAMPLE_STREAM",
+]
+
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 # Streams of the stateless noise: (seed, step, stream) -> noise.
@@ -82,21 +89,21 @@ class GAN(keras.Model):
         super().__init__(**kwargs)
         check_positive_ints(latent_dim=latent_dim)
         if not (isinstance(d_steps, (int, np.integer)) and d_steps >= 1):
-            raise ValueError(f"d_steps must be an integer >= 1, got {d_steps!r}.")
+            raise ArgumentError(f"d_steps must be an integer >= 1, got {d_steps!r}.")
         if generator_loss not in losses.GENERATOR_LOSSES:
-            raise ValueError(
+            raise ArgumentError(
                 f"generator_loss must be one of "
                 f"{sorted(losses.GENERATOR_LOSSES)}, got {generator_loss!r}."
             )
         if latent_distribution not in LATENT_DISTRIBUTIONS:
-            raise ValueError(
+            raise ArgumentError(
                 f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}, "
                 f"got {latent_distribution!r}."
             )
         if data_range is not None and not (
             len(data_range) == 2 and data_range[0] < data_range[1]
         ):
-            raise ValueError(
+            raise ArgumentError(
                 f"data_range must be (low, high) with low < high, got "
                 f"{data_range!r}."
             )
@@ -118,7 +125,7 @@ class GAN(keras.Model):
         if self.augment and (self.data_range is None or len(
             _static_shape(self.discriminator, "input_shape") or ()
         ) != 4):
-            raise ValueError(
+            raise ArgumentError(
                 f"augment={list(self.augment)} needs image data: a "
                 "discriminator with (batch, height, width, channels) inputs "
                 "and a data_range."
@@ -525,7 +532,7 @@ class GAN(keras.Model):
         in_dim = self._generator_input_dim()
         g_in = _static_shape(self.generator, "input_shape")
         if g_in is not None and g_in[-1] not in (None, in_dim):
-            raise ValueError(
+            raise ArgumentError(
                 f"The generator takes inputs of shape {g_in}, but latent_dim "
                 f"is {in_dim}: they must match."
             )
@@ -534,7 +541,7 @@ class GAN(keras.Model):
         if g_out is None:
             g_out = tuple(self.generator(ops.zeros((2, in_dim))).shape)
         if d_in is not None and tuple(g_out[1:]) != tuple(d_in[1:]):
-            raise ValueError(
+            raise ArgumentError(
                 f"The generator's output shape {tuple(g_out)} does not match "
                 f"the discriminator's input shape {tuple(d_in)}."
             )
@@ -561,7 +568,7 @@ def _get_optimizer(identifier, name):
     try:
         return keras.optimizers.get(identifier)
     except ValueError as e:
-        raise ValueError(
+        raise ArgumentError(
             f"{name} must be a keras optimizer, its name or its config; got "
             f"{identifier!r}."
         ) from e

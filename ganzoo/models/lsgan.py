@@ -3,7 +3,14 @@
 import keras
 
 from ganzoo import losses
+from ganzoo._checks import ArgumentError
 from ganzoo.models.gan import GAN
+
+__all__ = [
+    "CODINGS",
+    "LSGAN",
+]
+
 
 CODINGS = {"pearson": (-1.0, 1.0, 0.0), "real_label": (0.0, 1.0, 1.0)}
 
@@ -49,20 +56,20 @@ class LSGAN(GAN):
         **kwargs,
     ):
         if "generator_loss" in kwargs:
-            raise ValueError(
+            raise ArgumentError(
                 "LSGAN's generator loss is fixed by the paper (least squares "
                 "with target c): set a, b, c or coding, not generator_loss."
             )
         kwargs.setdefault("name", "lsgan")
         if coding is not None:
             if coding not in CODINGS:
-                raise ValueError(
+                raise ArgumentError(
                     f"coding must be one of {sorted(CODINGS)} or None, got "
                     f"{coding!r}."
                 )
             a, b, c = CODINGS[coding]
         if a == b:
-            raise ValueError(
+            raise ArgumentError(
                 f"a (fake target) and b (real target) must differ, got "
                 f"a = b = {a}."
             )

@@ -1,26 +1,38 @@
-"""Maintainer tool: promote a training run to a preset, and write RESULTS.md.
+"""Maintainer tool: promote a training run to a preset, write RESULTS.md,
+the README tables and the registry. Run from the repository root:
 
-    python -m ganzoo.results promote runs/deligan-mnist deligan-mnist \\
+    python -m tools.results promote runs/deligan-mnist deligan-mnist \\
         --description="DeLiGAN on 500 MNIST digits (50 per class)" \\
-        [--recalibrate_bn=100]
-    python -m ganzoo.results write        # RESULTS.md, README tables
-    python -m ganzoo.results registry     # ganzoo/registry.json
+        [--recalibrate_bn=100] [--ship=generator]
+    python -m tools.results write        # RESULTS.md, README tables
+    python -m tools.results registry     # ganzoo/registry.json
 
-`promote` copies the run's `preset/` into `zoo_weights/NAME/`, measures the
-preset's metrics with `ganzoo evaluate` (the exact command is stored next to
-the numbers in `metadata.json`), and regenerates `ganzoo/registry.json`.
-`write` only reads the model cards: RESULTS.md is regenerated from them by
-one command and never edited by hand.
+`promote` re-saves the run's `preset/` into `ganzoo/presets/NAME/` (what the
+wheel ships), measures the preset's metrics as `ganzoo evaluate` does (the
+exact command is stored next to the numbers in `metadata.json`), and
+regenerates `ganzoo/registry.json`. `--ship=generator` ships only the
+generator's weights (`generator.weights.h5`, enough to sample) and puts the
+full `model.weights.h5` in `zoo_weights/NAME/`, the download-only files of
+the version's tag. `write` only reads the model cards: RESULTS.md is
+regenerated from them by one command and never edited by hand.
 """
 
 import json
 import pathlib
+import shutil
 import sys
 
 from absl import app, flags
 
-from ganzoo import evaluation, presets_io, zoo
+from ganzoo import evaluation, presets_io
 from ganzoo import metrics as metrics_lib
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+PRESETS_DIR = REPO / "ganzoo" / "presets"
+REGISTRY_FILE = REPO / "ganzoo" / "registry.json"
+# Download-only preset files (published under the version's tag) and the
+# zoo's write-ups.
+ZOO_WEIGHTS = REPO / "zoo_weights"
 
 FLAGS = flags.FLAGS
 
@@ -40,20 +52,25 @@ PAPER = {
     "gan-mnist": "Parzen LL 225 +- 2 (GAN paper, Table 1)",
     "gan-ring8": "6.3/8 modes, 98.2% HQ (GAN, as reported by PacGAN)",
 }
-RESULTS_FILE = zoo.REPO_WEIGHTS / "RESULTS.md"
-README = zoo.REPO_WEIGHTS.parent / "README.md"
-SAMPLES_DIR = zoo.REPO_WEIGHTS.parent / "docs" / "samples"
+RESULTS_FILE = ZOO_WEIGHTS / "RESULTS.md"
+README = REPO / "README.md"
+SAMPLES_DIR = REPO / "docs" / "samples"
+SHIP = ("all", "generator")
 
 
-def promote(run_dir, name, description, data_dir=None, recalibrate_bn=0):
-    """Copies a run's preset into zoo_weights/NAME with measured metrics.
+def promote(run_dir, name, description, data_dir=None, recalibrate_bn=0,
+            ship="all"):
+    """Re-saves a run's preset as ganzoo/presets/NAME with measured metrics.
 
     `recalibrate_bn` > 0 first re-estimates the generator's batch-norm
     statistics from that many batches of 100
-    (`GAN.recalibrate_batch_norm`); the card records it.
+    (`GAN.recalibrate_batch_norm`); the card records it. `ship="generator"`
+    then slims the preset (see `slim`).
     """
+    if ship not in SHIP:
+        raise ValueError(f"ship={ship!r}: choose from {', '.join(SHIP)}.")
     src = pathlib.Path(run_dir) / "preset"
-    target = zoo.REPO_WEIGHTS / name
+    target = PRESETS_DIR / name
     card = json.loads((src / presets_io.METADATA_FILE).read_text())
     kind = "toy" if card["dataset"] in ("ring8", "grid25") else "image"
     spec = dict(EVAL[kind])
@@ -81,8 +98,76 @@ def promote(run_dir, name, description, data_dir=None, recalibrate_bn=0):
     )
     # Written beside `target` and swapped in whole (save_preset is atomic).
     presets_io.save_preset(model, target, card)
-    zoo.main()
+    if ship == "generator":
+        slim(name)
+    write_registry()
     print(evaluation.format_table(result))
+
+
+def slim(name, reason=None):
+    """Ships only preset NAME's generator: writes `generator.weights.h5`,
+    moves `model.weights.h5` to `zoo_weights/NAME/` (download-only, fetched
+    by `ganzoo.load(NAME, full=True)`), and records both in the card."""
+    folder = PRESETS_DIR / name
+    full = folder / presets_io.WEIGHTS_FILE
+    model, card = presets_io.load_preset_dir(folder)
+    model.generator.save_weights(folder / presets_io.GENERATOR_FILE)
+    published = ZOO_WEIGHTS / name
+    published.mkdir(parents=True, exist_ok=True)
+    shutil.move(full, published / presets_io.WEIGHTS_FILE)
+    card.pop("weights_loaded", None)
+    card["files"][presets_io.GENERATOR_FILE] = {
+        "sha256": presets_io.sha256_of(folder / presets_io.GENERATOR_FILE),
+        "bytes": (folder / presets_io.GENERATOR_FILE).stat().st_size,
+    }
+    card["shipped_files"] = [presets_io.CONFIG_FILE, presets_io.GENERATOR_FILE,
+                             presets_io.METADATA_FILE]
+    card["slimmed"] = reason or (
+        "The package ships only the generator's weights (sampling needs no "
+        "more); the full weights, for fine-tuning, are model.weights.h5, "
+        "downloaded by ganzoo.load(name, full=True)."
+    )
+    (folder / presets_io.METADATA_FILE).write_text(
+        json.dumps(card, indent=1) + "\n"
+    )
+
+
+def build_registry(presets_dir=None, published_dir=None):
+    """The registry dict of every preset folder under `presets_dir` (default:
+    the package's `ganzoo/presets/`), with the sha256 of its shipped files
+    and of its download-only files under `published_dir` (default:
+    `zoo_weights/`)."""
+    presets_dir = pathlib.Path(presets_dir or PRESETS_DIR)
+    published_dir = pathlib.Path(published_dir or ZOO_WEIGHTS)
+    registry = {}
+    for folder in sorted(presets_dir.iterdir()):
+        if not (folder / presets_io.METADATA_FILE).is_file():
+            continue
+        card = json.loads((folder / presets_io.METADATA_FILE).read_text())
+        shipped = sorted(p.name for p in folder.iterdir() if p.is_file())
+        published = published_dir / folder.name
+        extra = sorted(p.name for p in published.iterdir()
+                       if p.is_file()) if published.is_dir() else []
+        registry[folder.name] = {
+            "description": card.get("description", ""),
+            "class_name": card.get("class_name"),
+            "dataset": card.get("dataset"),
+            "shipped": shipped,
+            "sha256": {
+                **{f: presets_io.sha256_of(folder / f) for f in shipped},
+                **{f: presets_io.sha256_of(published / f) for f in extra},
+            },
+        }
+    return registry
+
+
+def write_registry(path=None, **kwargs):
+    """Writes `build_registry(**kwargs)` to `ganzoo/registry.json` (or
+    `path`)."""
+    registry = build_registry(**kwargs)
+    path = pathlib.Path(path or REGISTRY_FILE)
+    path.write_text(json.dumps(registry, indent=1, sort_keys=True) + "\n")
+    print(f"{len(registry)} presets -> {path}")
 
 
 def _summary(metrics):
@@ -111,8 +196,8 @@ def write_results():
     lines = [
         "# ganzoo results",
         "",
-        "Generated by `python -m ganzoo.results write` from the model cards",
-        "(`zoo_weights/*/metadata.json`); do not edit by hand. Every number",
+        "Generated by `python -m tools.results write` from the model cards",
+        "(`ganzoo/presets/*/metadata.json`); do not edit by hand. Every number",
         "was measured on this project's 2-core CPU machine with the command",
         "shown in its card. Wall times (all phases of a recipe) were measured",
         "while other trainings and tests shared the two cores: upper bounds.",
@@ -122,7 +207,7 @@ def write_results():
         "|---|---|---|---:|---:|",
     ]
     cards = {}
-    for folder in sorted(zoo.REPO_WEIGHTS.iterdir()):
+    for folder in sorted(PRESETS_DIR.iterdir()):
         meta = folder / presets_io.METADATA_FILE
         if meta.is_file():
             cards[folder.name] = json.loads(meta.read_text())
@@ -156,7 +241,7 @@ def write_results():
         if card.get("metrics"):
             lines.append("- metrics: `" + json.dumps(card["metrics"]) + "`")
         lines.append("")
-    extra = zoo.REPO_WEIGHTS / "studies.md"
+    extra = ZOO_WEIGHTS / "studies.md"
     if extra.exists():
         lines += [extra.read_text()]
     RESULTS_FILE.write_text("\n".join(lines) + "\n")
@@ -166,7 +251,7 @@ def write_results():
 
 def _write_readme(cards):
     """The presets table and sample pictures of README.md."""
-    from ganzoo import images
+    from ganzoo import images, presets_io
 
     table = ["| preset | model | data | metrics (seed-0 samples) |",
              "|---|---|---|---|"]
@@ -178,7 +263,7 @@ def _write_readme(cards):
             f" | {_summary(card.get('metrics', {}))} |"
         )
         if "steps" in card:  # a generative preset
-            model = zoo.load(name)
+            model, _ = presets_io.load_preset_dir(PRESETS_DIR / name)
             png = SAMPLES_DIR / f"{name}.png"
             n = 2500 if card["dataset"] in ("ring8", "grid25") else 64
             images.save_png(
@@ -220,17 +305,20 @@ def replace_section(text, marker, body, note="generated"):
 
 
 def main(argv):
-    """`python -m ganzoo.results promote|write|registry` (see the module
+    """`python -m tools.results promote|write|registry|slim` (see the module
     docstring)."""
     if argv[1:2] == ["promote"] and len(argv) == 4:
         if not FLAGS.description:
             raise app.UsageError("promote needs --description.")
         promote(argv[2], argv[3], FLAGS.description, FLAGS.data_dir,
-                FLAGS.recalibrate_bn)
+                FLAGS.recalibrate_bn, FLAGS.ship)
     elif argv[1:] == ["write"]:
         write_results()
     elif argv[1:] == ["registry"]:
-        zoo.main()
+        write_registry()
+    elif argv[1:2] == ["slim"] and len(argv) == 3:
+        slim(argv[2])
+        write_registry()
     else:
         raise app.UsageError(__doc__)
 
@@ -245,6 +333,8 @@ def _define_flags():
         "promote: re-estimate G's batch-norm statistics from this many batches "
         "first (0: no).",
     )
+    flags.DEFINE_enum("ship", "all", list(SHIP),
+                      "promote: the files the package ships.")
 
 
 if __name__ == "__main__":
