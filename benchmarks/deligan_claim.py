@@ -22,7 +22,10 @@ import numpy as np
 from absl import app, flags
 
 from ganzoo import augment, evaluation, metrics, training
-from ganzoo import results as results_lib
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # for tools/, which the package never imports
+from tools import results as results_lib  # noqa: E402
 
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds.")
 flags.DEFINE_integer("epochs", 30, "Epochs of 100 steps of 50 images.")
@@ -40,7 +43,6 @@ flags.DEFINE_bool(
 )
 FLAGS = flags.FLAGS
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 MODELS = ("gan", "lsgan", "deligan")
 METRICS = ["modified_inception_score", "classifier_score",
            "frechet_distance", "class_histogram"]

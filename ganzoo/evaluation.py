@@ -57,7 +57,7 @@ def evaluate_source(source, metrics=None, num_samples=10000, seed=0,
     `recalibrate_bn` > 0 first re-estimates the generator's batch-norm
     statistics from that many batches of 100 (`GAN.recalibrate_batch_norm`,
     for weights averaged with `--g_ema`), as
-    `python -m ganzoo.results promote --recalibrate_bn` does; the files are
+    the maintainer tool `tools/results.py promote --recalibrate_bn` does; the files are
     not changed.
 
     Example:

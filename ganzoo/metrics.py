@@ -4,7 +4,7 @@ Pure functions on numpy arrays (features, class posteriors, points), plus
 `mnist_parzen` and `evaluate_samples`, which also load the real data
 (`ganzoo.datasets`) and run the reference classifier (`ganzoo.classifier`).
 
-Reference values on real MNIST with the shipped `zoo_weights/mnist-classifier`
+Reference values on real MNIST with the shipped `mnist-classifier` preset
 (99.42% test accuracy), measured with
 `python benchmarks/bench_parzen.py --data_dir=../shared/data --reference`
 on a shared 2-core CPU:

@@ -1,4 +1,5 @@
-"""The update must not depend on the strategy (DESIGN.md, traps 2, 4, 5)."""
+"""The update must not depend on the strategy: optimizers built in its scope,
+losses averaged over the global batch, noise distinct per replica."""
 
 import keras
 import numpy as np
@@ -79,7 +80,7 @@ def test_mirrored_matches_single_device_with_batch_norm(augment, mirrored):
 
 
 def test_replicas_get_different_noise(mirrored):
-    """Examples on different replicas must not share their noise (trap 5)."""
+    """Examples on different replicas must not share their noise (a seeded keras.random draw gives every replica the same)."""
     model = helpers.tiny_toy_model("gan", seed=0)
 
     def noise():

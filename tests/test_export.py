@@ -1,6 +1,6 @@
 """The SavedModel TF Serving loads (ganzoo.export, docs/serving.md).
 
-No model server can be installed here (DESIGN.md), so the export is checked
+No model server can be installed on the CI machines, so the export is checked
 three ways: `tf.saved_model.load`, the `saved_model_cli` the TF wheel ships
 (run in subprocesses, started early so they overlap the other tests), and an
 in-process copy of TF Serving's REST predict JSON contract (`rest_predict`

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REPO
 
-TIMEOUT = 150  # seconds; a worker whose peer died blocks forever (trap 15)
+TIMEOUT = 150  # seconds; a worker whose peer died blocks forever and ignores SIGTERM
 
 
 def _free_ports(n):

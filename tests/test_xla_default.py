@@ -1,5 +1,7 @@
 """`ganzoo train` turns XLA on by default only where it measured faster:
-the mnist_mlp nets, float32, one CPU device, no strategy (trap 16)."""
+the mnist_mlp nets, float32, one CPU device, no strategy (MirroredStrategy
+with XLA on logical CPUs fails to place its resources); with a GPU, Keras'
+own "auto"."""
 
 import numpy as np
 import tensorflow as tf
@@ -32,3 +34,15 @@ def test_train_records_xla_in_the_card(data_dir, tmp_path):
     card = training.train(cfg, tmp_path / "run", verbose=0)
     assert card["jit_compile"] is True and card["steps"] == 2
     assert np.all(np.isfinite(list(card["final_logs"].values())))
+
+
+def test_with_a_gpu_keras_auto_is_passed_through(monkeypatch):
+    """On a GPU machine the default is Keras' "auto" (XLA on for GPUs), not
+    False."""
+    real = tf.config.list_logical_devices
+    monkeypatch.setattr(
+        tf.config, "list_logical_devices",
+        lambda kind=None: ["GPU:0"] if kind == "GPU" else real(kind),
+    )
+    assert _jit(network="dcgan_mnist") == "auto"
+    assert _jit(network="mnist_mlp", jit_compile=False) is False

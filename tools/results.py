@@ -192,7 +192,7 @@ def _summary(metrics):
 
 
 def write_results():
-    """Regenerates RESULTS.md from the model cards in zoo_weights/."""
+    """Regenerates zoo_weights/RESULTS.md from the presets' model cards."""
     lines = [
         "# ganzoo results",
         "",

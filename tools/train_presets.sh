@@ -2,8 +2,10 @@
 # Trains every preset, one after the other, into runs/<name>/.
 # Safe to re-run after any interruption: a finished run is skipped, an
 # unfinished one resumes from its last epoch (BackupAndRestore).
-# Usage: bash zoo_weights/train_presets.sh [NAME ...]   (data: $GANZOO_DATA_DIR)
-# Then: python -m ganzoo.results promote runs/NAME NAME --description=...
+# Usage: bash tools/train_presets.sh [NAME ...]   (data: $GANZOO_DATA_DIR,
+# default ../shared/data beside the repository)
+# Then: python -m tools.results promote runs/NAME NAME --description=...
+# (gan-mnist with --ship=generator: the wheel ships its generator only).
 # (lsgan-mnist with --recalibrate_bn=100: its batch-norm statistics are
 # re-estimated for the averaged weights).
 set -uo pipefail
@@ -15,7 +17,7 @@ declare -A RECIPE=(
   [lsgan-ring8]="--model=lsgan --coding=real_label --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   [deligan-ring8]="--model=deligan --num_components=50 --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   # DiffAugment on D's inputs lets the 500-image run train 150 epochs
-  # without D memorising the digits (session 3; studies.md).
+  # without D memorising the digits (zoo_weights/studies.md).
   [deligan-mnist]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=150 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.999"
   [gan-mnist-phase1]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=30"
   # Phase 2: the same, from phase 1's weights, learning rate decayed to 0.
@@ -25,7 +27,7 @@ declare -A RECIPE=(
   [gan-mnist-phase4]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=20 --steps_per_epoch=500 --g_ema=0.9999 --init_from=runs/gan-mnist-phase3/preset"
   [gan-mnist-phase5]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=30 --steps_per_epoch=500 --g_ema=0.9999 --init_from=runs/gan-mnist-phase4/preset"
   [gan-mnist-phase6]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=40 --steps_per_epoch=500 --g_ema=0.9999 --init_from=runs/gan-mnist-phase5/preset"
-  # Phases 7-8: a longer average, 0.99995 (session 3).
+  # Phases 7-8: a longer average, 0.99995.
   [gan-mnist-phase7]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=60 --steps_per_epoch=500 --g_ema=0.99995 --init_from=runs/gan-mnist-phase6/preset"
   [gan-mnist]="--model=gan --network=mnist_mlp --dataset=mnist --take=50000 --batch_size=100 --epochs=80 --steps_per_epoch=500 --g_ema=0.99995 --init_from=runs/gan-mnist-phase7/preset"
   [lsgan-mnist-phase1]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"

@@ -130,7 +130,8 @@ class GAN(keras.Model):
                 "discriminator with (batch, height, width, channels) inputs "
                 "and a data_range."
             )
-        # Trap 1 of DESIGN.md: fit must not call `call` on training data.
+        # Built: otherwise fit first calls `call` on a batch of training
+        # data, which a GAN's `call` (it takes z) cannot take.
         self.built = True
 
     # ----------------------------------------------------- what subclasses change
@@ -205,7 +206,7 @@ class GAN(keras.Model):
         >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
         ...             g_optimizer="adam")  # doctest: +SKIP
         """
-        # optimizer=None: no unused default optimizer (trap 3).
+        # optimizer=None: without it Keras makes an unused RMSprop.
         super().compile(
             optimizer=None,
             jit_compile=jit_compile,
@@ -217,8 +218,8 @@ class GAN(keras.Model):
         if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
             self.d_optimizer = _loss_scaled(self.d_optimizer)
             self.g_optimizer = _loss_scaled(self.g_optimizer)
-        # Built here, in the strategy's scope, not lazily inside a replica
-        # context (trap 2).
+        # Built here, in the strategy's scope: built lazily inside a replica
+        # context, Adam's slots fail under MirroredStrategy (keras#23085).
         with self.distribute_strategy.scope():
             self.d_optimizer.build(self.discriminator.trainable_variables)
             self.g_optimizer.build(self.generator_variables)
@@ -409,7 +410,7 @@ class GAN(keras.Model):
         if isinstance(
             self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy
         ):
-            # tensorflow#72388: MWMS cannot reduce scalar logs (trap 6).
+            # MWMS cannot reduce scalar logs (tensorflow#72388).
             logs = {k: ops.reshape(v, (1,)) for k, v in logs.items()}
         return logs
 
