@@ -302,7 +302,11 @@ def load(
     select the limited-data subset of `subset_indices`; `take=n` keeps the
     first n examples (the GAN paper trains on train[:50000]); all three
     need local IDX files. Shuffling is fresh each epoch (deterministic for
-    a given `seed`).
+    a given `seed`). With `repeat`, the order is a stateless permutation per
+    pass keyed by `(seed, pass)`, so every worker of a
+    MultiWorkerMirroredStrategy reads the very batches one device would
+    (tf.data's seeded `shuffle` is re-seeded when the strategy rewrites the
+    pipeline for its workers).
 
     For "ring8" / "grid25", elements are float32 `(B, 2)` points (labels:
     the mode index), `limit` is the number of points (default `TOY_SIZE`),
@@ -339,12 +343,18 @@ def load(
             f"batch_size={batch_size} > the {len(x)} examples selected, "
             "with drop_remainder=True: no batch would be produced"
         )
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    if shuffle and repeat:
+        xs, ys = tf.constant(x), tf.constant(y)
+        ds = _stateless_order(len(x), seed).batch(
+            batch_size, drop_remainder=drop_remainder
+        ).map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)))
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+        if shuffle:
+            ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            ds = ds.repeat()
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if with_labels:
         ds = ds.map(lambda a, b: (scale(a), b), num_parallel_calls=-1)
     else:
@@ -354,3 +364,19 @@ def load(
     policy = tf.data.experimental.AutoShardPolicy.DATA
     options.experimental_distribute.auto_shard_policy = policy
     return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+
+def _stateless_order(n, seed):
+    """Indices of `n` examples in an endless stream of passes, each pass a
+    permutation drawn statelessly from `(seed, pass index)`."""
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+
+    def permutation(index):
+        key = tf.stack([tf.constant(seed, tf.int64), index])
+        return tf.random.experimental.stateless_shuffle(
+            tf.range(n, dtype=tf.int64), seed=key
+        )
+
+    order = tf.data.Dataset.range(np.iinfo(np.int64).max).map(permutation)
+    return order.unbatch()

@@ -20,7 +20,9 @@ import tempfile
 
 import keras
 
-from ganzoo import _atomic
+# Imported for their serialisation registrations: a preset's config names
+# ganzoo's classes.
+from ganzoo import _atomic, layers, models  # noqa: F401
 from ganzoo._checks import ArgumentError
 
 __all__ = [

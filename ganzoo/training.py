@@ -32,6 +32,7 @@ from ganzoo.models.lsgan import CODINGS
 
 __all__ = [
     "LR_DECAYS",
+    "OPTIMIZERS",
     "PRECISIONS",
     "STRATEGIES",
     "TrainConfig",
@@ -40,12 +41,14 @@ __all__ = [
     "get_strategy",
     "is_chief",
     "make_dataset",
+    "steps_per_epoch",
     "train",
     "with_previous_phases",
 ]
 
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 LR_DECAYS = ("none", "linear")
+OPTIMIZERS = ("adam", "sgd")
 PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
 # Networks whose float32 train step XLA speeds up on CPU (measured in
 # benchmarks/BENCHMARKS.md); the others run faster without it there.
@@ -97,7 +100,12 @@ class TrainConfig:
     batch_size: int = _field(64, "Global batch size (all replicas).")
     d_lr: float = _field(2e-4, "Discriminator learning rate (Adam).")
     g_lr: float = _field(2e-4, "Generator learning rate (Adam).")
+    optimizer: str = _field(
+        "adam", "Optimizer of both networks: Adam (beta_1), or SGD with "
+        "momentum.", OPTIMIZERS,
+    )
     beta_1: float = _field(0.5, "Adam beta_1.")
+    momentum: float = _field(0.0, "SGD momentum (optimizer=sgd).")
     lr_decay: str = _field(
         "none", "Learning-rate schedule: constant, or linear to 0 at the "
         "last step.", LR_DECAYS,
@@ -175,6 +183,7 @@ class TrainConfig:
         check_positive(d_lr=self.d_lr, g_lr=self.g_lr, width=self.width,
                        sigma_init=self.sigma_init)
         check_range("beta_1", self.beta_1, 0, 1)
+        check_range("momentum", self.momentum, 0, 1)
         check_range("g_ema", self.g_ema, 0, 1)  # 0: no moving average
         policy = augment_lib.check_policy(self.augment)
         if policy and spec.data_range is None:
@@ -253,7 +262,8 @@ def get_strategy(name="auto"):
 
 
 def make_dataset(cfg):
-    """The training `tf.data.Dataset` of a config (global batch).
+    """The training `tf.data.Dataset` of a config (global batch), endless:
+    `fit` takes `steps_per_epoch(cfg)` batches per epoch.
 
     Example:
     >>> make_dataset(TrainConfig(network="toy", dataset="ring8",
@@ -265,8 +275,28 @@ def make_dataset(cfg):
         cfg.dataset, "train", batch_size=cfg.batch_size,
         data_dir=cfg.data_dir, limit=cfg.limit, take=cfg.take,
         value_range=spec.data_range or (-1.0, 1.0), seed=cfg.seed,
-        repeat=cfg.steps_per_epoch is not None,
+        repeat=True,
     )
+
+
+def steps_per_epoch(cfg):
+    """`cfg.steps_per_epoch`, or the full batches in one pass over the data.
+
+    Example:
+    >>> steps_per_epoch(TrainConfig(network="toy", dataset="ring8",
+    ...                             limit=100, batch_size=32))
+    3
+    """
+    if cfg.steps_per_epoch is not None:
+        return cfg.steps_per_epoch
+    spec = networks.NETWORKS[cfg.network]
+    one_pass = datasets.load(
+        cfg.dataset, "train", batch_size=cfg.batch_size,
+        data_dir=cfg.data_dir, limit=cfg.limit, take=cfg.take,
+        value_range=spec.data_range or (-1.0, 1.0), seed=cfg.seed,
+        shuffle=False,
+    )
+    return int(one_pass.cardinality())
 
 
 def train(cfg, output_dir, verbose=1, command=None, strategy=None):
@@ -307,8 +337,8 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         if cfg.init_from:
             _init_from(model, cfg.init_from)
         model.compile(
-            d_optimizer=_adam(cfg, cfg.d_lr, cfg.d_steps),
-            g_optimizer=_adam(cfg, cfg.g_lr, 1, ema=cfg.g_ema),
+            d_optimizer=_optimizer(cfg, cfg.d_lr, cfg.d_steps),
+            g_optimizer=_optimizer(cfg, cfg.g_lr, 1, ema=cfg.g_ema),
             jit_compile=jit_compile,
         )
     # Every worker checkpoints (BackupAndRestore keeps the non-chiefs' files
@@ -331,7 +361,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             SampleGrid(out, num=cfg.grid_size**2, seed=cfg.seed),
         ]
     model.fit(
-        dataset, epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
+        dataset, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch(cfg),
         callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False,
     )
     if model.stop_training:
@@ -355,7 +385,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             steps * cfg.batch_size / max(done["wall_time_s"], 1e-9), 1
         ),
         "final_logs": done["last_logs"],
-        "strategy": type(strategy).__name__,
+        "strategy": _strategy_name(strategy),
         "replicas": strategy.num_replicas_in_sync,
         "jit_compile": bool(model.jit_compile),
     }
@@ -457,20 +487,30 @@ def _global_policy(name):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def _adam(cfg, lr, updates_per_step, ema=0.0):
+def _optimizer(cfg, lr, updates_per_step, ema=0.0):
     if cfg.lr_decay == "linear":
         # To 0 at the last step; the schedule follows optimizer.iterations,
         # which BackupAndRestore restores.
         lr = keras.optimizers.schedules.PolynomialDecay(
             lr, cfg.epochs * cfg.steps_per_epoch * updates_per_step, 0.0
         )
-    if ema:
-        # Keras keeps the average in the optimizer (so BackupAndRestore
-        # saves it) and `GAN.fit` writes it into the weights at the end.
-        return keras.optimizers.Adam(
-            lr, beta_1=cfg.beta_1, use_ema=True, ema_momentum=ema
-        )
-    return keras.optimizers.Adam(lr, beta_1=cfg.beta_1)
+    # With ema, Keras keeps the average in the optimizer (so
+    # BackupAndRestore saves it) and `GAN.fit` writes it into the weights
+    # at the end.
+    average = dict(use_ema=True, ema_momentum=ema) if ema else {}
+    if cfg.optimizer == "sgd":
+        return keras.optimizers.SGD(lr, momentum=cfg.momentum, **average)
+    return keras.optimizers.Adam(lr, beta_1=cfg.beta_1, **average)
+
+
+def _strategy_name(strategy):
+    """The public class name (MultiWorkerMirroredStrategy is implemented by
+    a class named CollectiveAllReduceStrategy)."""
+    for name in ("MultiWorkerMirroredStrategy", "MirroredStrategy",
+                 "TPUStrategy", "OneDeviceStrategy"):
+        if isinstance(strategy, getattr(tf.distribute, name)):
+            return name
+    return type(strategy).__name__
 
 
 def is_chief():
