@@ -25,7 +25,7 @@ from ganzoo import augment, evaluation, metrics, training
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tools/, which the package never imports
-from tools import results as results_lib  # noqa: E402
+from tools import results as results_lib
 
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds.")
 flags.DEFINE_integer("epochs", 30, "Epochs of 100 steps of 50 images.")

@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import pathlib
+import socket
 import struct
 
 import numpy as np
@@ -121,11 +122,31 @@ def _read_idx(path, magic, ndim):
     return np.frombuffer(raw, np.uint8, offset=header).reshape(dims)
 
 
+# tensorflow_datasets fetches through Google's storage first; probed before
+# a download so that offline the error comes at once, not after tfds'
+# retries (about 200 s).
+TFDS_PROBE = ("storage.googleapis.com", 443)
+
+
+def _online(timeout=3.0):
+    try:
+        socket.create_connection(TFDS_PROBE, timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def _tfds_arrays(name, split):
     import tensorflow_datasets as tfds  # slow import: only on this path
 
     builder = tfds.builder(name)
     if not builder.is_prepared():
+        if not _online():
+            raise FileNotFoundError(
+                f"'{name}' is not prepared for tensorflow_datasets and "
+                f"{TFDS_PROBE[0]} cannot be reached (offline?): "
+                + _fixes(name)
+            )
         log.warning(
             "Preparing %s with tensorflow_datasets; with no network it "
             "retries for minutes before failing. Offline: %s",
@@ -142,6 +163,8 @@ def _arrays(name, split, folder):
     if folder is None:
         try:
             images, labels = _tfds_arrays(name, split)
+        except FileNotFoundError:
+            raise
         except Exception as err:
             raise RuntimeError(
                 f"Could not load '{name}': no local folder was given and "
