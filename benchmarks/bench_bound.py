@@ -49,8 +49,10 @@ def _time_call(fn, seconds):
 def matmuls_alone(batch_size):
     """`(flops, fn)`: the step's matmuls in one XLA graph."""
     shapes = bench_profile.mlp_matmul_shapes(batch_size)
-    operands = [(tf.random.normal((m, k)), tf.random.normal((k, n)))
-                for m, k, n in shapes]
+    operands = [
+        (tf.random.normal((m, k)), tf.random.normal((k, n)))
+        for m, k, n in shapes
+    ]
     run = tf.function(
         lambda ops: tf.add_n([tf.reduce_sum(tf.matmul(a, b)) for a, b in ops]),
         jit_compile=True,
@@ -97,12 +99,17 @@ def main():
         n = bench_train.calibrate(model, data, b, 1.5)
         steps[name] = (model, data, n)
     flops = b * bench_train.step_flops(steps["adam"][0])[1]
-    rows = {k: [] for k in ["rate", "mm", *[f"upd_{o}" for o in OPTIMIZERS],
-                            *[f"step_{o}" for o in OPTIMIZERS]]}
-    for r in range(args.rounds):
-        jobs = [("mm", mm_fn)] + [
-            (f"upd_{o}", updates[o]) for o in OPTIMIZERS
+    rows = {
+        k: []
+        for k in [
+            "rate",
+            "mm",
+            *[f"upd_{o}" for o in OPTIMIZERS],
+            *[f"step_{o}" for o in OPTIMIZERS],
         ]
+    }
+    for r in range(args.rounds):
+        jobs = [("mm", mm_fn)] + [(f"upd_{o}", updates[o]) for o in OPTIMIZERS]
         for key, fn in jobs if r % 2 == 0 else jobs[::-1]:
             rows["rate"].append(matmul())
             rows[key].append(_time_call(fn, args.seconds))
@@ -114,23 +121,33 @@ def main():
         print(f"  round {r + 1}/{args.rounds} done", flush=True)
     med = {k: statistics.median(v) for k, v in rows.items()}
     rate = med["rate"] * 1e9
-    print(f"\nMLP GAN, batch {b}, XLA, {keras.__version__=}, "
-          f"load average {os.getloadavg()}\n")
-    print(f"square-matmul rate: {med['rate']:.0f} GFLOP/s; step: "
-          f"{flops / 1e9:.2f} GFLOP; at that rate a step takes "
-          f"{1e3 * flops / rate:.1f} ms\n")
+    print(
+        f"\nMLP GAN, batch {b}, XLA, {keras.__version__=}, "
+        f"load average {os.getloadavg()}\n"
+    )
+    print(
+        f"square-matmul rate: {med['rate']:.0f} GFLOP/s; step: "
+        f"{flops / 1e9:.2f} GFLOP; at that rate a step takes "
+        f"{1e3 * flops / rate:.1f} ms\n"
+    )
     print("| part (XLA, median) | ms | fraction bound |")
     print("|---|---:|---:|")
-    print(f"| the step's matmuls alone ({mm_flops / 1e9:.2f} GFLOP) "
-          f"| {1e3 * med['mm']:.1f} | {mm_flops / med['mm'] / rate:.1%} |")
+    print(
+        f"| the step's matmuls alone ({mm_flops / 1e9:.2f} GFLOP) "
+        f"| {1e3 * med['mm']:.1f} | {mm_flops / med['mm'] / rate:.1%} |"
+    )
     for o in OPTIMIZERS:
         t = med["mm"] + med[f"upd_{o}"]
-        print(f"| {o} update of both nets | {1e3 * med[f'upd_{o}']:.1f} "
-              f"| matmuls + update: {flops / t / rate:.1%} |")
+        print(
+            f"| {o} update of both nets | {1e3 * med[f'upd_{o}']:.1f} "
+            f"| matmuls + update: {flops / t / rate:.1%} |"
+        )
     for o in OPTIMIZERS:
         t = med[f"step_{o}"]
-        print(f"| full fit step, {o} | {1e3 * t:.1f} "
-              f"| achieved: {flops / t / rate:.1%} |")
+        print(
+            f"| full fit step, {o} | {1e3 * t:.1f} "
+            f"| achieved: {flops / t / rate:.1%} |"
+        )
 
 
 if __name__ == "__main__":

@@ -66,9 +66,7 @@ def classifier_reference(data_dir):
             train_feats, feats
         ),
         "fd_logits_vs_noise": metrics.frechet_distance(logits, noise_logits),
-        "fd_penultimate_vs_noise": metrics.frechet_distance(
-            feats, noise_feats
-        ),
+        "fd_penultimate_vs_noise": metrics.frechet_distance(feats, noise_feats),
         "modified_inception_score_test": metrics.modified_inception_score(
             logits, from_logits=True
         ),

@@ -29,8 +29,13 @@ from ganzoo import datasets
 
 def pipeline(data_dir, batch_size, repeat=True):
     return datasets.load(
-        "mnist", batch_size=batch_size, data_dir=data_dir, take=50000,
-        value_range=(0.0, 1.0), seed=0, repeat=repeat,
+        "mnist",
+        batch_size=batch_size,
+        data_dir=data_dir,
+        take=50000,
+        value_range=(0.0, 1.0),
+        seed=0,
+        repeat=repeat,
     )
 
 
@@ -66,8 +71,9 @@ def main():
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.5)
-    parser.add_argument("--batches", type=int, default=400,
-                        help="pipeline batches per timing")
+    parser.add_argument(
+        "--batches", type=int, default=400, help="pipeline batches per timing"
+    )
     args = parser.parse_args()
     b = args.batch_size
     ds = pipeline(args.data_dir, b)
@@ -99,8 +105,10 @@ def main():
     def ratio(a, b):
         return statistics.median(x / y for x, y in zip(rates[a], rates[b]))
 
-    print(f"\nbatch {b}, {args.rounds} alternating rounds, TF "
-          f"{tf.__version__}, load average {os.getloadavg()}\n")
+    print(
+        f"\nbatch {b}, {args.rounds} alternating rounds, TF "
+        f"{tf.__version__}, load average {os.getloadavg()}\n"
+    )
     print("| what | images/s (median) |")
     print("|---|---:|")
     labels = {
@@ -114,10 +122,14 @@ def main():
     print("\n| ratio (median of per-round ratios) | value |")
     print("|---|---:|")
     print(f"| pipeline in-graph / train step | {ratio('graph', 'step'):.1f}x |")
-    print(f"| pipeline from Python / train step "
-          f"| {ratio('python', 'step'):.1f}x |")
-    print(f"| fit on pipeline / fit on in-memory batch "
-          f"| {ratio('fit_pipeline', 'step'):.3f} |")
+    print(
+        f"| pipeline from Python / train step "
+        f"| {ratio('python', 'step'):.1f}x |"
+    )
+    print(
+        f"| fit on pipeline / fit on in-memory batch "
+        f"| {ratio('fit_pipeline', 'step'):.3f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -45,12 +45,16 @@ def spe_comparison(batch_size, rounds, seconds, jit):
     for r in range(rounds):
         for spe in (1, 10) if r % 2 == 0 else (10, 1):
             run = runs[spe]
-            run["rates"].append(bench_train.fit_rate(
-                run["model"], run["data"], run["steps"], batch_size
-            ))
+            run["rates"].append(
+                bench_train.fit_rate(
+                    run["model"], run["data"], run["steps"], batch_size
+                )
+            )
     ratios = [a / b for a, b in zip(runs[10]["rates"], runs[1]["rates"])]
-    ms = {spe: 1e3 * batch_size / statistics.median(run["rates"])
-          for spe, run in runs.items()}
+    ms = {
+        spe: 1e3 * batch_size / statistics.median(run["rates"])
+        for spe, run in runs.items()
+    }
     return ms, ratios
 
 
@@ -100,8 +104,9 @@ def mlp_matmul_shapes(batch_size):
 
     def bwd(net, first_dx):
         weights = [(i, batch_size, o) for i, o in net]  # x^T dy
-        inputs = [(batch_size, o, i) for j, (i, o) in enumerate(net)
-                  if j or first_dx]  # dy W^T
+        inputs = [
+            (batch_size, o, i) for j, (i, o) in enumerate(net) if j or first_dx
+        ]  # dy W^T
         return weights + inputs
 
     d_step = fwd(g) + 2 * (fwd(d) + bwd(d, False))
@@ -113,11 +118,13 @@ def matmul_ceiling(batch_size, rounds, matmul):
     of the square-matmul rate: the most the full step could reach."""
     shapes = mlp_matmul_shapes(batch_size)
     flops = sum(2 * m * k * n for m, k, n in shapes)
-    operands = [(tf.random.normal((m, k)), tf.random.normal((k, n)))
-                for m, k, n in shapes]
-    run = tf.function(lambda ops: tf.add_n(
-        [tf.reduce_sum(tf.matmul(a, b)) for a, b in ops]
-    ))
+    operands = [
+        (tf.random.normal((m, k)), tf.random.normal((k, n)))
+        for m, k, n in shapes
+    ]
+    run = tf.function(
+        lambda ops: tf.add_n([tf.reduce_sum(tf.matmul(a, b)) for a, b in ops])
+    )
     run(operands).numpy()
     fractions = []
     for _ in range(rounds):
@@ -142,29 +149,37 @@ def main():
     b, steps = args.batch_size, args.profile_steps
     ms, ratios = spe_comparison(b, args.rounds, args.seconds, args.jit)
     wall, counts = sample_fit(b, steps, args.jit)
-    count, flops, ceiling = matmul_ceiling(
-        b, args.rounds, bench_train.Matmul()
-    )
+    count, flops, ceiling = matmul_ceiling(b, args.rounds, bench_train.Matmul())
     total = sum(counts.values())
     inside = sum(n for k, n in counts.items() if k.endswith(EXECUTOR))
     outside_ms = 1e3 * wall * (1 - inside / total) / steps
-    print(f"\nMLP GAN, batch {b}, XLA {'on' if args.jit else 'off'}, "
-          f"load average {os.getloadavg()}\n")
+    print(
+        f"\nMLP GAN, batch {b}, XLA {'on' if args.jit else 'off'}, "
+        f"load average {os.getloadavg()}\n"
+    )
     print("| check | result |")
     print("|---|---:|")
     print(f"| ms/step, steps_per_execution=1 (median) | {ms[1]:.1f} |")
     print(f"| ms/step, steps_per_execution=10 (median) | {ms[10]:.1f} |")
-    print(f"| speed spe=10 / spe=1, median of {len(ratios)} rounds "
-          f"| {statistics.median(ratios):.3f} "
-          f"(min {min(ratios):.3f}, max {max(ratios):.3f}) |")
-    print(f"| sampled fit of {steps} steps: wall | {wall:.2f} s "
-          f"({1e3 * wall / steps:.1f} ms/step) |")
-    print(f"| samples inside the TF executor call | {inside / total:.1%} "
-          f"of {total} |")
+    print(
+        f"| speed spe=10 / spe=1, median of {len(ratios)} rounds "
+        f"| {statistics.median(ratios):.3f} "
+        f"(min {min(ratios):.3f}, max {max(ratios):.3f}) |"
+    )
+    print(
+        f"| sampled fit of {steps} steps: wall | {wall:.2f} s "
+        f"({1e3 * wall / steps:.1f} ms/step) |"
+    )
+    print(
+        f"| samples inside the TF executor call | {inside / total:.1%} "
+        f"of {total} |"
+    )
     print(f"| main thread outside it, per step | {outside_ms:.2f} ms |")
-    print(f"| the step's {count} matmuls alone ({flops / 1e9:.2f} GFLOP), "
-          f"fraction of the square-matmul rate (median of {len(ceiling)}) "
-          f"| {statistics.median(ceiling):.1%} |")
+    print(
+        f"| the step's {count} matmuls alone ({flops / 1e9:.2f} GFLOP), "
+        f"fraction of the square-matmul rate (median of {len(ceiling)}) "
+        f"| {statistics.median(ceiling):.1%} |"
+    )
     print("\nWhere the main thread was (top frames):\n")
     for key, n in counts.most_common(8):
         print(f"- {n / total:6.1%} `{key}`")

@@ -120,22 +120,29 @@ def _build(name, seed):
         if name == "plain":
             return PlainGAN(g, d, latent_dim=100, seed=seed), (0.0, 1.0)
         model = ganzoo.GAN(
-            generator=g, discriminator=d, latent_dim=100,
-            latent_distribution="uniform", data_range=(0.0, 1.0), seed=seed,
+            generator=g,
+            discriminator=d,
+            latent_dim=100,
+            latent_distribution="uniform",
+            data_range=(0.0, 1.0),
+            seed=seed,
         )
         return model, (0.0, 1.0)
     if name == "lsgan":
         model = ganzoo.LSGAN(
             generator=networks.dcgan_mnist_generator(100, filters=32),
             discriminator=networks.dcgan_mnist_discriminator(filters=32),
-            latent_dim=100, seed=seed,
+            latent_dim=100,
+            seed=seed,
         )
         return model, (-1.0, 1.0)
     if name == "deligan":
         model = ganzoo.DeLiGAN(
             generator=networks.deligan_mnist_generator(latent_dim=30),
             discriminator=networks.deligan_mnist_discriminator(),
-            latent_dim=30, num_components=50, seed=seed,
+            latent_dim=30,
+            num_components=50,
+            seed=seed,
         )
         return model, (-1.0, 1.0)
     raise ValueError(f"unknown model {name!r}; choose from {MODELS}.")
@@ -271,7 +278,10 @@ def fit_rate(model, dataset, steps, batch_size):
     """images/s of `model.fit` over `steps` steps (one epoch)."""
     timer = _EpochTimer()
     model.fit(
-        dataset, epochs=1, steps_per_epoch=steps, verbose=0,
+        dataset,
+        epochs=1,
+        steps_per_epoch=steps,
+        verbose=0,
         callbacks=[timer],
     )
     return steps * batch_size / timer.seconds
@@ -302,7 +312,9 @@ def run_batch(args, batch_size, matmul):
     """All configurations at one batch size, in alternating rounds."""
     items = {}
     configs = itertools.product(
-        args.models.split(","), args.optimizers.split(","), args.jit_values,
+        args.models.split(","),
+        args.optimizers.split(","),
+        args.jit_values,
         args.spe_values,
     )
     for name, opt, jit, spe in configs:
@@ -313,18 +325,28 @@ def run_batch(args, batch_size, matmul):
         nominal, exact = step_flops(model)
         label = name if opt == "adam" else f"{name}-{opt}"
         items[_item_name(label, jit, spe)] = dict(
-            model=model, data=data, steps=steps, nominal=nominal,
-            exact=exact, rates=[], matmul=[], fractions=[],
+            model=model,
+            data=data,
+            steps=steps,
+            nominal=nominal,
+            exact=exact,
+            rates=[],
+            matmul=[],
+            fractions=[],
         )
-        print(f"  warmed up {_item_name(label, jit, spe)} "
-              f"(batch {batch_size}, {steps} steps/fit)", flush=True)
+        print(
+            f"  warmed up {_item_name(label, jit, spe)} "
+            f"(batch {batch_size}, {steps} steps/fit)",
+            flush=True,
+        )
     order = list(items)
     for r in range(args.rounds):
         for key in order if r % 2 == 0 else order[::-1]:
             item = items[key]
             gflops = matmul()
-            rate = fit_rate(item["model"], item["data"], item["steps"],
-                            batch_size)
+            rate = fit_rate(
+                item["model"], item["data"], item["steps"], batch_size
+            )
             item["rates"].append(rate)
             item["matmul"].append(gflops)
             item["fractions"].append(rate * item["exact"] / 1e9 / gflops)
@@ -338,9 +360,11 @@ def _median_ratio(a, b):
 
 def report(batch_size, items):
     print(f"\n### batch {batch_size}\n")
-    print("| model / XLA / steps_per_execution | MFLOP/img (exact; nominal) "
-          "| fit img/s (median) | achieved GFLOP/s | matmul GFLOP/s "
-          "| fraction of matmul (median of pairs) |")
+    print(
+        "| model / XLA / steps_per_execution | MFLOP/img (exact; nominal) "
+        "| fit img/s (median) | achieved GFLOP/s | matmul GFLOP/s "
+        "| fraction of matmul (median of pairs) |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for key, it in items.items():
         rate = statistics.median(it["rates"])
@@ -352,8 +376,9 @@ def report(batch_size, items):
             f"(min {min(it['fractions']):.1%}, "
             f"max {max(it['fractions']):.1%}) |"
         )
-    print("\n| comparison (same round) | median of per-round ratios "
-          "| min | max |")
+    print(
+        "\n| comparison (same round) | median of per-round ratios | min | max |"
+    )
     print("|---|---:|---:|---:|")
     keys = list(items)
     for key in keys:
@@ -373,11 +398,15 @@ def report(batch_size, items):
             other = f"{other_name}/{other_xla}/{other_spe}"
             if other not in items:
                 continue
-            ratios = [a / b for a, b in zip(items[key]["rates"],
-                                            items[other]["rates"])]
-            print(f"| {label}: {key} vs {other} "
-                  f"| {statistics.median(ratios):.3f} "
-                  f"| {min(ratios):.3f} | {max(ratios):.3f} |")
+            ratios = [
+                a / b
+                for a, b in zip(items[key]["rates"], items[other]["rates"])
+            ]
+            print(
+                f"| {label}: {key} vs {other} "
+                f"| {statistics.median(ratios):.3f} "
+                f"| {min(ratios):.3f} | {max(ratios):.3f} |"
+            )
 
 
 def main():
@@ -386,16 +415,22 @@ def main():
     parser.add_argument("--batch_sizes", default="64,256")
     parser.add_argument("--jit", default="off,on", help="off, on or both")
     parser.add_argument(
-        "--optimizers", default="adam",
+        "--optimizers",
+        default="adam",
         help=f"comma-separated, from {','.join(OPTIMIZERS)}",
     )
     parser.add_argument("--steps_per_execution", default="1")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=1.5,
-                        help="target wall time of one timed fit")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=1.5,
+        help="target wall time of one timed fit",
+    )
     parser.add_argument("--matmul_sizes", default="1024,2048")
     parser.add_argument(
-        "--policy", default="float32",
+        "--policy",
+        default="float32",
         help="Keras dtype policy of the nets, e.g. mixed_bfloat16 (the "
         "matmul reference stays float32)",
     )
@@ -405,10 +440,13 @@ def main():
     sizes = tuple(int(n) for n in args.matmul_sizes.split(","))
     matmul = Matmul(sizes)
     threads = tf.config.threading.get_intra_op_parallelism_threads()
-    print(f"TF {tf.__version__}, Keras {keras.__version__}, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()}, "
-          f"intra-op threads {threads} (0 = all cores), policy "
-          f"{args.policy}", flush=True)
+    print(
+        f"TF {tf.__version__}, Keras {keras.__version__}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()}, "
+        f"intra-op threads {threads} (0 = all cores), policy "
+        f"{args.policy}",
+        flush=True,
+    )
     results = {}
     for batch_size in (int(b) for b in args.batch_sizes.split(",")):
         results[batch_size] = run_batch(args, batch_size, matmul)

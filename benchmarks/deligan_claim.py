@@ -38,28 +38,45 @@ flags.DEFINE_float(
 flags.DEFINE_integer("num_samples", 10000, "Samples per evaluation.")
 flags.DEFINE_string("data_dir", None, "IDX data folder.")
 flags.DEFINE_bool(
-    "table_only", False,
+    "table_only",
+    False,
     "Only rewrite studies.md from benchmarks/results/deligan_claim.json.",
 )
 FLAGS = flags.FLAGS
 
 MODELS = ("gan", "lsgan", "deligan")
-METRICS = ["modified_inception_score", "classifier_score",
-           "frechet_distance", "class_histogram"]
+METRICS = [
+    "modified_inception_score",
+    "classifier_score",
+    "frechet_distance",
+    "class_histogram",
+]
 
 
 def run(model, seed):
     cfg = training.TrainConfig(
-        model=model, network="deligan_mnist", dataset="mnist", limit=500,
-        batch_size=50, steps_per_epoch=100, epochs=FLAGS.epochs,
-        d_lr=1e-4, g_lr=5e-4, seed=seed, data_dir=FLAGS.data_dir,
-        augment=FLAGS.augment, g_ema=FLAGS.g_ema,
+        model=model,
+        network="deligan_mnist",
+        dataset="mnist",
+        limit=500,
+        batch_size=50,
+        steps_per_epoch=100,
+        epochs=FLAGS.epochs,
+        d_lr=1e-4,
+        g_lr=5e-4,
+        seed=seed,
+        data_dir=FLAGS.data_dir,
+        augment=FLAGS.augment,
+        g_ema=FLAGS.g_ema,
     ).validate()
     out = REPO / "runs" / f"claim{_recipe()}" / f"{model}-s{seed}"
     if not (out / "preset" / "metadata.json").exists():
         training.train(cfg, out, verbose=2, command=" ".join(sys.argv))
     result = evaluation.evaluate_source(
-        str(out), metrics=METRICS, num_samples=FLAGS.num_samples, seed=0,
+        str(out),
+        metrics=METRICS,
+        num_samples=FLAGS.num_samples,
+        seed=0,
         data_dir=FLAGS.data_dir,
     )
     return result["metrics"]
@@ -74,8 +91,11 @@ def _recipe():
 
 def _settings():
     """What the table's header says about the runs (stored in the JSON)."""
-    return {"seeds": list(FLAGS.seeds), "epochs": FLAGS.epochs,
-            "num_samples": FLAGS.num_samples}
+    return {
+        "seeds": list(FLAGS.seeds),
+        "epochs": FLAGS.epochs,
+        "num_samples": FLAGS.num_samples,
+    }
 
 
 def table(results, settings):
@@ -89,19 +109,29 @@ def table(results, settings):
         "## Study: the DeLiGAN claim on 500 MNIST digits"
         + (f" ({extra.strip()})" if extra else ""),
         "",
-        (f"Command: `python benchmarks/deligan_claim.py "
-        f"--seeds={','.join(seeds)} --epochs={epochs}{extra}`. "
-        "Same nets (DeLiGAN MNIST conv nets), same 500 images (last 50 per "
-        "class),"),
-        (f"{epochs * 100} steps of batch 50, Adam (D 1e-4, G 5e-4); "
-        f"{settings['num_samples']} samples each; mean +- std over seeds."),
-        ("The paper reports a higher modified inception score for DeLiGAN "
-        "than for"),
-        ("GAN on MNIST, measured with its own classifier: compare the "
-        "ordering, not the values."),
+        (
+            f"Command: `python benchmarks/deligan_claim.py "
+            f"--seeds={','.join(seeds)} --epochs={epochs}{extra}`. "
+            "Same nets (DeLiGAN MNIST conv nets), same 500 images (last 50 per "
+            "class),"
+        ),
+        (
+            f"{epochs * 100} steps of batch 50, Adam (D 1e-4, G 5e-4); "
+            f"{settings['num_samples']} samples each; mean +- std over seeds."
+        ),
+        (
+            "The paper reports a higher modified inception score for DeLiGAN "
+            "than for"
+        ),
+        (
+            "GAN on MNIST, measured with its own classifier: compare the "
+            "ordering, not the values."
+        ),
         "",
-        ("| model | modified IS | MNIST score | FD (logits) | "
-        "smallest class |"),
+        (
+            "| model | modified IS | MNIST score | FD (logits) | "
+            "smallest class |"
+        ),
         "|---|---|---|---|---|",
     ]
     for model in MODELS:
@@ -122,28 +152,35 @@ def table(results, settings):
         f"{ref['classifier_score']} | {ref['frechet_distance']} "
         "(train vs test) | 8.9% |"
     )
-    mis = {m: np.mean([r["modified_inception_score"] for r in results[m]])
-           for m in MODELS}
-    cs = {m: np.mean([r["classifier_score"] for r in results[m]])
-          for m in MODELS}
-    fd = {m: np.mean([r["frechet_distance"] for r in results[m]])
-          for m in MODELS}
-    low = {m: min(min(r["class_histogram"]) for r in results[m])
-           for m in MODELS}
+    mis = {
+        m: np.mean([r["modified_inception_score"] for r in results[m]])
+        for m in MODELS
+    }
+    cs = {
+        m: np.mean([r["classifier_score"] for r in results[m]]) for m in MODELS
+    }
+    fd = {
+        m: np.mean([r["frechet_distance"] for r in results[m]]) for m in MODELS
+    }
+    low = {
+        m: min(min(r["class_histogram"]) for r in results[m]) for m in MODELS
+    }
     verdict = "holds" if mis["deligan"] > mis["gan"] else "does not hold"
     best_cs, best_fd = max(cs, key=cs.get), min(fd, key=fd.get)
     lines += [
         "",
-        (f"On the paper's own metric the claim {verdict} here: DeLiGAN's "
-         f"modified IS is {mis['deligan']:.2f} against GAN's "
-         f"{mis['gan']:.2f}. The metric rewards spread-out class posteriors "
-         "within a predicted class, which ambiguous digits also give: real "
-         f"test digits score {ref['modified_inception_score']}. The "
-         f"best MNIST score is {best_cs}'s ({cs[best_cs]:.2f}), the lowest "
-         f"Frechet distance {best_fd}'s ({fd[best_fd]:.1f}); the smallest "
-         "class share over seeds is "
-         + ", ".join(f"{100 * low[m]:.1f}% for {m}" for m in MODELS)
-         + "."),
+        (
+            f"On the paper's own metric the claim {verdict} here: DeLiGAN's "
+            f"modified IS is {mis['deligan']:.2f} against GAN's "
+            f"{mis['gan']:.2f}. The metric rewards spread-out class posteriors "
+            "within a predicted class, which ambiguous digits also give: real "
+            f"test digits score {ref['modified_inception_score']}. The "
+            f"best MNIST score is {best_cs}'s ({cs[best_cs]:.2f}), the lowest "
+            f"Frechet distance {best_fd}'s ({fd[best_fd]:.1f}); the smallest "
+            "class share over seeds is "
+            + ", ".join(f"{100 * low[m]:.1f}% for {m}" for m in MODELS)
+            + "."
+        ),
     ]
     return "\n".join(lines) + "\n"
 
@@ -152,11 +189,14 @@ def write_section(results_by_model, settings):
     """Replaces this recipe's section of zoo_weights/studies.md."""
     path = REPO / "zoo_weights" / "studies.md"
     text = path.read_text() if path.exists() else ""
-    path.write_text(results_lib.replace_section(
-        text, f"deligan_claim{_recipe()}",
-        table(results_by_model, settings).rstrip(),
-        note="written by benchmarks/deligan_claim.py",
-    ))
+    path.write_text(
+        results_lib.replace_section(
+            text,
+            f"deligan_claim{_recipe()}",
+            table(results_by_model, settings).rstrip(),
+            note="written by benchmarks/deligan_claim.py",
+        )
+    )
 
 
 def main(argv):

@@ -51,21 +51,29 @@ def main(argv):
     results = {}
     for model_name, extra in RUNS.items():
         cfg = training.TrainConfig(
-            model=model_name, dataset="mnist", epochs=1,
-            batch_size=FLAGS.batch_size, data_dir=FLAGS.data_dir,
-            d_lr=2e-4, g_lr=2e-4, **extra,
+            model=model_name,
+            dataset="mnist",
+            epochs=1,
+            batch_size=FLAGS.batch_size,
+            data_dir=FLAGS.data_dir,
+            d_lr=2e-4,
+            g_lr=2e-4,
+            **extra,
         )
         model = training.build_model(cfg)
-        model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-                      g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+        model.compile(
+            d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        )
         ds = training.make_dataset(cfg)
         rec = StepLosses()
         start = time.perf_counter()
         model.fit(ds, epochs=1, verbose=0, callbacks=[rec])
         seconds = time.perf_counter() - start
         d, g = per_step(rec.d), per_step(rec.g)
-        tenths = lambda x: [round(float(c.mean()), 3)
-                            for c in np.array_split(x, 10)]
+        tenths = lambda x: [
+            round(float(c.mean()), 3) for c in np.array_split(x, 10)
+        ]
         results[model_name] = {
             "network": extra["network"],
             "steps": len(d),

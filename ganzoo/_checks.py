@@ -57,8 +57,10 @@ def check_positive(**values):
 def check_range(name, value, low, high, high_open=True):
     """ArgumentError unless `low <= value < high` (`<= high` if not
     `high_open`)."""
-    ok = _is_real(value) and low <= value and (
-        value < high if high_open else value <= high
+    ok = (
+        _is_real(value)
+        and low <= value
+        and (value < high if high_open else value <= high)
     )
     if not ok:
         bracket = ")" if high_open else "]"

@@ -66,8 +66,15 @@ def check_policy(policy):
     return policy
 
 
-def augment(images, policy, seed, start=0, total=None, value_range=(-1.0, 1.0),
-            fill=None):
+def augment(
+    images,
+    policy,
+    seed,
+    start=0,
+    total=None,
+    value_range=(-1.0, 1.0),
+    fill=None,
+):
     """`images` transformed by each transform of `policy`, in order.
 
     Args:
@@ -99,11 +106,12 @@ def augment(images, policy, seed, start=0, total=None, value_range=(-1.0, 1.0),
         key = tf.random.experimental.stateless_fold_in(seed, i)
         draw = lambda shape, j, *args, key=key, **kw: (
             tf.random.stateless_uniform(
-            (total,) + tuple(shape),
-            tf.random.experimental.stateless_fold_in(key, j),
-            *args,
-            **kw,
-        )[start : start + batch])
+                (total,) + tuple(shape),
+                tf.random.experimental.stateless_fold_in(key, j),
+                *args,
+                **kw,
+            )[start : start + batch]
+        )
         if name == "translation":
             images = _translate(images, draw, fill)
         elif name == "cutout":
@@ -121,10 +129,12 @@ def _translate(images, draw, fill):
     dx = draw((1,), 1, -dx_max, dx_max + 1, dtype=tf.int32)
     rows = tf.range(height)[None, :] - dy  # source row of each output row
     cols = tf.range(width)[None, :] - dx
-    out = tf.gather(images, tf.clip_by_value(rows, 0, height - 1), axis=1,
-                    batch_dims=1)
-    out = tf.gather(out, tf.clip_by_value(cols, 0, width - 1), axis=2,
-                    batch_dims=1)
+    out = tf.gather(
+        images, tf.clip_by_value(rows, 0, height - 1), axis=1, batch_dims=1
+    )
+    out = tf.gather(
+        out, tf.clip_by_value(cols, 0, width - 1), axis=2, batch_dims=1
+    )
     inside = ((rows >= 0) & (rows < height))[:, :, None] & (
         (cols >= 0) & (cols < width)
     )[:, None, :]

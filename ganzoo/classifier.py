@@ -57,15 +57,19 @@ def build_classifier(num_classes=10, filters=32, units=128, dropout=0.3):
     >>> model.output_shape, model.get_layer(PENULTIMATE).output.shape
     ((None, 10), (None, 128))
     """
-    for name, v in (("num_classes", num_classes), ("filters", filters),
-                    ("units", units)):
+    for name, v in (
+        ("num_classes", num_classes),
+        ("filters", filters),
+        ("units", units),
+    ):
         if not (isinstance(v, int) and v >= 1):
-            raise ArgumentError(f"{name} must be a positive integer, got {v!r}.")
+            raise ArgumentError(
+                f"{name} must be a positive integer, got {v!r}."
+            )
     x_in = keras.Input(IMAGE_SHAPE, name="images")
     x = x_in
     for scale in (1, 2, 4):
-        x = layers.Conv2D(filters * scale, 3, padding="same",
-                          use_bias=False)(x)
+        x = layers.Conv2D(filters * scale, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D()(x)
@@ -141,8 +145,16 @@ def as_images(images01):
     return np.clip(x, 0.0, 1.0)
 
 
-def train_classifier(name="mnist", data_dir=None, epochs=6, batch_size=128,
-                     learning_rate=1e-3, seed=0, output=None, verbose=2):
+def train_classifier(
+    name="mnist",
+    data_dir=None,
+    epochs=6,
+    batch_size=128,
+    learning_rate=1e-3,
+    seed=0,
+    output=None,
+    verbose=2,
+):
     """Trains the reference classifier; optionally saves it as a preset.
 
     Protocol in `PROTOCOL`; the metadata records dataset, protocol, command,
@@ -175,9 +187,14 @@ def train_classifier(name="mnist", data_dir=None, epochs=6, batch_size=128,
         metrics=["accuracy"],
     )
     start = time.time()
-    model.fit(x_train.astype(np.float32) / 127.5 - 1.0, y_train,
-              batch_size=batch_size, epochs=epochs, shuffle=True,
-              verbose=verbose)
+    model.fit(
+        x_train.astype(np.float32) / 127.5 - 1.0,
+        y_train,
+        batch_size=batch_size,
+        epochs=epochs,
+        shuffle=True,
+        verbose=verbose,
+    )
     wall = time.time() - start
     probs = features(model, x_test)[2]
     accuracy = float((probs.argmax(1) == y_test).mean())

@@ -42,8 +42,9 @@ def define_flags():
         help_text = field.metadata["help"]
         choices = field.metadata["choices"]
         if choices is not None:
-            flags.DEFINE_enum(field.name, field.default, list(choices),
-                              help_text)
+            flags.DEFINE_enum(
+                field.name, field.default, list(choices), help_text
+            )
         elif kind is bool:
             flags.DEFINE_bool(field.name, field.default, help_text)
         elif kind is int:
@@ -54,30 +55,41 @@ def define_flags():
             flags.DEFINE_string(field.name, field.default, help_text)
     flags.DEFINE_string("output_dir", None, "Run folder (train).")
     flags.DEFINE_integer(
-        "verbose", 1, "Keras progress (train): 0 silent, 1 bar, 2 a line per "
-        "epoch.", lower_bound=0, upper_bound=2,
+        "verbose",
+        1,
+        "Keras progress (train): 0 silent, 1 bar, 2 a line per epoch.",
+        lower_bound=0,
+        upper_bound=2,
     )
-    flags.DEFINE_integer("num", 64, "Number of samples (sample).",
-                         lower_bound=1)
-    flags.DEFINE_string("out", "samples.png",
-                        "Output file (sample): a .png grid or a .npy array.")
+    flags.DEFINE_integer(
+        "num", 64, "Number of samples (sample).", lower_bound=1
+    )
+    flags.DEFINE_string(
+        "out",
+        "samples.png",
+        "Output file (sample): a .png grid or a .npy array.",
+    )
     flags.DEFINE_list(
         "metrics", None, "Metrics to compute (evaluate); default per data."
     )
-    flags.DEFINE_integer("num_samples", 10000,
-                         "Samples to evaluate (evaluate).", lower_bound=1)
     flags.DEFINE_integer(
-        "recalibrate_bn", 0,
+        "num_samples", 10000, "Samples to evaluate (evaluate).", lower_bound=1
+    )
+    flags.DEFINE_integer(
+        "recalibrate_bn",
+        0,
         "Evaluate after re-estimating G's batch-norm statistics from this many "
         "batches of 100 (for --g_ema runs; files unchanged). 0: no (evaluate).",
         lower_bound=0,
     )
     flags.DEFINE_string(
-        "json_out", None,
+        "json_out",
+        None,
         "Where evaluate writes its JSON (default: evaluation-<source>.json).",
     )
-    flags.DEFINE_integer("version", 1, "SavedModel version folder (export).",
-                         lower_bound=1)
+    flags.DEFINE_integer(
+        "version", 1, "SavedModel version folder (export).", lower_bound=1
+    )
     flags.DEFINE_bool("overwrite", False, "Replace an existing export version.")
 
 
@@ -91,9 +103,15 @@ def _user_errors():
     Anything else is a bug and keeps its traceback."""
     from ganzoo import _checks, zoo
 
-    return (app.UsageError, _checks.ArgumentError, zoo.DownloadError,
-            FileNotFoundError, FileExistsError, NotADirectoryError,
-            PermissionError)
+    return (
+        app.UsageError,
+        _checks.ArgumentError,
+        zoo.DownloadError,
+        FileNotFoundError,
+        FileExistsError,
+        NotADirectoryError,
+        PermissionError,
+    )
 
 
 def _check_output_file(flag, path, suffixes):
@@ -110,8 +128,9 @@ def _check_output_file(flag, path, suffixes):
             "first or choose another path."
         )
     if not os.access(folder, os.W_OK):
-        raise app.UsageError(f"--{flag}={path}: folder {folder} is not "
-                             "writable.")
+        raise app.UsageError(
+            f"--{flag}={path}: folder {folder} is not writable."
+        )
 
 
 def _cmd_train(args):
@@ -132,11 +151,25 @@ def _cmd_train(args):
     # Fails now (bad limit, missing data), not after the model is built.
     training.make_dataset(cfg)
     card = training.train(
-        cfg, FLAGS.output_dir, verbose=FLAGS.verbose,
-        command="ganzoo " + " ".join(sys.argv[1:]), strategy=strategy,
+        cfg,
+        FLAGS.output_dir,
+        verbose=FLAGS.verbose,
+        command="ganzoo " + " ".join(sys.argv[1:]),
+        strategy=strategy,
     )
-    print(json.dumps({k: card[k] for k in (
-        "steps", "wall_time_s", "train_images_per_s", "final_logs")}))
+    print(
+        json.dumps(
+            {
+                k: card[k]
+                for k in (
+                    "steps",
+                    "wall_time_s",
+                    "train_images_per_s",
+                    "final_logs",
+                )
+            }
+        )
+    )
     if training.is_chief():
         print(f"Preset written to {os.path.join(FLAGS.output_dir, 'preset')}")
 
@@ -156,8 +189,10 @@ def _cmd_sample(args):
     from ganzoo import images, zoo
 
     if len(args) != 1:
-        raise app.UsageError("usage: ganzoo sample NAME_OR_DIR [--num=64] "
-                             "[--seed=0] [--out=samples.png]")
+        raise app.UsageError(
+            "usage: ganzoo sample NAME_OR_DIR [--num=64] "
+            "[--seed=0] [--out=samples.png]"
+        )
     _check_output_file("out", FLAGS.out, (".png", ".npy"))
     model = zoo.load(args[0])
     if not hasattr(model, "sample"):
@@ -175,10 +210,14 @@ def _cmd_export(args):
     from ganzoo import export, zoo
 
     if len(args) != 2:
-        raise app.UsageError("usage: ganzoo export NAME_OR_DIR SERVING_DIR "
-                             "[--version=1] [--overwrite]")
+        raise app.UsageError(
+            "usage: ganzoo export NAME_OR_DIR SERVING_DIR "
+            "[--version=1] [--overwrite]"
+        )
     path = export.export_saved_model(
-        zoo.load(args[0]), args[1], version=FLAGS.version,
+        zoo.load(args[0]),
+        args[1],
+        version=FLAGS.version,
         overwrite=FLAGS.overwrite,
     )
     print(f"SavedModel written to {path}")
@@ -189,15 +228,20 @@ def _cmd_evaluate(args):
     from ganzoo import _atomic, evaluation
 
     if len(args) != 1:
-        raise app.UsageError("usage: ganzoo evaluate NAME_OR_DIR "
-                             "[--metrics=...] [--num_samples=10000]")
+        raise app.UsageError(
+            "usage: ganzoo evaluate NAME_OR_DIR "
+            "[--metrics=...] [--num_samples=10000]"
+        )
     name = os.path.basename(os.path.normpath(args[0])) or "samples"
     json_out = FLAGS.json_out or f"evaluation-{name}.json"
     _check_output_file("json_out", json_out, (".json",))
     try:
         results = evaluation.evaluate_source(
-            args[0], metrics=FLAGS.metrics, num_samples=FLAGS.num_samples,
-            seed=FLAGS.seed, data_dir=FLAGS.data_dir,
+            args[0],
+            metrics=FLAGS.metrics,
+            num_samples=FLAGS.num_samples,
+            seed=FLAGS.seed,
+            data_dir=FLAGS.data_dir,
             recalibrate_bn=FLAGS.recalibrate_bn,
             # A preset knows its dataset; .npy samples may need --dataset.
             dataset=FLAGS.dataset if FLAGS["dataset"].present else None,
@@ -216,8 +260,11 @@ def main(argv):
     try:
         if len(argv) < 2 or argv[1] not in COMMANDS:
             raise app.UsageError(
-                ("give a command" if len(argv) < 2
-                 else f"unknown command {argv[1]!r}")
+                (
+                    "give a command"
+                    if len(argv) < 2
+                    else f"unknown command {argv[1]!r}"
+                )
                 + f"; choose from {', '.join(COMMANDS)} (--helpfull for "
                 "flags)."
             )
@@ -281,8 +328,10 @@ _NATIVE_LOG = _NativeLogSilencer()
 
 
 def _wants_native_log(argv):
-    return any(a == "-v" or a.startswith(("--verbosity", "-v=", "--v="))
-               for a in argv[1:])
+    return any(
+        a == "-v" or a.startswith(("--verbosity", "-v=", "--v="))
+        for a in argv[1:]
+    )
 
 
 def run():

@@ -144,8 +144,7 @@ def _tfds_arrays(name, split):
         if not _online():
             raise FileNotFoundError(
                 f"'{name}' is not prepared for tensorflow_datasets and "
-                f"{TFDS_PROBE[0]} cannot be reached (offline?): "
-                + _fixes(name)
+                f"{TFDS_PROBE[0]} cannot be reached (offline?): " + _fixes(name)
             )
         log.warning(
             "Preparing %s with tensorflow_datasets; with no network it "
@@ -368,9 +367,11 @@ def load(
         )
     if shuffle and repeat:
         xs, ys = tf.constant(x), tf.constant(y)
-        ds = _stateless_order(len(x), seed).batch(
-            batch_size, drop_remainder=drop_remainder
-        ).map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)))
+        ds = (
+            _stateless_order(len(x), seed)
+            .batch(batch_size, drop_remainder=drop_remainder)
+            .map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)))
+        )
     else:
         ds = tf.data.Dataset.from_tensor_slices((x, y))
         if shuffle:

@@ -21,7 +21,6 @@ __all__ = [
 ]
 
 
-
 def load_source(source):
     """`(model or None, samples or None, dataset or None)` for a source:
     a preset name, a preset folder, a training run folder (its `preset/`),
@@ -49,8 +48,15 @@ def load_source(source):
     return model, None, model.preset_metadata.get("dataset")
 
 
-def evaluate_source(source, metrics=None, num_samples=10000, seed=0,
-                    dataset=None, data_dir=None, recalibrate_bn=0):
+def evaluate_source(
+    source,
+    metrics=None,
+    num_samples=10000,
+    seed=0,
+    dataset=None,
+    data_dir=None,
+    recalibrate_bn=0,
+):
     """Samples `num_samples` from a model (or reads saved samples) and runs
     `ganzoo.metrics.evaluate_samples`. Returns a JSON-ready dict.
 
@@ -74,14 +80,27 @@ def evaluate_source(source, metrics=None, num_samples=10000, seed=0,
             )
         return _evaluate(samples, str(source), metrics, dataset, data_dir)
     return evaluate_model(
-        model, metrics=metrics, num_samples=num_samples, seed=seed,
-        dataset=dataset or source_dataset, data_dir=data_dir,
-        recalibrate_bn=recalibrate_bn, source=str(source),
+        model,
+        metrics=metrics,
+        num_samples=num_samples,
+        seed=seed,
+        dataset=dataset or source_dataset,
+        data_dir=data_dir,
+        recalibrate_bn=recalibrate_bn,
+        source=str(source),
     )
 
 
-def evaluate_model(model, metrics=None, num_samples=10000, seed=0,
-                   dataset=None, data_dir=None, recalibrate_bn=0, source=None):
+def evaluate_model(
+    model,
+    metrics=None,
+    num_samples=10000,
+    seed=0,
+    dataset=None,
+    data_dir=None,
+    recalibrate_bn=0,
+    source=None,
+):
     """`evaluate_source` for a model in memory: `num_samples` samples drawn
     with `seed`, after `recalibrate_batch_norm(recalibrate_bn)` if > 0 (which
     changes the model's batch-norm statistics in place). `dataset` defaults
@@ -90,8 +109,9 @@ def evaluate_model(model, metrics=None, num_samples=10000, seed=0,
     Example:
     >>> evaluate_model(ganzoo.load("gan-ring8"))["metrics"]  # doctest: +SKIP
     """
-    if not (isinstance(recalibrate_bn, (int, np.integer))
-            and recalibrate_bn >= 0):
+    if not (
+        isinstance(recalibrate_bn, (int, np.integer)) and recalibrate_bn >= 0
+    ):
         raise ArgumentError(
             f"recalibrate_bn must be an integer >= 0, got {recalibrate_bn!r}."
         )
@@ -108,8 +128,9 @@ def evaluate_model(model, metrics=None, num_samples=10000, seed=0,
         )
     dataset = dataset or getattr(model, "preset_metadata", {}).get("dataset")
     samples = model.sample(num_samples, seed=seed)
-    result = _evaluate(samples, source or model.name, metrics, dataset,
-                       data_dir, seed=seed)
+    result = _evaluate(
+        samples, source or model.name, metrics, dataset, data_dir, seed=seed
+    )
     if post_training:
         result["post_training"] = post_training
     return result
@@ -141,8 +162,11 @@ def format_table(result):
     Example:
     >>> print(format_table(evaluate_source("gan-ring8")))  # doctest: +SKIP
     """
-    rows = [("source", result["source"]), ("dataset", result["dataset"]),
-            ("samples", str(result["num_samples"]))]
+    rows = [
+        ("source", result["source"]),
+        ("dataset", result["dataset"]),
+        ("samples", str(result["num_samples"])),
+    ]
     if "post_training" in result:
         rows.append(("post_training", result["post_training"]))
     for name, value in result["metrics"].items():
@@ -155,11 +179,15 @@ def _format_value(name, value):
     if name == "class_histogram":
         return " ".join(f"{i}:{v:.3f}" for i, v in enumerate(value))
     if name == "parzen":
-        return (f"{value['mean']:.1f} +- {value['stderr']:.1f} "
-                f"(sigma {value['sigma']:.3f})")
+        return (
+            f"{value['mean']:.1f} +- {value['stderr']:.1f} "
+            f"(sigma {value['sigma']:.3f})"
+        )
     if name == "mode_coverage":
-        return (f"{value['modes_covered']}/{value['num_modes']} modes, "
-                f"{100 * value['high_quality_fraction']:.1f}% high quality")
+        return (
+            f"{value['modes_covered']}/{value['num_modes']} modes, "
+            f"{100 * value['high_quality_fraction']:.1f}% high quality"
+        )
     if isinstance(value, float):
         return f"{value:.4f}"
     return str(value)

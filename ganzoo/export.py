@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 
-
 def export_saved_model(
     model, path, version=1, max_samples=1024, overwrite=False
 ):

@@ -15,7 +15,6 @@ __all__ = [
 ]
 
 
-
 def image_grid(images, columns=None):
     """Tiles `(n, H, W, C)` images in [0, 1] into one uint8 array.
 
@@ -32,9 +31,9 @@ def image_grid(images, columns=None):
     grid = np.ones((rows * (h + 2) - 2, columns * (w + 2) - 2, c), "float32")
     for i, image in enumerate(images):
         r, col = divmod(i, columns)
-        grid[r * (h + 2): r * (h + 2) + h, col * (w + 2): col * (w + 2) + w] = (
-            image
-        )
+        grid[
+            r * (h + 2) : r * (h + 2) + h, col * (w + 2) : col * (w + 2) + w
+        ] = image
     grid = (np.clip(grid, 0, 1) * 255).round().astype("uint8")
     return grid[..., 0] if c == 1 else grid
 
@@ -62,9 +61,9 @@ def scatter_image(points, size=256, extent=None, modes=None):
         canvas[size - 1 - y, x] = (0, 0, 0)
     if modes is not None:
         for x, y in pixels(np.asarray(modes, "float32")):
-            canvas[max(size - 3 - y, 0): size + 1 - y, max(x - 1, 0): x + 2] = (
-                (220, 0, 0)
-            )
+            canvas[
+                max(size - 3 - y, 0) : size + 1 - y, max(x - 1, 0) : x + 2
+            ] = (220, 0, 0)
     return canvas
 
 
@@ -104,8 +103,7 @@ def line_chart(series, y_max, title="", size=(480, 320)):
     left, right, top, bottom = 50, 20, 30, 30
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
-    draw.rectangle([left, top, width - right, height - bottom],
-                   outline="black")
+    draw.rectangle([left, top, width - right, height - bottom], outline="black")
     epochs = max(len(v) for v in series.values())
 
     def xy(i, v):

@@ -14,7 +14,6 @@ __all__ = [
 ]
 
 
-
 @keras.saving.register_keras_serializable(package="ganzoo")
 class MinValue(keras.constraints.Constraint):
     """Clips a weight from below so that, e.g., DeLiGAN's sigma stays > 0.
@@ -136,7 +135,9 @@ class MixtureLatent(keras.layers.Layer):
         # A one-hot matmul rather than a gather: dense gradients, which
         # all-reduce across replicas (sparse ones of unequal size do not).
         onehot = ops.one_hot(
-            ops.cast(components, "int32"), self.num_components, dtype=self.mu.dtype
+            ops.cast(components, "int32"),
+            self.num_components,
+            dtype=self.mu.dtype,
         )
         mu = ops.matmul(onehot, self.mu)
         sigma = ops.matmul(onehot, self.sigma)

@@ -20,7 +20,6 @@ __all__ = [
 ]
 
 
-
 def _per_example(x):
     x = ops.convert_to_tensor(x)
     x = ops.reshape(x, (ops.shape(x)[0], -1))

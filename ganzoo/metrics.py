@@ -103,7 +103,9 @@ def _as_matrix(name, x, min_rows=1, cols=None):
             f"{name} needs at least {min_rows} rows, got {x.shape[0]}."
         )
     if cols is not None and x.shape[1] != cols:
-        raise ArgumentError(f"{name} must have {cols} columns, got {x.shape[1]}.")
+        raise ArgumentError(
+            f"{name} must have {cols} columns, got {x.shape[1]}."
+        )
     if not np.all(np.isfinite(x)):
         raise ArgumentError(f"{name} contains NaN or infinite values.")
     return x
@@ -290,7 +292,9 @@ def class_histogram(posteriors, num_classes=10):
             f"shape {x.shape} dtype {x.dtype}."
         )
     if x.size == 0 or x.min() < 0 or x.max() >= num_classes:
-        raise ArgumentError(f"labels must be in [0, {num_classes}) and non-empty.")
+        raise ArgumentError(
+            f"labels must be in [0, {num_classes}) and non-empty."
+        )
     return (np.bincount(x, minlength=num_classes) / x.size).tolist()
 
 
@@ -331,8 +335,9 @@ def mode_coverage(samples, modes, std, threshold=3.0):
 
 
 # ------------------------------------------------------------------ Parzen
-def parzen_log_density(x, samples, sigmas, batch_size=1000,
-                       sample_batch_size=10000):
+def parzen_log_density(
+    x, samples, sigmas, batch_size=1000, sample_batch_size=10000
+):
     """Log density of a Gaussian Parzen window fitted to `samples`, at `x`.
 
     log p(x) = logmeanexp_i(-||x - s_i||^2 / (2 sigma^2))
@@ -361,8 +366,9 @@ def parzen_log_density(x, samples, sigmas, batch_size=1000,
     sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
     if sig.ndim != 1 or not np.all(np.isfinite(sig) & (sig > 0)):
         raise ArgumentError(f"sigmas must be positive numbers, got {sigmas!r}.")
-    check_positive_ints(batch_size=batch_size,
-                        sample_batch_size=sample_batch_size)
+    check_positive_ints(
+        batch_size=batch_size, sample_batch_size=sample_batch_size
+    )
     samples = _as_matrix("samples", samples)
     x = _as_matrix("x", x, cols=samples.shape[1])
     centre = samples.mean(axis=0)
@@ -384,13 +390,22 @@ def parzen_log_density(x, samples, sigmas, batch_size=1000,
             lse = np.logaddexp(lse, part.numpy())
         out.append(lse)
     d = samples.shape[1]
-    log_p = (np.concatenate(out) - np.log(len(samples))
-             - d * np.log(sig * np.sqrt(2.0 * np.pi)))
+    log_p = (
+        np.concatenate(out)
+        - np.log(len(samples))
+        - d * np.log(sig * np.sqrt(2.0 * np.pi))
+    )
     return log_p[:, 0] if scalar else log_p
 
 
-def parzen_log_likelihood(samples, test, valid=None, sigmas=PAPER_SIGMAS,
-                          batch_size=1000, sample_batch_size=10000):
+def parzen_log_likelihood(
+    samples,
+    test,
+    valid=None,
+    sigmas=PAPER_SIGMAS,
+    batch_size=1000,
+    sample_batch_size=10000,
+):
     """Parzen-window log-likelihood of `test` under a KDE on `samples`.
 
     The GAN paper's protocol (Goodfellow et al. 2014, arXiv 1406.2661,
@@ -426,7 +441,9 @@ def parzen_log_likelihood(samples, test, valid=None, sigmas=PAPER_SIGMAS,
     valid_ll = None
     if sig.size > 1:
         if valid is None:
-            raise ArgumentError("valid is needed to choose among several sigmas.")
+            raise ArgumentError(
+                "valid is needed to choose among several sigmas."
+            )
         valid_ll = parzen_log_density(valid, samples, sig, **chunks).mean(0)
         sigma = float(sig[np.argmax(valid_ll)])
         valid_ll = valid_ll.tolist()
@@ -443,8 +460,9 @@ def parzen_log_likelihood(samples, test, valid=None, sigmas=PAPER_SIGMAS,
     }
 
 
-def mnist_parzen(samples, data_dir=None, dataset="mnist", num_valid=1000,
-                 **kwargs):
+def mnist_parzen(
+    samples, data_dir=None, dataset="mnist", num_valid=1000, **kwargs
+):
     """`parzen_log_likelihood` with the GAN paper's MNIST data.
 
     valid = train images 50000..50999 in the original IDX order (the
@@ -469,8 +487,9 @@ def mnist_parzen(samples, data_dir=None, dataset="mnist", num_valid=1000,
     train, _ = datasets.load_arrays(dataset, "train", data_dir=data_dir)
     test, _ = datasets.load_arrays(dataset, "test", data_dir=data_dir)
     valid = train[50000 : 50000 + num_valid].reshape(-1, 784) / 255.0
-    return parzen_log_likelihood(samples, test.reshape(-1, 784) / 255.0,
-                                 valid, **kwargs)
+    return parzen_log_likelihood(
+        samples, test.reshape(-1, 784) / 255.0, valid, **kwargs
+    )
 
 
 def _check_unit_range(x, tol=1e-3):
@@ -483,8 +502,14 @@ def _check_unit_range(x, tol=1e-3):
 
 
 # --------------------------------------------------------------- front door
-def evaluate_samples(samples, metrics=None, dataset="mnist", data_dir=None,
-                     classifier=None, splits=1):
+def evaluate_samples(
+    samples,
+    metrics=None,
+    dataset="mnist",
+    data_dir=None,
+    classifier=None,
+    splits=1,
+):
     """Runs the named metrics on generated samples; a dict of results.
 
     Image datasets ("mnist", "fashion_mnist"): `samples` are images in
@@ -531,8 +556,7 @@ def evaluate_samples(samples, metrics=None, dataset="mnist", data_dir=None,
             )
     if kind == "toy":
         return {"mode_coverage": _toy_coverage(samples, dataset)}
-    return _image_metrics(samples, names, dataset, data_dir, classifier,
-                          splits)
+    return _image_metrics(samples, names, dataset, data_dir, classifier, splits)
 
 
 def _dataset_kind(dataset):
@@ -559,8 +583,10 @@ def _image_metrics(samples, names, dataset, data_dir, classifier, splits):
     images = clf.as_images(samples)
     results = {}
     if any(n != "parzen" for n in names):
-        model = classifier if classifier is not None else (
-            _default_classifier(dataset)
+        model = (
+            classifier
+            if classifier is not None
+            else (_default_classifier(dataset))
         )
         logits, feats, _ = clf.features(model, images)
     if any(n.startswith("frechet") for n in names):

@@ -124,7 +124,11 @@ def load_preset_dir(directory, verify=True):
     """
     directory = pathlib.Path(directory)
     weights = next(
-        (n for n in (WEIGHTS_FILE, GENERATOR_FILE) if (directory / n).is_file()),
+        (
+            n
+            for n in (WEIGHTS_FILE, GENERATOR_FILE)
+            if (directory / n).is_file()
+        ),
         WEIGHTS_FILE,
     )
     missing = [

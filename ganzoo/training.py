@@ -78,16 +78,19 @@ class TrainConfig:
 
     model: str = _field("gan", "Model.", tuple(models.MODELS))
     network: str = _field(
-        "mnist_mlp", "Generator/discriminator pair (ganzoo.networks.NETWORKS).",
+        "mnist_mlp",
+        "Generator/discriminator pair (ganzoo.networks.NETWORKS).",
         tuple(networks.NETWORKS),
     )
     dataset: str = _field("mnist", "Training data.", datasets.NAMES)
     data_dir: str | None = _field(
-        None, "Folder with the IDX .gz files (else $GANZOO_DATA_DIR, else "
+        None,
+        "Folder with the IDX .gz files (else $GANZOO_DATA_DIR, else "
         "tensorflow-datasets).",
     )
     limit: int | None = _field(
-        None, "Limited data: the last limit/10 images of each class (points "
+        None,
+        "Limited data: the last limit/10 images of each class (points "
         "for the 2-D toys).",
     )
     take: int | None = _field(
@@ -101,21 +104,25 @@ class TrainConfig:
     d_lr: float = _field(2e-4, "Discriminator learning rate (Adam).")
     g_lr: float = _field(2e-4, "Generator learning rate (Adam).")
     optimizer: str = _field(
-        "adam", "Optimizer of both networks: Adam (beta_1), or SGD with "
-        "momentum.", OPTIMIZERS,
+        "adam",
+        "Optimizer of both networks: Adam (beta_1), or SGD with momentum.",
+        OPTIMIZERS,
     )
     beta_1: float = _field(0.5, "Adam beta_1.")
     momentum: float = _field(0.0, "SGD momentum (optimizer=sgd).")
     lr_decay: str = _field(
-        "none", "Learning-rate schedule: constant, or linear to 0 at the "
-        "last step.", LR_DECAYS,
+        "none",
+        "Learning-rate schedule: constant, or linear to 0 at the last step.",
+        LR_DECAYS,
     )
     g_ema: float = _field(
-        0.0, "Momentum of a moving average of G's weights (e.g. 0.999); the "
+        0.0,
+        "Momentum of a moving average of G's weights (e.g. 0.999); the "
         "preset gets the average. 0: none.",
     )
     augment: str = _field(
-        "", "DiffAugment policy for D's inputs, comma-separated from "
+        "",
+        "DiffAugment policy for D's inputs, comma-separated from "
         f"{', '.join(augment_lib.POLICIES)} (e.g. translation,cutout; for "
         "little data). Empty: none.",
     )
@@ -127,27 +134,31 @@ class TrainConfig:
     sigma_reg: float = _field(1.0 / 3.0, "DeLiGAN sigma regulariser weight.")
     coding: str = _field("pearson", "LSGAN (a, b, c) coding.", tuple(CODINGS))
     generator_loss: str = _field(
-        "non_saturating", "GAN / DeLiGAN generator loss.",
+        "non_saturating",
+        "GAN / DeLiGAN generator loss.",
         tuple(losses.GENERATOR_LOSSES),
     )
     seed: int = _field(0, "Seed of the weights, the data order and the noise.")
     strategy: str = _field(
-        "auto", "tf.distribute strategy: auto (multi_worker when TF_CONFIG "
+        "auto",
+        "tf.distribute strategy: auto (multi_worker when TF_CONFIG "
         "names a cluster, mirrored over several GPUs, else one device), "
         "multi_worker reads TF_CONFIG, tpu uses TPUClusterResolver.",
         STRATEGIES,
     )
     jit_compile: bool | None = _field(
-        None, "Compile the train step with XLA (default: on for mnist_mlp in "
+        None,
+        "Compile the train step with XLA (default: on for mnist_mlp in "
         "float32 on one CPU device, where it measured faster).",
     )
     mixed_precision: str = _field(
-        "none", "Keras dtype policy of the nets (GPU/TPU; float16 adds loss "
-        "scaling).", PRECISIONS,
+        "none",
+        "Keras dtype policy of the nets (GPU/TPU; float16 adds loss scaling).",
+        PRECISIONS,
     )
     init_from: str | None = _field(
-        None, "Start from this preset's weights (name or folder; same "
-        "architecture).",
+        None,
+        "Start from this preset's weights (name or folder; same architecture).",
     )
     grid_size: int = _field(8, "Side of the per-epoch sample grid.")
 
@@ -155,15 +166,19 @@ class TrainConfig:
         """Raises `ArgumentError` naming the first bad field; returns self."""
         for f in dataclasses.fields(self):
             if f.metadata["choices"] is not None:
-                check_choice(f.name, getattr(self, f.name), f.metadata["choices"])
+                check_choice(
+                    f.name, getattr(self, f.name), f.metadata["choices"]
+                )
         if self.lr_decay != "none" and self.steps_per_epoch is None:
             raise ArgumentError(
                 "lr_decay=linear needs steps_per_epoch (to know the total "
                 "steps)."
             )
         spec = networks.NETWORKS[self.network]
-        fits = datasets.IMAGE_NAMES if spec.data == "images" else (
-            datasets.TOY_NAMES
+        fits = (
+            datasets.IMAGE_NAMES
+            if spec.data == "images"
+            else (datasets.TOY_NAMES)
         )
         if self.dataset not in fits:
             raise ArgumentError(
@@ -171,17 +186,25 @@ class TrainConfig:
                 f"{', '.join(fits)}, not {self.dataset!r}."
             )
         check_positive_ints(
-            epochs=self.epochs, batch_size=self.batch_size,
-            d_steps=self.d_steps, grid_size=self.grid_size,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            d_steps=self.d_steps,
+            grid_size=self.grid_size,
             num_components=self.num_components,
         )
-        check_positive_ints(**{
-            name: getattr(self, name)
-            for name in ("steps_per_epoch", "limit", "take", "latent_dim")
-            if getattr(self, name) is not None
-        })
-        check_positive(d_lr=self.d_lr, g_lr=self.g_lr, width=self.width,
-                       sigma_init=self.sigma_init)
+        check_positive_ints(
+            **{
+                name: getattr(self, name)
+                for name in ("steps_per_epoch", "limit", "take", "latent_dim")
+                if getattr(self, name) is not None
+            }
+        )
+        check_positive(
+            d_lr=self.d_lr,
+            g_lr=self.g_lr,
+            width=self.width,
+            sigma_init=self.sigma_init,
+        )
         check_range("beta_1", self.beta_1, 0, 1)
         check_range("momentum", self.momentum, 0, 1)
         check_range("g_ema", self.g_ema, 0, 1)  # 0: no moving average
@@ -207,14 +230,20 @@ def build_model(cfg):
     latent_dim = cfg.latent_dim or spec.latent_dim
     generator, discriminator = spec.build(latent_dim, cfg.width)
     kwargs = dict(
-        generator=generator, discriminator=discriminator,
-        latent_dim=latent_dim, d_steps=cfg.d_steps,
-        data_range=spec.data_range, seed=cfg.seed, augment=cfg.augment,
+        generator=generator,
+        discriminator=discriminator,
+        latent_dim=latent_dim,
+        d_steps=cfg.d_steps,
+        data_range=spec.data_range,
+        seed=cfg.seed,
+        augment=cfg.augment,
     )
     if cfg.model == "deligan":
         kwargs.update(
-            num_components=cfg.num_components, sigma_init=cfg.sigma_init,
-            sigma_reg=cfg.sigma_reg, generator_loss=cfg.generator_loss,
+            num_components=cfg.num_components,
+            sigma_init=cfg.sigma_init,
+            sigma_reg=cfg.sigma_reg,
+            generator_loss=cfg.generator_loss,
         )
     elif cfg.model == "lsgan":
         kwargs.update(coding=cfg.coding, latent_distribution=spec.latent)
@@ -272,9 +301,14 @@ def make_dataset(cfg):
     """
     spec = networks.NETWORKS[cfg.network]
     return datasets.load(
-        cfg.dataset, "train", batch_size=cfg.batch_size,
-        data_dir=cfg.data_dir, limit=cfg.limit, take=cfg.take,
-        value_range=spec.data_range or (-1.0, 1.0), seed=cfg.seed,
+        cfg.dataset,
+        "train",
+        batch_size=cfg.batch_size,
+        data_dir=cfg.data_dir,
+        limit=cfg.limit,
+        take=cfg.take,
+        value_range=spec.data_range or (-1.0, 1.0),
+        seed=cfg.seed,
         repeat=True,
     )
 
@@ -291,9 +325,14 @@ def steps_per_epoch(cfg):
         return cfg.steps_per_epoch
     spec = networks.NETWORKS[cfg.network]
     one_pass = datasets.load(
-        cfg.dataset, "train", batch_size=cfg.batch_size,
-        data_dir=cfg.data_dir, limit=cfg.limit, take=cfg.take,
-        value_range=spec.data_range or (-1.0, 1.0), seed=cfg.seed,
+        cfg.dataset,
+        "train",
+        batch_size=cfg.batch_size,
+        data_dir=cfg.data_dir,
+        limit=cfg.limit,
+        take=cfg.take,
+        value_range=spec.data_range or (-1.0, 1.0),
+        seed=cfg.seed,
         shuffle=False,
     )
     return int(one_pass.cardinality())
@@ -361,8 +400,12 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             SampleGrid(out, num=cfg.grid_size**2, seed=cfg.seed),
         ]
     model.fit(
-        dataset, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch(cfg),
-        callbacks=callbacks, verbose=verbose if chief else 0, shuffle=False,
+        dataset,
+        epochs=cfg.epochs,
+        steps_per_epoch=steps_per_epoch(cfg),
+        callbacks=callbacks,
+        verbose=verbose if chief else 0,
+        shuffle=False,
     )
     if model.stop_training:
         raise RuntimeError("Training stopped early (NaN loss); no preset.")
@@ -407,11 +450,15 @@ def describe_data(cfg):
         num = cfg.limit or datasets.TOY_SIZE
         return f"{cfg.dataset}: {num} points drawn with seed {cfg.seed}"
     if cfg.limit:
-        return (f"{cfg.dataset} train split, the last {cfg.limit // 10} images"
-                f" of each class ({cfg.limit} images, IDX file order)")
+        return (
+            f"{cfg.dataset} train split, the last {cfg.limit // 10} images"
+            f" of each class ({cfg.limit} images, IDX file order)"
+        )
     if cfg.take:
-        return (f"{cfg.dataset} train split, the first {cfg.take} images "
-                "(IDX file order)")
+        return (
+            f"{cfg.dataset} train split, the first {cfg.take} images "
+            "(IDX file order)"
+        )
     return f"{cfg.dataset} train split, all images"
 
 
@@ -427,8 +474,10 @@ def with_previous_phases(card, init_from):
 
     start = zoo.load(init_from).preset_metadata
     phases = list(start.get("previous_phases", [])) + [
-        {k: start.get(k) for k in ("command", "steps", "wall_time_s",
-                                   "train_images_per_s")}
+        {
+            k: start.get(k)
+            for k in ("command", "steps", "wall_time_s", "train_images_per_s")
+        }
     ]
     return {
         "previous_phases": phases,
@@ -506,8 +555,12 @@ def _optimizer(cfg, lr, updates_per_step, ema=0.0):
 def _strategy_name(strategy):
     """The public class name (MultiWorkerMirroredStrategy is implemented by
     a class named CollectiveAllReduceStrategy)."""
-    for name in ("MultiWorkerMirroredStrategy", "MirroredStrategy",
-                 "TPUStrategy", "OneDeviceStrategy"):
+    for name in (
+        "MultiWorkerMirroredStrategy",
+        "MirroredStrategy",
+        "TPUStrategy",
+        "OneDeviceStrategy",
+    ):
         if isinstance(strategy, getattr(tf.distribute, name)):
             return name
     return type(strategy).__name__

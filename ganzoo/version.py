@@ -1,6 +1,5 @@
 """The version of ganzoo, in one place (setup.py reads it from here)."""
 
-
 __all__ = [
     "__version__",
 ]

@@ -97,8 +97,10 @@ def cache_dir():
     True
     """
     home = os.environ.get(HOME_ENV)
-    return pathlib.Path(home) if home else pathlib.Path.home() / ".keras" / (
-        "ganzoo"
+    return (
+        pathlib.Path(home)
+        if home
+        else pathlib.Path.home() / ".keras" / ("ganzoo")
     )
 
 

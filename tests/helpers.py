@@ -12,8 +12,7 @@ MODEL_CLASSES = {
 }
 
 
-def tiny_toy_model(kind="gan", seed=0, latent_dim=3, init_seed=None,
-                   **kwargs):
+def tiny_toy_model(kind="gan", seed=0, latent_dim=3, init_seed=None, **kwargs):
     """A 2-D model with 8-unit MLPs; weights drawn with `init_seed`
     (default: `seed`), training noise keyed by `seed`."""
     keras.utils.set_random_seed(seed if init_seed is None else init_seed)
@@ -60,5 +59,6 @@ def all_weights(model):
 
 def max_abs_diff(a, b):
     assert len(a) == len(b)
-    return max(float(np.max(np.abs(x - y))) if x.size else 0.0
-               for x, y in zip(a, b))
+    return max(
+        float(np.max(np.abs(x - y))) if x.size else 0.0 for x, y in zip(a, b)
+    )

@@ -13,10 +13,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def main(index, ports, kind, out):
     if index >= 0:
-        os.environ["TF_CONFIG"] = json.dumps({
-            "cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
-            "task": {"type": "worker", "index": index},
-        })
+        os.environ["TF_CONFIG"] = json.dumps(
+            {
+                "cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+                "task": {"type": "worker", "index": index},
+            }
+        )
     import numpy as np
     import tensorflow as tf
 
@@ -24,7 +26,8 @@ def main(index, ports, kind, out):
 
     strategy = (
         tf.distribute.MultiWorkerMirroredStrategy()
-        if index >= 0 else tf.distribute.get_strategy()
+        if index >= 0
+        else tf.distribute.get_strategy()
     )
     x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
     data = tf.data.Dataset.from_tensor_slices(x).batch(16)
@@ -45,5 +48,9 @@ def main(index, ports, kind, out):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), [int(p) for p in sys.argv[2].split(",")],
-         sys.argv[3], sys.argv[4])
+    main(
+        int(sys.argv[1]),
+        [int(p) for p in sys.argv[2].split(",")],
+        sys.argv[3],
+        sys.argv[4],
+    )

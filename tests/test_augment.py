@@ -25,7 +25,7 @@ def test_translation_moves_the_image_by_at_most_an_eighth():
     y = aug.augment(x, ("translation",), SEED).numpy()
     shifts = set()
     for image in y[..., 0]:
-        (row, col), = np.argwhere(image > 0)  # the dot moved, not copied
+        ((row, col),) = np.argwhere(image > 0)  # the dot moved, not copied
         shifts.add((row - 14, col - 14))
         assert max(abs(row - 14), abs(col - 14)) <= 4  # 28 / 8 rounded
     assert len(shifts) > 4  # a different shift per example
@@ -55,8 +55,9 @@ def test_cutout_blanks_a_square_of_half_the_size():
         cols = np.flatnonzero((image == 0).any(axis=0))
         assert len(rows) <= 14 and len(cols) <= 14
         # One solid rectangle (the square clipped to the image).
-        assert (image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-                == 0).all()
+        assert (
+            image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] == 0
+        ).all()
         areas.append((image == 0).sum())
     assert max(areas) == 14 * 14 and min(areas) < 14 * 14
 
@@ -100,8 +101,10 @@ def test_gradients_pass_through_to_the_images():
 
 @pytest.mark.parametrize(
     "policy, message",
-    [("flip", "Unknown augmentation 'flip'"),
-     ("cutout,cutout", "names one twice")],
+    [
+        ("flip", "Unknown augmentation 'flip'"),
+        ("cutout,cutout", "names one twice"),
+    ],
 )
 def test_bad_policy_is_rejected_with_the_choices(policy, message):
     with pytest.raises(ValueError, match=message):
@@ -128,8 +131,7 @@ def test_augmented_model_trains_and_round_trips(kind, tmp_path):
     model = helpers.tiny_image_model(kind, augment="translation,cutout")
     helpers.compile_adam(model)
     x = np.random.default_rng(0).uniform(-1, 1, (32, 28, 28, 1))
-    history = model.fit(x.astype("float32"), batch_size=16, epochs=1,
-                        verbose=0)
+    history = model.fit(x.astype("float32"), batch_size=16, epochs=1, verbose=0)
     assert np.isfinite(history.history["d_loss"][0])
     assert model.get_config()["augment"] == ["translation", "cutout"]
     path = str(tmp_path / "m.keras")

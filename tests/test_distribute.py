@@ -58,9 +58,12 @@ def test_mirrored_matches_single_device(kind, opt, mirrored):
     multi, h2 = _fit(build, OPTIMIZERS[opt], mirrored, x)
 
     assert int(multi.g_optimizer.iterations.numpy()) == STEPS
-    assert helpers.max_abs_diff(
-        helpers.all_weights(single), helpers.all_weights(multi)
-    ) < 1e-5
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(single), helpers.all_weights(multi)
+        )
+        < 1e-5
+    )
     for name in h1:
         np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)
 
@@ -74,9 +77,12 @@ def test_mirrored_matches_single_device_with_batch_norm(augment, mirrored):
     build = lambda: helpers.tiny_image_model("gan", seed=5, augment=augment)
     single, _ = _fit(build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x)
     multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x)
-    assert helpers.max_abs_diff(
-        helpers.all_weights(single), helpers.all_weights(multi)
-    ) < 1e-5
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(single), helpers.all_weights(multi)
+        )
+        < 1e-5
+    )
 
 
 def test_replicas_get_different_noise(mirrored):

@@ -9,17 +9,41 @@ import pytest
 import ganzoo
 
 MODULES = [
-    "ganzoo", "ganzoo.augment", "ganzoo.callbacks", "ganzoo.classifier", "ganzoo.cli",
-    "ganzoo.datasets", "ganzoo.evaluation", "ganzoo.export", "ganzoo.images",
-    "ganzoo.layers", "ganzoo.losses", "ganzoo.metrics", "ganzoo.networks",
-    "ganzoo.presets_io", "ganzoo.training", "ganzoo.zoo", "ganzoo.version",
-    "ganzoo.models", "ganzoo.models.gan", "ganzoo.models.lsgan",
+    "ganzoo",
+    "ganzoo.augment",
+    "ganzoo.callbacks",
+    "ganzoo.classifier",
+    "ganzoo.cli",
+    "ganzoo.datasets",
+    "ganzoo.evaluation",
+    "ganzoo.export",
+    "ganzoo.images",
+    "ganzoo.layers",
+    "ganzoo.losses",
+    "ganzoo.metrics",
+    "ganzoo.networks",
+    "ganzoo.presets_io",
+    "ganzoo.training",
+    "ganzoo.zoo",
+    "ganzoo.version",
+    "ganzoo.models",
+    "ganzoo.models.gan",
+    "ganzoo.models.lsgan",
     "ganzoo.models.deligan",
 ]
 # Examples that run in a second or two and need no data or presets.
-DOCTESTED = ["ganzoo.augment", "tools.results", "ganzoo.losses", "ganzoo.layers", "ganzoo.networks",
-             "ganzoo.images", "ganzoo.models.gan", "ganzoo.models.lsgan",
-             "ganzoo.models.deligan", "ganzoo.training"]
+DOCTESTED = [
+    "ganzoo.augment",
+    "tools.results",
+    "ganzoo.losses",
+    "ganzoo.layers",
+    "ganzoo.networks",
+    "ganzoo.images",
+    "ganzoo.models.gan",
+    "ganzoo.models.lsgan",
+    "ganzoo.models.deligan",
+    "ganzoo.training",
+]
 
 
 def _public(module):
@@ -42,12 +66,21 @@ def _public(module):
 def test_public_names_have_docstrings(module_name):
     module = importlib.import_module(module_name)
     assert module.__doc__, module_name
-    inherited_ok = {"get_config", "from_config", "compute_output_shape",
-                    "get_compile_config", "compile_from_config",
-                    "train_step", "test_step", "on_epoch_end",
-                    "on_epoch_begin", "__call__"}
+    inherited_ok = {
+        "get_config",
+        "from_config",
+        "compute_output_shape",
+        "get_compile_config",
+        "compile_from_config",
+        "train_step",
+        "test_step",
+        "on_epoch_end",
+        "on_epoch_begin",
+        "__call__",
+    }
     missing = [
-        name for name, obj in _public(module)
+        name
+        for name, obj in _public(module)
         if name.split(".")[-1] not in inherited_ok
         and not (inspect.getdoc(obj) or "").strip()
     ]
@@ -58,7 +91,8 @@ def test_public_names_have_docstrings(module_name):
 def test_examples_run(module_name):
     module = importlib.import_module(module_name)
     result = doctest.testmod(
-        module, extraglobs={"ganzoo": ganzoo},
+        module,
+        extraglobs={"ganzoo": ganzoo},
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
     )
     assert result.failed == 0
@@ -71,9 +105,13 @@ def test_public_modules_declare_all(module_name):
     missing = [n for n in module.__all__ if not hasattr(module, n)]
     assert not missing, f"{module_name}.__all__ names missing {missing}"
     if module_name != "ganzoo":
-        defined = [n for n, obj in vars(module).items()
-                   if not n.startswith("_") and callable(obj)
-                   and getattr(obj, "__module__", None) == module_name]
+        defined = [
+            n
+            for n, obj in vars(module).items()
+            if not n.startswith("_")
+            and callable(obj)
+            and getattr(obj, "__module__", None) == module_name
+        ]
         assert set(defined) <= set(module.__all__), (
             f"{module_name}: public but not in __all__: "
             f"{sorted(set(defined) - set(module.__all__))}"
@@ -81,9 +119,20 @@ def test_public_modules_declare_all(module_name):
 
 
 def test_top_level_api():
-    for name in ("GAN", "LSGAN", "DeLiGAN", "load", "list_models",
-                 "export_saved_model", "datasets", "metrics", "networks",
-                 "training", "zoo", "__version__"):
+    for name in (
+        "GAN",
+        "LSGAN",
+        "DeLiGAN",
+        "load",
+        "list_models",
+        "export_saved_model",
+        "datasets",
+        "metrics",
+        "networks",
+        "training",
+        "zoo",
+        "__version__",
+    ):
         assert name in ganzoo.__all__ and hasattr(ganzoo, name), name
     from ganzoo import version
 

@@ -34,8 +34,9 @@ def test_recalibrated_evaluation_changes_samples_not_files(image_preset):
         "recalibrate_batch_norm(num_batches=3, batch_size=100, seed=0)"
     )
     assert "post_training" in evaluation.format_table(fixed)
-    assert fixed["metrics"]["class_histogram"] != (
-        plain["metrics"]["class_histogram"]
+    assert (
+        fixed["metrics"]["class_histogram"]
+        != (plain["metrics"]["class_histogram"])
     )
     assert presets_io.sha256_of(files) == before
 

@@ -95,8 +95,9 @@ def test_parzen_density_of_gaussian_mixture_vs_analytic():
         [scipy.stats.multivariate_normal(c, 0.3**2).pdf(x) for c in centres],
         axis=0,
     )
-    got = metrics.parzen_log_density(x, centres, [0.3, 1.0], batch_size=4,
-                                     sample_batch_size=3)
+    got = metrics.parzen_log_density(
+        x, centres, [0.3, 1.0], batch_size=4, sample_batch_size=3
+    )
     np.testing.assert_allclose(got[:, 0], np.log(dens), rtol=1e-10)
     assert got.shape == (25, 2)
 
@@ -109,12 +110,18 @@ def test_parzen_protocol_recovers_mixture_log_likelihood():
         return centres[rng.integers(2, size=n)] + 0.5 * rng.normal(size=(n, 2))
 
     test = draw(2000)
-    truth = np.log(np.mean(
-        [scipy.stats.multivariate_normal(c, 0.25).pdf(test) for c in centres],
-        axis=0,
-    ))
-    r = metrics.parzen_log_likelihood(draw(5000), test, draw(1000),
-                                      sigmas=np.logspace(-1.5, 0, 10))
+    truth = np.log(
+        np.mean(
+            [
+                scipy.stats.multivariate_normal(c, 0.25).pdf(test)
+                for c in centres
+            ],
+            axis=0,
+        )
+    )
+    r = metrics.parzen_log_likelihood(
+        draw(5000), test, draw(1000), sigmas=np.logspace(-1.5, 0, 10)
+    )
     assert r["mean"] == pytest.approx(truth.mean(), abs=0.05)
     assert r["stderr"] == pytest.approx(truth.std() / np.sqrt(2000), rel=0.1)
     assert r["sigma"] in np.logspace(-1.5, 0, 10)
@@ -124,8 +131,9 @@ def test_parzen_protocol_recovers_mixture_log_likelihood():
 # ------------------------------------------------------------ mode coverage
 def test_mode_coverage_true_ring_and_collapse():
     std = datasets.TOY_STDS["ring8"]
-    r = metrics.mode_coverage(datasets.ring8(2500, seed=0),
-                              datasets.RING8_MODES, std)
+    r = metrics.mode_coverage(
+        datasets.ring8(2500, seed=0), datasets.RING8_MODES, std
+    )
     assert r["modes_covered"] == r["num_modes"] == 8
     assert r["high_quality_fraction"] > 0.99
     assert sum(r["counts"]) == pytest.approx(2500, abs=25)
@@ -138,8 +146,9 @@ def test_mode_coverage_true_ring_and_collapse():
 
 
 def test_evaluate_samples_on_grid():
-    r = metrics.evaluate_samples(datasets.grid25(2500, seed=1),
-                                 dataset="grid25")
+    r = metrics.evaluate_samples(
+        datasets.grid25(2500, seed=1), dataset="grid25"
+    )
     assert r["mode_coverage"]["modes_covered"] == 25
 
 
@@ -147,29 +156,56 @@ def test_evaluate_samples_on_grid():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: metrics.frechet_distance(np.ones((5, 3)), np.ones((5, 4))),
-         "columns"),
+        (
+            lambda: metrics.frechet_distance(np.ones((5, 3)), np.ones((5, 4))),
+            "columns",
+        ),
         (lambda: metrics.frechet_distance(np.ones(5), np.ones(5)), "shape"),
-        (lambda: metrics.frechet_distance([[np.nan]] * 3, [[1.0]] * 3),
-         "NaN"),
+        (lambda: metrics.frechet_distance([[np.nan]] * 3, [[1.0]] * 3), "NaN"),
         (lambda: metrics.classifier_score(-np.ones((3, 2))), "probabilities"),
         (lambda: metrics.classifier_score(np.eye(3), splits=4), "splits"),
         (lambda: metrics.class_histogram(np.eye(3)), "num_classes"),
-        (lambda: metrics.parzen_log_density(np.ones((2, 2)), np.ones((2, 2)),
-                                            -1.0), "sigmas"),
-        (lambda: metrics.parzen_log_likelihood(np.ones((2, 2)),
-                                               np.ones((2, 2))), "valid"),
-        (lambda: metrics.mode_coverage(np.ones((2, 3)), np.ones((2, 2)),
-                                       0.1), "columns"),
+        (
+            lambda: metrics.parzen_log_density(
+                np.ones((2, 2)), np.ones((2, 2)), -1.0
+            ),
+            "sigmas",
+        ),
+        (
+            lambda: metrics.parzen_log_likelihood(
+                np.ones((2, 2)), np.ones((2, 2))
+            ),
+            "valid",
+        ),
+        (
+            lambda: metrics.mode_coverage(
+                np.ones((2, 3)), np.ones((2, 2)), 0.1
+            ),
+            "columns",
+        ),
         (lambda: metrics.mnist_parzen(np.full((3, 784), 2.0)), r"\[0, 1\]"),
-        (lambda: metrics.evaluate_samples(np.zeros((3, 2)), ["fid"],
-                                          dataset="ring8"), "valid metrics"),
-        (lambda: metrics.evaluate_samples(np.zeros((3, 2)), ["parzen"],
-                                          dataset="ring8"), "mode_coverage"),
-        (lambda: metrics.evaluate_samples(np.zeros((3, 784)),
-                                          ["mode_coverage"]), "parzen"),
-        (lambda: metrics.evaluate_samples(np.zeros((3, 2)), dataset="cifar"),
-         "valid datasets"),
+        (
+            lambda: metrics.evaluate_samples(
+                np.zeros((3, 2)), ["fid"], dataset="ring8"
+            ),
+            "valid metrics",
+        ),
+        (
+            lambda: metrics.evaluate_samples(
+                np.zeros((3, 2)), ["parzen"], dataset="ring8"
+            ),
+            "mode_coverage",
+        ),
+        (
+            lambda: metrics.evaluate_samples(
+                np.zeros((3, 784)), ["mode_coverage"]
+            ),
+            "parzen",
+        ),
+        (
+            lambda: metrics.evaluate_samples(np.zeros((3, 2)), dataset="cifar"),
+            "valid datasets",
+        ),
         (lambda: clf.as_images(-np.ones((3, 784))), r"\[0, 1\]"),
         (lambda: clf.as_images(np.ones((3, 10))), "784"),
     ],
@@ -183,8 +219,9 @@ def test_bad_input_raises(call, match):
 @pytest.fixture(scope="module")
 def mnist_test(data_dir):
     images, labels = datasets.load_arrays("mnist", "test", data_dir=data_dir)
-    logits, feats, probs = clf.features(metrics._default_classifier("mnist"),
-                                        images)
+    logits, feats, probs = clf.features(
+        metrics._default_classifier("mnist"), images
+    )
     return images, labels, logits, feats, probs
 
 
@@ -212,9 +249,15 @@ def test_frechet_real_halves_small_noise_large(mnist_test):
 def test_evaluate_samples_on_real_images(data_dir):
     images, _ = datasets.load_arrays("mnist", "train", data_dir=data_dir)
     r = metrics.evaluate_samples(
-        images[:1000], ["classifier_score", "frechet_distance",
-                        "modified_inception_score", "class_histogram"],
-        data_dir=data_dir, splits=2,
+        images[:1000],
+        [
+            "classifier_score",
+            "frechet_distance",
+            "modified_inception_score",
+            "class_histogram",
+        ],
+        data_dir=data_dir,
+        splits=2,
     )
     assert r["classifier_score"] > 9.0 and r["classifier_score_std"] >= 0
     assert r["frechet_distance"] < 1.0

@@ -38,7 +38,9 @@ def _build(kind, policy, **kwargs):
                 discriminator=ganzoo.networks.deligan_mnist_discriminator(
                     filters=2, minibatch_kernels=3
                 ),
-                latent_dim=model.latent_dim, num_components=3, seed=0,
+                latent_dim=model.latent_dim,
+                num_components=3,
+                seed=0,
             )
         return helpers.compile_adam(model)
 
@@ -77,9 +79,7 @@ def test_float16_loss_scale_skips_overflowing_steps():
     train_step the scale would not matter."""
     with global_policy("mixed_float16"):
         model = helpers.tiny_image_model("gan")
-    model.compile(
-        d_optimizer=_huge_scale(), g_optimizer=_huge_scale()
-    )
+    model.compile(d_optimizer=_huge_scale(), g_optimizer=_huge_scale())
     before = [w.numpy().copy() for w in model.trainable_weights]
     model.fit(_images(8), batch_size=8, epochs=1, verbose=0)
     for opt in (model.d_optimizer, model.g_optimizer):
@@ -109,8 +109,14 @@ def test_float16_compile_config_round_trip(tmp_path):
 
 def test_train_config_flag(tmp_path):
     cfg = training.TrainConfig(
-        model="gan", network="toy", dataset="ring8", width=0.1, epochs=1,
-        steps_per_epoch=2, batch_size=16, grid_size=2,
+        model="gan",
+        network="toy",
+        dataset="ring8",
+        width=0.1,
+        epochs=1,
+        steps_per_epoch=2,
+        batch_size=16,
+        grid_size=2,
         mixed_precision="mixed_bfloat16",
     )
     card = training.train(cfg, tmp_path / "run", verbose=0)

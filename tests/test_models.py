@@ -27,8 +27,9 @@ def test_fit_logs_metrics(kind):
         assert len(values) == 2 and np.all(np.isfinite(values))
     assert int(model.g_optimizer.iterations.numpy()) == 8
     assert int(model.d_optimizer.iterations.numpy()) == 16
-    logs = model.evaluate(_points(64, 1), batch_size=32, verbose=0,
-                          return_dict=True)
+    logs = model.evaluate(
+        _points(64, 1), batch_size=32, verbose=0, return_dict=True
+    )
     assert set(logs) == expected
 
 
@@ -42,8 +43,9 @@ def test_first_step_losses_match_formulas():
         model = helpers.compile_adam(helpers.tiny_toy_model(kind), lr=0.0)
         last = model.discriminator.layers[-1]
         last.set_weights([np.zeros_like(w) for w in last.get_weights()])
-        logs = model.evaluate(_points(32), batch_size=32, verbose=0,
-                              return_dict=True)
+        logs = model.evaluate(
+            _points(32), batch_size=32, verbose=0, return_dict=True
+        )
         assert logs["d_loss"] == pytest.approx(d_loss, rel=1e-5)
         assert logs["g_loss"] == pytest.approx(g_loss, abs=1e-6)
 
@@ -77,9 +79,12 @@ def _resume_check(model, path, save, load):
     restored = load(path)
     for m in (model, restored):
         m.fit(data[64:], batch_size=32, epochs=1, verbose=0, shuffle=False)
-    assert helpers.max_abs_diff(
-        helpers.all_weights(model), helpers.all_weights(restored)
-    ) < 1e-6
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(model), helpers.all_weights(restored)
+        )
+        < 1e-6
+    )
     assert int(restored.g_optimizer.iterations.numpy()) == 3
 
 
@@ -110,8 +115,12 @@ def test_weights_file_round_trip_resumes_training(kind, tmp_path):
 
 def test_config_round_trip_keeps_arguments():
     model = helpers.tiny_toy_model(
-        "deligan", num_components=7, sigma_init=0.3, sigma_reg=0.5,
-        component_sampling="cycle", d_steps=3
+        "deligan",
+        num_components=7,
+        sigma_init=0.3,
+        sigma_reg=0.5,
+        component_sampling="cycle",
+        d_steps=3,
     )
     clone = ganzoo.DeLiGAN.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
@@ -142,9 +151,11 @@ def test_generator_moving_average_ends_in_the_weights():
 
     def track(batch, logs):
         w = [v.numpy().copy() for v in model.generator_variables]
-        average[0] = w if average[0] is None else [
-            m * a + (1 - m) * x for a, x in zip(average[0], w)
-        ]
+        average[0] = (
+            w
+            if average[0] is None
+            else [m * a + (1 - m) * x for a, x in zip(average[0], w)]
+        )
 
     def check(epoch, logs):
         trained = [v.numpy().copy() for v in model.generator_variables]
@@ -161,8 +172,9 @@ def test_generator_moving_average_ends_in_the_weights():
     callback = keras.callbacks.LambdaCallback(
         on_train_batch_end=track, on_epoch_end=check
     )
-    model.fit(_points(), batch_size=32, epochs=2, verbose=0,
-              callbacks=[callback])
+    model.fit(
+        _points(), batch_size=32, epochs=2, verbose=0, callbacks=[callback]
+    )
     assert checked == [0, 1]
     for a, x in zip(average[0], model.generator_variables):
         np.testing.assert_allclose(x.numpy(), a, rtol=1e-5, atol=1e-6)
@@ -200,27 +212,45 @@ D = ganzoo.networks.toy_discriminator
     [
         (ganzoo.GAN, {"latent_dim": 0}, "latent_dim"),
         (ganzoo.GAN, {"latent_dim": 2, "d_steps": 0}, "d_steps"),
-        (ganzoo.GAN, {"latent_dim": 2, "generator_loss": "hinge"},
-         "generator_loss"),
-        (ganzoo.GAN, {"latent_dim": 2, "latent_distribution": "cauchy"},
-         "latent_distribution"),
+        (
+            ganzoo.GAN,
+            {"latent_dim": 2, "generator_loss": "hinge"},
+            "generator_loss",
+        ),
+        (
+            ganzoo.GAN,
+            {"latent_dim": 2, "latent_distribution": "cauchy"},
+            "latent_distribution",
+        ),
         (ganzoo.GAN, {"latent_dim": 5}, "latent_dim"),
         (ganzoo.LSGAN, {"latent_dim": 2, "coding": "wasserstein"}, "coding"),
         (ganzoo.LSGAN, {"latent_dim": 2, "a": 1.0, "b": 1.0}, "must differ"),
-        (ganzoo.DeLiGAN, {"latent_dim": 2, "num_components": 0},
-         "num_components"),
+        (
+            ganzoo.DeLiGAN,
+            {"latent_dim": 2, "num_components": 0},
+            "num_components",
+        ),
         (ganzoo.DeLiGAN, {"latent_dim": 2, "sigma_init": 0.0}, "sigma_init"),
         (ganzoo.DeLiGAN, {"latent_dim": 2, "sigma_reg": -1.0}, "sigma_reg"),
-        (ganzoo.DeLiGAN, {"latent_dim": 2, "latent_distribution": "uniform"},
-         "latent_distribution"),
-        (ganzoo.LSGAN, {"latent_dim": 2, "generator_loss": "minimax"},
-         "generator_loss"),
+        (
+            ganzoo.DeLiGAN,
+            {"latent_dim": 2, "latent_distribution": "uniform"},
+            "latent_distribution",
+        ),
+        (
+            ganzoo.LSGAN,
+            {"latent_dim": 2, "generator_loss": "minimax"},
+            "generator_loss",
+        ),
     ],
 )
 def test_bad_arguments(cls, kwargs, word):
     with pytest.raises(ValueError, match=word):
-        cls(generator=G(latent_dim=2, units=4), discriminator=D(units=4),
-            **kwargs)
+        cls(
+            generator=G(latent_dim=2, units=4),
+            discriminator=D(units=4),
+            **kwargs,
+        )
 
 
 def test_generator_discriminator_shape_mismatch():
@@ -243,8 +273,11 @@ def test_recalibrate_batch_norm_follows_the_current_weights():
     model = helpers.compile_adam(helpers.tiny_image_model("gan"))
     latent = model.draw_latent(2000, tf.constant([9, 9]))
     batch_stats = model.generate_raw(latent, training=True).numpy()
-    norms = [layer for layer in model.generator.layers
-             if isinstance(layer, keras.layers.BatchNormalization)]
+    norms = [
+        layer
+        for layer in model.generator.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     for layer in norms:
         layer.moving_mean.assign(layer.moving_mean + 5.0)
 

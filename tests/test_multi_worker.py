@@ -10,7 +10,9 @@ import pytest
 
 from tests.conftest import REPO
 
-TIMEOUT = 150  # seconds; a worker whose peer died blocks forever and ignores SIGTERM
+TIMEOUT = (
+    150  # seconds; a worker whose peer died blocks forever and ignores SIGTERM
+)
 
 
 def _free_ports(n):
@@ -29,10 +31,20 @@ def _run_workers(kind, tmp_path):
     outs = [tmp_path / f"w{i}.npz" for i in (-1, 0, 1)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.mwms_worker", str(i), ports, kind,
-             str(out)],
-            cwd=REPO, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "tests.mwms_worker",
+                str(i),
+                ports,
+                kind,
+                str(out),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         for i, out in zip((-1, 0, 1), outs)
     ]

@@ -17,10 +17,22 @@ import pytest
 from ganzoo import presets_io
 
 TIMEOUT = 240  # seconds; a worker whose peer died blocks and ignores SIGTERM
-TOY = ["--model=deligan", "--network=toy", "--dataset=ring8",
-       "--optimizer=sgd", "--momentum=0.5", "--d_lr=0.05", "--g_lr=0.05",
-       "--num_components=4", "--width=0.1", "--batch_size=32", "--limit=640",
-       "--seed=3", "--verbose=0", "--grid_size=2"]
+TOY = [
+    "--model=deligan",
+    "--network=toy",
+    "--dataset=ring8",
+    "--optimizer=sgd",
+    "--momentum=0.5",
+    "--d_lr=0.05",
+    "--g_lr=0.05",
+    "--num_components=4",
+    "--width=0.1",
+    "--batch_size=32",
+    "--limit=640",
+    "--seed=3",
+    "--verbose=0",
+    "--grid_size=2",
+]
 
 
 def _console_script():
@@ -42,20 +54,28 @@ def _free_ports(n):
 
 
 def _start(args, cwd, tf_config=None):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("TF_CONFIG", "TF_CPP_MIN_LOG_LEVEL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TF_CONFIG", "TF_CPP_MIN_LOG_LEVEL")
+    }
     if tf_config is not None:
         env["TF_CONFIG"] = json.dumps(tf_config)
     return subprocess.Popen(
-        [_console_script(), "train", *args], cwd=cwd, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [_console_script(), "train", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
 
 def _cluster(ports, index):
-    return {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
-            "task": {"type": "worker", "index": index}}
+    return {
+        "cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+        "task": {"type": "worker", "index": index},
+    }
 
 
 def _kill(procs):
@@ -79,9 +99,15 @@ def _finish(procs):
 def _two_workers(tmp_path, args, strategy="multi_worker"):
     ports = _free_ports(2)
     return [
-        _start([*args, f"--strategy={strategy}",
-                f"--output_dir={tmp_path / f'w{i}'}"], tmp_path,
-               _cluster(ports, i))
+        _start(
+            [
+                *args,
+                f"--strategy={strategy}",
+                f"--output_dir={tmp_path / f'w{i}'}",
+            ],
+            tmp_path,
+            _cluster(ports, i),
+        )
         for i in (0, 1)
     ]
 
@@ -103,8 +129,10 @@ def _generator_weights(run):
 def test_two_workers_through_the_cli_equal_one_device(tmp_path, strategy):
     args = [*TOY, "--epochs=2", "--steps_per_epoch=10"]
     procs = _two_workers(tmp_path, args, strategy)
-    single = _start([*args, "--strategy=one_device",
-                     f"--output_dir={tmp_path / 'single'}"], tmp_path)
+    single = _start(
+        [*args, "--strategy=one_device", f"--output_dir={tmp_path / 'single'}"],
+        tmp_path,
+    )
     logs = _finish([*procs, single])
     for p, log in zip([*procs, single], logs):
         assert p.returncode == 0, log
@@ -117,8 +145,13 @@ def test_two_workers_through_the_cli_equal_one_device(tmp_path, strategy):
     # Only the chief writes results; the other worker leaves no preset,
     # pictures, logs or config, and no checkpoint files once done.
     worker = tmp_path / "w1"
-    left = sorted(str(p.relative_to(worker)) for p in worker.rglob("*")
-                  if p.is_file()) if worker.exists() else []
+    left = (
+        sorted(
+            str(p.relative_to(worker)) for p in worker.rglob("*") if p.is_file()
+        )
+        if worker.exists()
+        else []
+    )
     assert left == [], left
     assert "Preset written" in logs[0] and "Preset written" not in logs[1]
 
@@ -142,7 +175,7 @@ def test_kill_9_of_a_worker_then_rerun_of_both_resumes(tmp_path):
     logs = _finish(_two_workers(tmp_path, args))
     assert "Preset written" in logs[0], logs
     epochs = _epochs_logged(chief_run)
-    second = epochs[len(first):]
+    second = epochs[len(first) :]
     # Resumed from the last checkpoint, not from the start.
     assert second[0] >= len(first) - 1 and second[-1] == 5
     card = json.loads(

@@ -18,8 +18,11 @@ def toy_run(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "REGISTRY_FILE", tmp_path / "registry.json")
     (tmp_path / "presets").mkdir()
     model = helpers.compile_adam(helpers.tiny_toy_model("gan", latent_dim=2))
-    presets_io.save_preset(model, tmp_path / "run" / "preset",
-                           {"dataset": "ring8", "command": "ganzoo train"})
+    presets_io.save_preset(
+        model,
+        tmp_path / "run" / "preset",
+        {"dataset": "ring8", "command": "ganzoo train"},
+    )
     return tmp_path
 
 
@@ -30,8 +33,9 @@ def test_promote_measures_and_registers(toy_run):
     )
     assert card["description"] == "a toy"
     assert card["metrics"]["mode_coverage"]["num_modes"] == 8
-    assert "ganzoo evaluate toy-gan --metrics=mode_coverage" in (
-        card["metrics_command"]
+    assert (
+        "ganzoo evaluate toy-gan --metrics=mode_coverage"
+        in (card["metrics_command"])
     )
     assert "post_training" not in card
     registry = json.loads((toy_run / "registry.json").read_text())
@@ -43,16 +47,20 @@ def test_promote_measures_and_registers(toy_run):
         ["config.json", "metadata.json", "model.weights.h5"]
     )
     # What load needs, not the recipe: that lives in the card.
-    assert set(entry) == {"class_name", "dataset", "description", "sha256",
-                          "shipped"}
+    assert set(entry) == {
+        "class_name",
+        "dataset",
+        "description",
+        "sha256",
+        "shipped",
+    }
 
 
 def test_promote_refuses_recalibration_without_batch_norm(toy_run):
     results.promote(toy_run / "run", "toy-gan", "first")
     before = (toy_run / "presets" / "toy-gan" / "metadata.json").read_text()
     with pytest.raises(ValueError, match="no batch norm"):
-        results.promote(toy_run / "run", "toy-gan", "second",
-                        recalibrate_bn=5)
+        results.promote(toy_run / "run", "toy-gan", "second", recalibrate_bn=5)
     after = (toy_run / "presets" / "toy-gan" / "metadata.json").read_text()
     assert after == before
     assert sorted(p.name for p in (toy_run / "presets").iterdir()) == [
@@ -64,7 +72,9 @@ def test_promote_ship_generator_slims_the_preset(toy_run):
     results.promote(toy_run / "run", "toy-gan", "a toy", ship="generator")
     folder = toy_run / "presets" / "toy-gan"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "config.json", "generator.weights.h5", "metadata.json"
+        "config.json",
+        "generator.weights.h5",
+        "metadata.json",
     ]
     full = toy_run / "zoo_weights" / "toy-gan" / "model.weights.h5"
     registry = json.loads((toy_run / "registry.json").read_text())["toy-gan"]
@@ -73,5 +83,6 @@ def test_promote_ship_generator_slims_the_preset(toy_run):
     slim, card = presets_io.load_preset_dir(folder)
     assert card["weights_loaded"] == "generator" and "slimmed" in card
     whole, _ = presets_io.load_preset_dir(toy_run / "run" / "preset")
-    np.testing.assert_array_equal(slim.sample(8, seed=3),
-                                  whole.sample(8, seed=3))
+    np.testing.assert_array_equal(
+        slim.sample(8, seed=3), whole.sample(8, seed=3)
+    )

@@ -16,18 +16,27 @@ from PIL import Image
 from ganzoo import cli, presets_io
 from tests.conftest import REPO
 
-TOY = ["--model=deligan", "--network=toy", "--dataset=ring8",
-       "--num_components=4", "--width=0.1", "--batch_size=32"]
+TOY = [
+    "--model=deligan",
+    "--network=toy",
+    "--dataset=ring8",
+    "--num_components=4",
+    "--width=0.1",
+    "--batch_size=32",
+]
 
 
 def _ganzoo(args, data_dir, **kwargs):
-    env = dict(os.environ, GANZOO_DATA_DIR=str(data_dir),
-               PYTHONPATH=str(REPO))
+    env = dict(os.environ, GANZOO_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO))
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "ganzoo.cli", *args], cwd=REPO, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True, **kwargs,
+        [sys.executable, "-m", "ganzoo.cli", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        **kwargs,
     )
 
 
@@ -48,36 +57,48 @@ def _usage_error(argv, capsys):
     return err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--dataset=mnist", "--limit=70000"], "limit"),
-    (["--dataset=mnist", "--limit=505"], "limit"),
-    (["--epochs=-1"], "epochs"),
-    (["--steps_per_epoch=0"], "steps_per_epoch"),
-    (["--dataset=ring8"], "network='mnist_mlp' is for datasets"),
-    (["--d_lr=0"], "d_lr"),
-    (["--g_ema=1.0"], "g_ema must be in"),
-    (["--augment=flip"], "Unknown augmentation 'flip'"),
-    ([], "output_dir"),
-])
-def test_bad_flags_fail_before_training(flags, data_dir, tmp_path, args,
-                                        message, capsys):
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset=mnist", "--limit=70000"], "limit"),
+        (["--dataset=mnist", "--limit=505"], "limit"),
+        (["--epochs=-1"], "epochs"),
+        (["--steps_per_epoch=0"], "steps_per_epoch"),
+        (["--dataset=ring8"], "network='mnist_mlp' is for datasets"),
+        (["--d_lr=0"], "d_lr"),
+        (["--g_ema=1.0"], "g_ema must be in"),
+        (["--augment=flip"], "Unknown augmentation 'flip'"),
+        ([], "output_dir"),
+    ],
+)
+def test_bad_flags_fail_before_training(
+    flags, data_dir, tmp_path, args, message, capsys
+):
     out = [f"--output_dir={tmp_path / 'run'}"] if args else []
     argv = flags(["ganzoo", "train", f"--data_dir={data_dir}", *out, *args])
     assert message in _usage_error(argv, capsys)
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "--model=wgan", "--output_dir=x"], "one of <gan|lsgan|deligan>"),
-    (["train", "--batch_size=many", "--output_dir=x"], "--batch_size"),
-    (["fly"], "unknown command 'fly'; choose from list, sample"),
-    (["sample", "deligan-mnist", "--num", "-3"], "--num=-3"),
-    (["sample", "deligan-mnist", "--out=/no/such/dir/x.png"],
-     "/no/such/dir does not exist"),
-    (["sample", "nope"], "Unknown preset 'nope'. Valid names"),
-    (["evaluate", "no/such/folder"], "no/such/folder is not a folder"),
-    (["evaluate", "gan-ring8", "--recalibrate_bn=-1"], "non-negative"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["train", "--model=wgan", "--output_dir=x"],
+            "one of <gan|lsgan|deligan>",
+        ),
+        (["train", "--batch_size=many", "--output_dir=x"], "--batch_size"),
+        (["fly"], "unknown command 'fly'; choose from list, sample"),
+        (["sample", "deligan-mnist", "--num", "-3"], "--num=-3"),
+        (
+            ["sample", "deligan-mnist", "--out=/no/such/dir/x.png"],
+            "/no/such/dir does not exist",
+        ),
+        (["sample", "nope"], "Unknown preset 'nope'. Valid names"),
+        (["evaluate", "no/such/folder"], "no/such/folder is not a folder"),
+        (["evaluate", "gan-ring8", "--recalibrate_bn=-1"], "non-negative"),
+    ],
+)
 def test_user_errors_print_one_line_and_exit_2(data_dir, args, message):
     """As a user runs it: a subprocess, TensorFlow's log not silenced by
     the environment. stdout and stderr hold just the error line."""
@@ -96,8 +117,14 @@ def _epochs_logged(run):
 @pytest.mark.slow
 def test_kill_9_then_same_command_resumes(data_dir, tmp_path):
     run = tmp_path / "run"
-    args = ["train", *TOY, "--epochs=6", "--steps_per_epoch=150",
-            f"--output_dir={run}", "--verbose=0"]
+    args = [
+        "train",
+        *TOY,
+        "--epochs=6",
+        "--steps_per_epoch=150",
+        f"--output_dir={run}",
+        "--verbose=0",
+    ]
     proc = _ganzoo(args, data_dir)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -114,7 +141,7 @@ def test_kill_9_then_same_command_resumes(data_dir, tmp_path):
     output = proc.communicate(timeout=180)[0].decode()
     assert proc.returncode == 0, output
     epochs = _epochs_logged(run)
-    second = epochs[len(first):]
+    second = epochs[len(first) :]
     # Resumed (did not start over) and lost at most one epoch.
     assert second[0] >= len(first) - 1 and second[-1] == 5
     assert sorted(set(epochs)) == list(range(6))
@@ -131,8 +158,9 @@ def test_kill_9_then_same_command_resumes(data_dir, tmp_path):
 def test_init_from_copies_weights_and_checks_architecture(tmp_path):
     from ganzoo import training
 
-    cfg = training.TrainConfig(model="gan", network="toy", dataset="ring8",
-                               width=0.1, seed=1)
+    cfg = training.TrainConfig(
+        model="gan", network="toy", dataset="ring8", width=0.1, seed=1
+    )
     source = training.build_model(cfg)
     presets_io.save_preset(source, tmp_path / "p")
     target = training.build_model(dataclasses.replace(cfg, seed=2))
@@ -160,8 +188,9 @@ def test_sample_list_evaluate_export_commands(flags, tmp_path, capsys):
     assert "gan-ring8" in capsys.readouterr().out
     flags.unparse_flags()
     report = tmp_path / "eval.json"
-    _run_cli(flags, "evaluate", str(npy), "--dataset=ring8",
-             f"--json_out={report}")
+    _run_cli(
+        flags, "evaluate", str(npy), "--dataset=ring8", f"--json_out={report}"
+    )
     result = json.loads(report.read_text())
     assert result["metrics"]["mode_coverage"]["num_modes"] == 8
     assert "mode_coverage" in capsys.readouterr().out
@@ -170,13 +199,16 @@ def test_sample_list_evaluate_export_commands(flags, tmp_path, capsys):
     assert (tmp_path / "serving" / "1" / "saved_model.pb").exists()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["evaluate", "gan-ring8", "--metrics=parzen"], "does not apply"),
-    (["evaluate", "gan-ring8", "--metrics=bogus"], "valid metrics"),
-    (["evaluate", "gan-ring8", "--recalibrate_bn=2"], "no batch norm"),
-    (["sample", "gan-rng8"], "Did you mean 'gan-ring8'"),
-    (["sample"], "usage"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["evaluate", "gan-ring8", "--metrics=parzen"], "does not apply"),
+        (["evaluate", "gan-ring8", "--metrics=bogus"], "valid metrics"),
+        (["evaluate", "gan-ring8", "--recalibrate_bn=2"], "no batch norm"),
+        (["sample", "gan-rng8"], "Did you mean 'gan-ring8'"),
+        (["sample"], "usage"),
+    ],
+)
 def test_command_errors(flags, argv, message, capsys):
     assert message in _usage_error(flags(["ganzoo", *argv]), capsys)
 
@@ -186,18 +218,29 @@ def test_same_seed_same_initial_weights(tmp_path):
     same, a run with another seed does not."""
     from ganzoo import training
 
-    cfg = training.TrainConfig(model="gan", network="toy", dataset="ring8",
-                               width=0.1, epochs=1, steps_per_epoch=2,
-                               batch_size=16, limit=64, seed=7)
+    cfg = training.TrainConfig(
+        model="gan",
+        network="toy",
+        dataset="ring8",
+        width=0.1,
+        epochs=1,
+        steps_per_epoch=2,
+        batch_size=16,
+        limit=64,
+        seed=7,
+    )
     configs = [cfg, cfg, dataclasses.replace(cfg, seed=8)]
-    cards = [training.train(c, tmp_path / f"r{i}", verbose=0)
-             for i, c in enumerate(configs)]
+    cards = [
+        training.train(c, tmp_path / f"r{i}", verbose=0)
+        for i, c in enumerate(configs)
+    ]
     a, b, other = (
         presets_io.load_preset_dir(tmp_path / f"r{i}" / "preset")[0]
         for i in range(3)
     )
     for x, y in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(x, y, atol=1e-6)
-    assert not np.allclose(a.get_weights()[0], other.get_weights()[0],
-                           atol=1e-2)
+    assert not np.allclose(
+        a.get_weights()[0], other.get_weights()[0], atol=1e-2
+    )
     assert cards[0]["protocol"] == "ring8: 64 points drawn with seed 7"

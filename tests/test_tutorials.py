@@ -15,13 +15,19 @@ TUTORIALS = REPO / "tutorials"
 # Figures each tutorial must write under $GANZOO_TUTORIAL_OUT/<tutorial>/.
 FIGURES = {
     "01_quickstart": [
-        "samples.png", "interpolation.png", "between_components.png",
+        "samples.png",
+        "interpolation.png",
+        "between_components.png",
     ],
     "02_train_gan_mnist": [
-        "final_samples.png", "samples/epoch_001.png", "samples/epoch_002.png",
+        "final_samples.png",
+        "samples/epoch_001.png",
+        "samples/epoch_002.png",
     ],
     "03_deligan_limited_data": [
-        "sigma.png", "deligan_samples.png", "gan_samples.png",
+        "sigma.png",
+        "deligan_samples.png",
+        "gan_samples.png",
         "components.png",
     ],
     "04_lsgan_vs_gan_ring": ["samples.png", "coverage.png", "quality.png"],
@@ -57,8 +63,11 @@ def test_tutorial_runs_in_fast_mode(name, data_dir, tmp_path):
     # Its own process group: a timeout kills the tutorial and its workers.
     proc = subprocess.Popen(
         [sys.executable, str(TUTORIALS / f"{name}.py")],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         log = proc.communicate(timeout=TIMEOUT)[0].decode()

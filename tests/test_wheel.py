@@ -31,8 +31,13 @@ print(json.dumps({"names": names, "shapes": shapes}))
 
 
 def _pip(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "pip", *args], check=True,
-                          capture_output=True, text=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "pip", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
 
 
 def _build_isolation_flag():
@@ -50,10 +55,21 @@ def installed(tmp_path_factory):
     dist, site, source = tmp / "dist", tmp / "site", tmp / "source"
     # Built from a copy: a build writes build/ and *.egg-info beside setup.py,
     # and the tests write nothing into the checkout.
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".git", "runs", "build", "*.egg-info", "__pycache__", ".*_cache"))
-    _pip("wheel", "--no-deps", *_build_isolation_flag(), "-w", str(dist),
-         str(source))
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", "runs", "build", "*.egg-info", "__pycache__", ".*_cache"
+        ),
+    )
+    _pip(
+        "wheel",
+        "--no-deps",
+        *_build_isolation_flag(),
+        "-w",
+        str(dist),
+        str(source),
+    )
     wheels = list(dist.glob("ganzoo-*.whl"))
     assert len(wheels) == 1, wheels
     _pip("install", "--no-deps", "--target", str(site), str(wheels[0]))
@@ -61,14 +77,27 @@ def installed(tmp_path_factory):
 
 
 def _run(site, tmp, *args):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("GANZOO_") and k != "PYTHONPATH"}
-    env.update(PYTHONPATH=str(site), GANZOO_HOME=str(tmp / "home"),
-               GANZOO_BASE_URL=OFFLINE)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("GANZOO_") and k != "PYTHONPATH"
+    }
+    env.update(
+        PYTHONPATH=str(site),
+        GANZOO_HOME=str(tmp / "home"),
+        GANZOO_BASE_URL=OFFLINE,
+    )
     work = tmp / "elsewhere"
     work.mkdir(exist_ok=True)
-    return subprocess.run([sys.executable, *args], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, *args],
+        check=False,
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.mark.slow
@@ -97,24 +126,48 @@ def test_installed_wheel_loads_and_samples_every_preset_offline(installed):
 
 
 @pytest.mark.slow
-def test_installed_cli_evaluates_with_the_shipped_classifier(installed,
-                                                            data_dir):
+def test_installed_cli_evaluates_with_the_shipped_classifier(
+    installed, data_dir
+):
     _, site, tmp = installed
     cli = ["-m", "ganzoo.cli"]
-    done = _run(site, tmp, *cli, "evaluate", "deligan-mnist",
-                "--metrics=classifier_score", "--num_samples=200")
+    done = _run(
+        site,
+        tmp,
+        *cli,
+        "evaluate",
+        "deligan-mnist",
+        "--metrics=classifier_score",
+        "--num_samples=200",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "classifier_score" in done.stdout
     # A metric that needs the MNIST files says how to get them, at once.
-    done = _run(site, tmp, *cli, "evaluate", "gan-mnist", "--metrics=parzen",
-                "--num_samples=200")
+    done = _run(
+        site,
+        tmp,
+        *cli,
+        "evaluate",
+        "gan-mnist",
+        "--metrics=parzen",
+        "--num_samples=200",
+    )
     assert done.returncode == 2, done.stderr[-3000:]
     assert "GANZOO_DATA_DIR" in done.stderr and "Traceback" not in done.stderr
     # A download-only file offline: which file, which URL, which variable.
-    done = _run(site, tmp, *cli, "train", "--network=mnist_mlp",
-                "--init_from=gan-mnist", "--epochs=1", "--take=100",
-                "--batch_size=50", f"--output_dir={tmp / 'run'}",
-                f"--data_dir={data_dir}")
+    done = _run(
+        site,
+        tmp,
+        *cli,
+        "train",
+        "--network=mnist_mlp",
+        "--init_from=gan-mnist",
+        "--epochs=1",
+        "--take=100",
+        "--batch_size=50",
+        f"--output_dir={tmp / 'run'}",
+        f"--data_dir={data_dir}",
+    )
     assert done.returncode == 2
     err = done.stderr
     assert "model.weights.h5" in err and OFFLINE in err, err[-3000:]

@@ -28,8 +28,14 @@ def test_default_is_xla_for_mnist_mlp_on_one_cpu_only():
 
 def test_train_records_xla_in_the_card(data_dir, tmp_path):
     cfg = training.TrainConfig(
-        network="mnist_mlp", dataset="mnist", data_dir=str(data_dir),
-        width=0.01, take=64, batch_size=32, epochs=1, grid_size=2,
+        network="mnist_mlp",
+        dataset="mnist",
+        data_dir=str(data_dir),
+        width=0.01,
+        take=64,
+        batch_size=32,
+        epochs=1,
+        grid_size=2,
     )
     card = training.train(cfg, tmp_path / "run", verbose=0)
     assert card["jit_compile"] is True and card["steps"] == 2
@@ -41,7 +47,8 @@ def test_with_a_gpu_keras_auto_is_passed_through(monkeypatch):
     False."""
     real = tf.config.list_logical_devices
     monkeypatch.setattr(
-        tf.config, "list_logical_devices",
+        tf.config,
+        "list_logical_devices",
         lambda kind=None: ["GPU:0"] if kind == "GPU" else real(kind),
     )
     assert _jit(network="dcgan_mnist") == "auto"

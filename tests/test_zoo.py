@@ -52,8 +52,13 @@ def test_slim_preset_samples_and_full_weights_are_published():
 def test_the_zoo_ships_the_issue_presets():
     # Guards the parametrised tests above against an empty registry.
     assert {
-        "gan-mnist", "lsgan-mnist", "deligan-mnist", "gan-ring8",
-        "lsgan-ring8", "deligan-ring8", "mnist-classifier",
+        "gan-mnist",
+        "lsgan-mnist",
+        "deligan-mnist",
+        "gan-ring8",
+        "lsgan-ring8",
+        "deligan-ring8",
+        "mnist-classifier",
         "fashion-mnist-classifier",
     } <= set(zoo.list_models())
 
@@ -73,8 +78,11 @@ def fake_zoo(tmp_path, monkeypatch):
     published = tmp_path / "published"
     model = helpers.tiny_toy_model("deligan", seed=1)
     presets_io.save_preset(model, published / "tiny-ring8", {"dataset": "x"})
-    monkeypatch.setattr(zoo, "PRESETS", results.build_registry(
-        published, published_dir=tmp_path / "none"))
+    monkeypatch.setattr(
+        zoo,
+        "PRESETS",
+        results.build_registry(published, published_dir=tmp_path / "none"),
+    )
     monkeypatch.setattr(zoo, "PACKAGE_PRESETS", tmp_path / "no-package")
     monkeypatch.setenv(zoo.HOME_ENV, str(tmp_path / "home"))
     return published, model
@@ -122,25 +130,30 @@ def server(fake_zoo, monkeypatch):
 
 
 def _cache_files():
-    return sorted(p.name for p in (zoo.cache_dir() / "presets").rglob("*")
-                  if p.is_file())
+    return sorted(
+        p.name for p in (zoo.cache_dir() / "presets").rglob("*") if p.is_file()
+    )
 
 
 def test_download_verifies_and_caches(fake_zoo, server):
     _, model = fake_zoo
     loaded = zoo.load("tiny-ring8")
-    np.testing.assert_array_equal(loaded.sample(8, seed=2),
-                                  model.sample(8, seed=2))
+    np.testing.assert_array_equal(
+        loaded.sample(8, seed=2), model.sample(8, seed=2)
+    )
     assert _cache_files() == FILES
     server.mode = "corrupt"  # served files are now bad: the cache is used
     zoo.load("tiny-ring8")
 
 
-@pytest.mark.parametrize("mode, message", [
-    ("corrupt", "sha256"), ("drop", "interrupted|Could not download"),
-])
-def test_bad_download_leaves_nothing_in_cache(fake_zoo, server, mode,
-                                              message):
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("corrupt", "sha256"),
+        ("drop", "interrupted|Could not download"),
+    ],
+)
+def test_bad_download_leaves_nothing_in_cache(fake_zoo, server, mode, message):
     server.mode = mode
     with pytest.raises(OSError, match=message):
         zoo.load("tiny-ring8")
@@ -154,8 +167,9 @@ def test_corrupted_cache_file_is_replaced(fake_zoo, server):
     weights = zoo.cache_dir() / "presets" / "tiny-ring8" / "model.weights.h5"
     weights.write_bytes(b"garbage")
     zoo.load("tiny-ring8")
-    assert presets_io.sha256_of(weights) == (
-        zoo.PRESETS["tiny-ring8"]["sha256"]["model.weights.h5"]
+    assert (
+        presets_io.sha256_of(weights)
+        == (zoo.PRESETS["tiny-ring8"]["sha256"]["model.weights.h5"])
     )
 
 
@@ -185,7 +199,8 @@ def test_package_copy_is_used_without_network(fake_zoo, monkeypatch):
 
 
 def test_full_weights_of_a_slim_preset_download_from_a_mirror(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     """A preset shipped slim (generator only) samples offline; full=True
     fetches model.weights.h5 from $GANZOO_BASE_URL (here a file:// mirror)
     into the cache, checked against the registry."""
@@ -207,11 +222,13 @@ def test_full_weights_of_a_slim_preset_download_from_a_mirror(
     monkeypatch.setenv(zoo.BASE_URL_ENV, mirror.as_uri())
     full = zoo.load("slim-ring8", full=True)
     assert "weights_loaded" not in full.preset_metadata
-    for a, b in zip(full.discriminator.get_weights(),
-                    model.discriminator.get_weights()):
+    for a, b in zip(
+        full.discriminator.get_weights(), model.discriminator.get_weights()
+    ):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(slim.sample(5, seed=1),
-                                  full.sample(5, seed=1))
+    np.testing.assert_array_equal(
+        slim.sample(5, seed=1), full.sample(5, seed=1)
+    )
 
 
 def _fetch_in_child(_):

@@ -40,9 +40,13 @@ FLAGS = flags.FLAGS
 EVAL = {
     "toy": dict(metrics=["mode_coverage"], num_samples=2500),
     "image": dict(
-        metrics=["classifier_score", "frechet_distance",
-                 "frechet_distance_penultimate", "modified_inception_score",
-                 "class_histogram"],
+        metrics=[
+            "classifier_score",
+            "frechet_distance",
+            "frechet_distance_penultimate",
+            "modified_inception_score",
+            "class_histogram",
+        ],
         num_samples=10000,
     ),
 }
@@ -58,8 +62,9 @@ SAMPLES_DIR = REPO / "docs" / "samples"
 SHIP = ("all", "generator")
 
 
-def promote(run_dir, name, description, data_dir=None, recalibrate_bn=0,
-            ship="all"):
+def promote(
+    run_dir, name, description, data_dir=None, recalibrate_bn=0, ship="all"
+):
     """Re-saves a run's preset as ganzoo/presets/NAME with measured metrics.
 
     `recalibrate_bn` > 0 first re-estimates the generator's batch-norm
@@ -80,9 +85,14 @@ def promote(run_dir, name, description, data_dir=None, recalibrate_bn=0,
     model, _ = presets_io.load_preset_dir(src)
     card.pop("files", None)
     result = evaluation.evaluate_model(
-        model, metrics=spec["metrics"], num_samples=spec["num_samples"],
-        seed=0, dataset=card["dataset"], data_dir=data_dir,
-        recalibrate_bn=recalibrate_bn, source=str(run_dir),
+        model,
+        metrics=spec["metrics"],
+        num_samples=spec["num_samples"],
+        seed=0,
+        dataset=card["dataset"],
+        data_dir=data_dir,
+        recalibrate_bn=recalibrate_bn,
+        source=str(run_dir),
     )
     if "post_training" in result:
         card["post_training"] = result["post_training"]
@@ -120,8 +130,11 @@ def slim(name, reason=None):
         "sha256": presets_io.sha256_of(folder / presets_io.GENERATOR_FILE),
         "bytes": (folder / presets_io.GENERATOR_FILE).stat().st_size,
     }
-    card["shipped_files"] = [presets_io.CONFIG_FILE, presets_io.GENERATOR_FILE,
-                             presets_io.METADATA_FILE]
+    card["shipped_files"] = [
+        presets_io.CONFIG_FILE,
+        presets_io.GENERATOR_FILE,
+        presets_io.METADATA_FILE,
+    ]
     card["slimmed"] = reason or (
         "The package ships only the generator's weights (sampling needs no "
         "more); the full weights, for fine-tuning, are model.weights.h5, "
@@ -146,8 +159,11 @@ def build_registry(presets_dir=None, published_dir=None):
         card = json.loads((folder / presets_io.METADATA_FILE).read_text())
         shipped = sorted(p.name for p in folder.iterdir() if p.is_file())
         published = published_dir / folder.name
-        extra = sorted(p.name for p in published.iterdir()
-                       if p.is_file()) if published.is_dir() else []
+        extra = (
+            sorted(p.name for p in published.iterdir() if p.is_file())
+            if published.is_dir()
+            else []
+        )
         registry[folder.name] = {
             "description": card.get("description", ""),
             "class_name": card.get("class_name"),
@@ -174,14 +190,18 @@ def _summary(metrics):
     parts = []
     if "mode_coverage" in metrics:
         m = metrics["mode_coverage"]
-        parts.append(f"{m['modes_covered']}/{m['num_modes']} modes, "
-                     f"{100 * m['high_quality_fraction']:.1f}% HQ")
+        parts.append(
+            f"{m['modes_covered']}/{m['num_modes']} modes, "
+            f"{100 * m['high_quality_fraction']:.1f}% HQ"
+        )
     if "parzen" in metrics:
         p = metrics["parzen"]
         parts.append(f"Parzen {p['mean']:.1f} +- {p['stderr']:.1f}")
-    for key, label in [("classifier_score", "MNIST score"),
-                       ("frechet_distance", "FD logits"),
-                       ("modified_inception_score", "mod. IS")]:
+    for key, label in [
+        ("classifier_score", "MNIST score"),
+        ("frechet_distance", "FD logits"),
+        ("modified_inception_score", "mod. IS"),
+    ]:
         if key in metrics:
             parts.append(f"{label} {metrics[key]:.2f}")
     if "test_accuracy" in metrics:
@@ -231,11 +251,24 @@ def write_results():
     lines += ["", "## Model cards", ""]
     for name, card in cards.items():
         lines += [f"### `{name}`", "", card.get("description", ""), ""]
-        for key in ("class_name", "dataset", "limit", "take", "protocol",
-                    "command", "steps", "epochs", "wall_time_s",
-                    "previous_phases", "total_steps", "total_wall_time_s",
-                    "train_images_per_s", "metrics_command", "test_accuracy",
-                    "note"):
+        for key in (
+            "class_name",
+            "dataset",
+            "limit",
+            "take",
+            "protocol",
+            "command",
+            "steps",
+            "epochs",
+            "wall_time_s",
+            "previous_phases",
+            "total_steps",
+            "total_wall_time_s",
+            "train_images_per_s",
+            "metrics_command",
+            "test_accuracy",
+            "note",
+        ):
             if card.get(key) is not None:
                 lines.append(f"- {key}: `{card[key]}`")
         if card.get("metrics"):
@@ -253,8 +286,10 @@ def _write_readme(cards):
     """The presets table and sample pictures of README.md."""
     from ganzoo import images, presets_io
 
-    table = ["| preset | model | data | metrics (seed-0 samples) |",
-             "|---|---|---|---|"]
+    table = [
+        "| preset | model | data | metrics (seed-0 samples) |",
+        "|---|---|---|---|",
+    ]
     pictures = []
     SAMPLES_DIR.mkdir(parents=True, exist_ok=True)
     for name, card in cards.items():
@@ -270,8 +305,7 @@ def _write_readme(cards):
                 images.samples_to_image(model.sample(n, seed=0)), png
             )
             pictures.append(
-                f"`{name}`<br><img src=\"docs/samples/{png.name}\" "
-                'width="200">'
+                f'`{name}`<br><img src="docs/samples/{png.name}" width="200">'
             )
     text = README.read_text()
     text = replace_section(text, "presets", "\n".join(table))
@@ -296,8 +330,10 @@ def replace_section(text, marker, body, note="generated"):
     'a <!-- x: gen -->\nnew\n<!-- /x --> b'
     """
     if f"<!-- {marker}:" not in text:
-        return (f"{text.rstrip()}\n\n<!-- {marker}: {note} -->\n{body}\n"
-                f"<!-- /{marker} -->\n").lstrip()
+        return (
+            f"{text.rstrip()}\n\n<!-- {marker}: {note} -->\n{body}\n"
+            f"<!-- /{marker} -->\n"
+        ).lstrip()
     start = text.index(f"<!-- {marker}:")
     start = text.index("-->", start) + 3
     end = text.index(f"<!-- /{marker} -->")
@@ -310,8 +346,14 @@ def main(argv):
     if argv[1:2] == ["promote"] and len(argv) == 4:
         if not FLAGS.description:
             raise app.UsageError("promote needs --description.")
-        promote(argv[2], argv[3], FLAGS.description, FLAGS.data_dir,
-                FLAGS.recalibrate_bn, FLAGS.ship)
+        promote(
+            argv[2],
+            argv[3],
+            FLAGS.description,
+            FLAGS.data_dir,
+            FLAGS.recalibrate_bn,
+            FLAGS.ship,
+        )
     elif argv[1:] == ["write"]:
         write_results()
     elif argv[1:] == ["registry"]:
@@ -329,12 +371,14 @@ def _define_flags():
     flags.DEFINE_string("description", "", "One-line description (promote).")
     flags.DEFINE_string("data_dir", None, "IDX data folder for the metrics.")
     flags.DEFINE_integer(
-        "recalibrate_bn", 0,
+        "recalibrate_bn",
+        0,
         "promote: re-estimate G's batch-norm statistics from this many batches "
         "first (0: no).",
     )
-    flags.DEFINE_enum("ship", "all", list(SHIP),
-                      "promote: the files the package ships.")
+    flags.DEFINE_enum(
+        "ship", "all", list(SHIP), "promote: the files the package ships."
+    )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ from absl import app, flags
 
 from ganzoo import classifier, datasets
 
-flags.DEFINE_enum("dataset", "mnist", list(datasets.IMAGE_NAMES),
-                  "Dataset to train on.")
+flags.DEFINE_enum(
+    "dataset", "mnist", list(datasets.IMAGE_NAMES), "Dataset to train on."
+)
 flags.DEFINE_string("output", None, "Preset folder to write.")
 flags.DEFINE_string("data_dir", None, "Folder of IDX files.")
 flags.DEFINE_integer("epochs", 6, "Training epochs.")
@@ -25,11 +26,17 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments {argv[1:]}.")
     _, meta = classifier.train_classifier(
-        FLAGS.dataset, data_dir=FLAGS.data_dir, epochs=FLAGS.epochs,
-        batch_size=FLAGS.batch_size, seed=FLAGS.seed, output=FLAGS.output,
+        FLAGS.dataset,
+        data_dir=FLAGS.data_dir,
+        epochs=FLAGS.epochs,
+        batch_size=FLAGS.batch_size,
+        seed=FLAGS.seed,
+        output=FLAGS.output,
     )
-    print(f"test accuracy {meta['test_accuracy']:.4f}, "
-          f"{meta['train_wall_time_s']} s")
+    print(
+        f"test accuracy {meta['test_accuracy']:.4f}, "
+        f"{meta['train_wall_time_s']} s"
+    )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,13 @@ preset folder, such as the `preset/` folder that `ganzoo train` writes.
 
 model = ganzoo.load("deligan-mnist")
 card = model.preset_metadata
-print(type(model).__name__, "latent_dim:", model.latent_dim,
-      "components:", model.num_components)
+print(
+    type(model).__name__,
+    "latent_dim:",
+    model.latent_dim,
+    "components:",
+    model.num_components,
+)
 print({k: card.get(k) for k in ("dataset", "limit", "steps", "command")})
 
 """
@@ -99,8 +104,10 @@ key))` with a key derived from the seed.)
 """
 
 sigma = keras.ops.convert_to_numpy(model.mixture.sigma)
-print(f"mu {model.mixture.mu.shape}, sigma {sigma.shape}: sigma from "
-      f"{sigma.min():.3f} to {sigma.max():.3f}, mean {sigma.mean():.3f}")
+print(
+    f"mu {model.mixture.mu.shape}, sigma {sigma.shape}: sigma from "
+    f"{sigma.min():.3f} to {sigma.max():.3f}, mean {sigma.mean():.3f}"
+)
 
 """
 ## Interpolate the noise within a component
@@ -119,14 +126,13 @@ tutorial 03).
 
 def slerp(a, b, t):
     """Spherical interpolation between vectors a and b at fractions t."""
-    omega = np.arccos(np.clip(np.dot(a / np.linalg.norm(a),
-                                     b / np.linalg.norm(b)), -1, 1))
+    omega = np.arccos(
+        np.clip(np.dot(a / np.linalg.norm(a), b / np.linalg.norm(b)), -1, 1)
+    )
     t = np.asarray(t)[:, None]
     if omega < 1e-6:
         return (1 - t) * a + t * b
-    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(
-        omega
-    )
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
 rng = np.random.default_rng(0)

@@ -263,11 +263,16 @@ One run on one seed is a noisy comparison: for a claim, repeat with
 several seeds and compare means.
 """
 
-metric_names = ["modified_inception_score", "class_histogram",
-                "classifier_score"]
+metric_names = [
+    "modified_inception_score",
+    "class_histogram",
+    "classifier_score",
+]
 for name, model in [("DeLiGAN", deligan), ("GAN", gan)]:
     result = ganzoo.metrics.evaluate_samples(
-        model.sample(NUM_EVAL, seed=1), metric_names, dataset="mnist",
+        model.sample(NUM_EVAL, seed=1),
+        metric_names,
+        dataset="mnist",
         data_dir=DATA_DIR,
     )
     print(

@@ -76,9 +76,13 @@ dataset = ganzoo.datasets.load(
     repeat=True,
 )
 real = ganzoo.datasets.ring8(NUM_EVAL, seed=1)
-print("real data:", ganzoo.metrics.mode_coverage(
-    real, ganzoo.datasets.RING8_MODES, RING_STD
-)["modes_covered"], "of 8 modes covered")
+print(
+    "real data:",
+    ganzoo.metrics.mode_coverage(real, ganzoo.datasets.RING8_MODES, RING_STD)[
+        "modes_covered"
+    ],
+    "of 8 modes covered",
+)
 
 """
 ## Two models, one difference
@@ -173,7 +177,6 @@ side by side.
 """
 
 
-
 def titled(array, title):
     """The picture with a title in its top-left corner and a grey frame."""
     image = Image.fromarray(array)
@@ -195,9 +198,12 @@ panels = [
     )
     for name, (model, _) in results.items()
 ]
-panels.insert(0, titled(
-    ganzoo.images.scatter_image(real, size=256, extent=1.5), "real data"
-))
+panels.insert(
+    0,
+    titled(
+        ganzoo.images.scatter_image(real, size=256, extent=1.5), "real data"
+    ),
+)
 ganzoo.images.save_png(np.concatenate(panels, axis=1), OUT / "samples.png")
 
 """

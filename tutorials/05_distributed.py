@@ -155,10 +155,14 @@ diff = max(
     float(np.max(np.abs(a - b)))
     for a, b in zip(weights_of(single), weights_of(mirrored))
 )
-print(f"largest weight difference, 1 device vs {strategy.num_replicas_in_sync}"
-      f" replicas: {diff:.2e}")
-print(f"d_loss: {single_history['d_loss'][0]:.6f} (1 device), "
-      f"{mirrored_history['d_loss'][0]:.6f} (mirrored)")
+print(
+    f"largest weight difference, 1 device vs {strategy.num_replicas_in_sync}"
+    f" replicas: {diff:.2e}"
+)
+print(
+    f"d_loss: {single_history['d_loss'][0]:.6f} (1 device), "
+    f"{mirrored_history['d_loss'][0]:.6f} (mirrored)"
+)
 assert diff < 1e-4, diff
 
 """
@@ -173,7 +177,9 @@ sample the same points:
 panel = np.concatenate(
     [
         ganzoo.images.scatter_image(
-            m.sample(2500, seed=0), size=256, extent=1.5,
+            m.sample(2500, seed=0),
+            size=256,
+            extent=1.5,
             modes=ganzoo.datasets.RING8_MODES,
         )
         for m in (single, mirrored)
@@ -286,8 +292,10 @@ each worker reads the dataset and keeps its half of every global batch.)
 """
 
 results = [np.load(OUT / f"worker{i}.npz") for i in range(2)]
-arrays = sorted((k for k in results[0].files if k.startswith("arr_")),
-                key=lambda k: int(k.split("_")[1]))
+arrays = sorted(
+    (k for k in results[0].files if k.startswith("arr_")),
+    key=lambda k: int(k.split("_")[1]),
+)
 diff_workers = max(
     float(np.max(np.abs(results[0][k] - results[1][k]))) for k in arrays
 )
@@ -295,8 +303,10 @@ diff_single = max(
     float(np.max(np.abs(results[0][k] - w)))
     for k, w in zip(arrays, weights_of(single))
 )
-print(f"worker 0 vs worker 1: {diff_workers:.2e}; "
-      f"vs one device: {diff_single:.2e}")
+print(
+    f"worker 0 vs worker 1: {diff_workers:.2e}; "
+    f"vs one device: {diff_single:.2e}"
+)
 assert diff_workers == 0.0 and diff_single < 1e-4
 
 """

@@ -77,11 +77,16 @@ A GAN or LSGAN has `serving_default` with one input, `latent`, plus
 """
 
 cli = shutil.which("saved_model_cli")
-cli = [cli] if cli else [sys.executable, "-m",
-                         "tensorflow.python.tools.saved_model_cli"]
+cli = (
+    [cli]
+    if cli
+    else [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
+)
 shown = subprocess.run(
     cli + ["show", "--all", "--dir", version_dir],
-    capture_output=True, text=True, check=True,
+    capture_output=True,
+    text=True,
+    check=True,
 ).stdout
 (OUT / "saved_model_cli_show.txt").write_text(shown)
 lines = [line.strip() for line in shown.splitlines()]
@@ -172,18 +177,21 @@ We write the bodies to files for `curl -d @file`:
 
 noise_rows = rng.standard_normal((2, model.latent_dim)).round(4)
 requests = {
-    "rows": {"instances": [
-        {"noise": row.tolist(), "component": c}
-        for row, c in zip(noise_rows, [0, 7])
-    ]},
-    "columns": {"inputs": {
-        "noise": noise_rows.tolist(), "component": [0, 7]
-    }},
-    "generate": {"signature_name": "generate", "inputs": {
-        "noise": noise_rows.tolist(), "seed": [0, 42]
-    }},
-    "sample": {"signature_name": "sample",
-               "inputs": {"num_samples": 16, "seed": [0, 42]}},
+    "rows": {
+        "instances": [
+            {"noise": row.tolist(), "component": c}
+            for row, c in zip(noise_rows, [0, 7])
+        ]
+    },
+    "columns": {"inputs": {"noise": noise_rows.tolist(), "component": [0, 7]}},
+    "generate": {
+        "signature_name": "generate",
+        "inputs": {"noise": noise_rows.tolist(), "seed": [0, 42]},
+    },
+    "sample": {
+        "signature_name": "sample",
+        "inputs": {"num_samples": 16, "seed": [0, 42]},
+    },
     "metadata": {"signature_name": "metadata", "inputs": {"unused": 0}},
 }
 request_dir = OUT / "requests"
@@ -210,8 +218,9 @@ def predict(saved_model, body):
         inputs, key = {k: [r[k] for r in rows] for k in specs}, "predictions"
     else:
         inputs, key = body["inputs"], "outputs"
-    outputs = fn(**{k: tf.constant(v, specs[k].dtype)
-                    for k, v in inputs.items()})
+    outputs = fn(
+        **{k: tf.constant(v, specs[k].dtype) for k, v in inputs.items()}
+    )
     values = {k: v.numpy().tolist() for k, v in outputs.items()}
     if len(values) == 1:
         return {key: next(iter(values.values()))}
@@ -220,8 +229,12 @@ def predict(saved_model, body):
 
 rows = predict(served, requests["rows"])
 columns = predict(served, requests["columns"])
-print("rows:", np.shape(rows["predictions"]),
-      "columns:", np.shape(columns["outputs"]))
+print(
+    "rows:",
+    np.shape(rows["predictions"]),
+    "columns:",
+    np.shape(columns["outputs"]),
+)
 assert np.allclose(rows["predictions"], columns["outputs"])
 print("sample:", np.shape(predict(served, requests["sample"])["outputs"]))
 

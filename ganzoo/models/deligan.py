@@ -13,7 +13,6 @@ __all__ = [
 ]
 
 
-
 @keras.saving.register_keras_serializable(package="ganzoo")
 class DeLiGAN(GAN):
     """DeLiGAN: GANs for diverse and limited data (Gurumurthy et al., CVPR

@@ -89,7 +89,9 @@ class GAN(keras.Model):
         super().__init__(**kwargs)
         check_positive_ints(latent_dim=latent_dim)
         if not (isinstance(d_steps, (int, np.integer)) and d_steps >= 1):
-            raise ArgumentError(f"d_steps must be an integer >= 1, got {d_steps!r}.")
+            raise ArgumentError(
+                f"d_steps must be an integer >= 1, got {d_steps!r}."
+            )
         if generator_loss not in losses.GENERATOR_LOSSES:
             raise ArgumentError(
                 f"generator_loss must be one of "
@@ -122,9 +124,10 @@ class GAN(keras.Model):
             name: keras.metrics.Mean(name=name) for name in self.metric_names
         }
         self._check_networks()
-        if self.augment and (self.data_range is None or len(
-            _static_shape(self.discriminator, "input_shape") or ()
-        ) != 4):
+        if self.augment and (
+            self.data_range is None
+            or len(_static_shape(self.discriminator, "input_shape") or ()) != 4
+        ):
             raise ArgumentError(
                 f"augment={list(self.augment)} needs image data: a "
                 "discriminator with (batch, height, width, channels) inputs "
@@ -304,7 +307,8 @@ class GAN(keras.Model):
         """
         check_positive_ints(num_batches=num_batches, batch_size=batch_size)
         norms = [
-            layer for layer in _all_layers(self.generator)
+            layer
+            for layer in _all_layers(self.generator)
             if isinstance(layer, keras.layers.BatchNormalization)
         ]
         momenta = [layer.momentum for layer in norms]
@@ -377,7 +381,9 @@ class GAN(keras.Model):
                 total = total + tf.nn.scale_regularization_loss(reg)
             scaled = self.g_optimizer.scale_loss(total)
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
-        return self._log(d_loss, g_loss, real_out, fake_out, global_batch, batch)
+        return self._log(
+            d_loss, g_loss, real_out, fake_out, global_batch, batch
+        )
 
     def test_step(self, data):
         real = _unpack(data)
@@ -395,7 +401,9 @@ class GAN(keras.Model):
         g_loss = tf.nn.compute_average_loss(
             self.generator_loss_fn(fake_out), global_batch_size=global_batch
         )
-        return self._log(d_loss, g_loss, real_out, fake_out, global_batch, batch)
+        return self._log(
+            d_loss, g_loss, real_out, fake_out, global_batch, batch
+        )
 
     def _log(self, d_loss, g_loss, real_out, fake_out, global_batch, batch):
         # Losses are sums over this replica / global batch; the local mean is
@@ -403,8 +411,12 @@ class GAN(keras.Model):
         scale = ops.cast(global_batch / batch, d_loss.dtype)
         self._trackers["d_loss"].update_state(d_loss * scale)
         self._trackers["g_loss"].update_state(g_loss * scale)
-        self._trackers["d_real"].update_state(self.discriminator_score(real_out))
-        self._trackers["d_fake"].update_state(self.discriminator_score(fake_out))
+        self._trackers["d_real"].update_state(
+            self.discriminator_score(real_out)
+        )
+        self._trackers["d_fake"].update_state(
+            self.discriminator_score(fake_out)
+        )
         self.update_extra_metrics()
         logs = {m.name: m.result() for m in self.metrics}
         if isinstance(
@@ -430,8 +442,9 @@ class GAN(keras.Model):
         start = replica * batch
         return tf.nest.map_structure(lambda t: t[start : start + batch], full)
 
-    def _replica_augment(self, images, step, stream, which, global_batch,
-                         replica):
+    def _replica_augment(
+        self, images, step, stream, which, global_batch, replica
+    ):
         """`images` (this replica's part of the global batch) as D sees
         them at `step`: augmented with `self.augment`, keyed like the noise
         by (seed, step, stream) and by `which` (0 real, 1 generated)."""
@@ -439,8 +452,11 @@ class GAN(keras.Model):
             return images
         batch = tf.shape(images)[0]
         return augment_lib.augment(
-            images, self.augment, self._keyed_seed(1, step, stream, which),
-            start=replica * batch, total=global_batch,
+            images,
+            self.augment,
+            self._keyed_seed(1, step, stream, which),
+            start=replica * batch,
+            total=global_batch,
             value_range=self.data_range,
         )
 
@@ -506,7 +522,9 @@ class GAN(keras.Model):
             "d_steps": self.d_steps,
             "generator_loss": self.generator_loss,
             "latent_distribution": self.latent_distribution,
-            "data_range": None if self.data_range is None else list(self.data_range),
+            "data_range": None
+            if self.data_range is None
+            else list(self.data_range),
             "seed": self.seed,
             "augment": list(self.augment),
         }
