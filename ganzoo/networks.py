@@ -17,6 +17,7 @@ the compute dtype; `GAN.sample` returns float32.
 """
 
 import dataclasses
+import warnings
 
 import keras
 from keras import layers
@@ -307,3 +308,16 @@ NETWORKS = {
         data="points",
     ),
 }
+
+
+def __getattr__(name):
+    # Deprecated alias (0.1): the pairs without their defaults.
+    if name == "BUILDERS":
+        warnings.warn(
+            "ganzoo.networks.BUILDERS is deprecated; use "
+            "ganzoo.networks.NETWORKS[name].generator / .discriminator.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return {k: (v.generator, v.discriminator) for k, v in NETWORKS.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import sys
+import warnings
 
 import keras
 import tensorflow as tf
@@ -575,3 +576,17 @@ def is_chief():
     if "chief" in tf_config.get("cluster", {}):
         return task.get("type") == "chief"
     return task.get("type") == "worker" and task.get("index", 0) == 0
+
+
+def __getattr__(name):
+    # Deprecated aliases (0.1): the registries moved to their own modules.
+    moved = {"NETWORKS": networks, "MODELS": models}
+    if name in moved:
+        warnings.warn(
+            f"ganzoo.training.{name} is deprecated; use "
+            f"{moved[name].__name__}.{name}.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(moved[name], name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -137,3 +137,18 @@ def test_top_level_api():
     from ganzoo import version
 
     assert ganzoo.__version__ == version.__version__
+
+
+@pytest.mark.parametrize(
+    "module, name, new",
+    [
+        ("ganzoo.networks", "BUILDERS", "NETWORKS"),
+        ("ganzoo.training", "NETWORKS", "ganzoo.networks.NETWORKS"),
+        ("ganzoo.training", "MODELS", "ganzoo.models.MODELS"),
+    ],
+)
+def test_renamed_names_keep_a_deprecated_alias(module, name, new):
+    module = importlib.import_module(module)
+    with pytest.warns(DeprecationWarning, match=new):
+        value = getattr(module, name)
+    assert "toy" in value or "gan" in value

@@ -86,3 +86,45 @@ def test_promote_ship_generator_slims_the_preset(toy_run):
     np.testing.assert_array_equal(
         slim.sample(8, seed=3), whole.sample(8, seed=3)
     )
+
+
+def test_promote_records_spread_over_sample_and_training_seeds(toy_run):
+    other = helpers.compile_adam(
+        helpers.tiny_toy_model("gan", latent_dim=2, seed=5)
+    )
+    presets_io.save_preset(
+        other,
+        toy_run / "run5" / "preset",
+        {
+            "dataset": "ring8",
+            "command": "ganzoo train --seed=5",
+            "train_config": {"seed": 5},
+        },
+    )
+    card_path = toy_run / "run" / "preset" / "metadata.json"
+    card = json.loads(card_path.read_text())
+    card.update(
+        command="ganzoo train --seed=0 --output_dir=runs/s9/x",
+        train_config={"seed": 0},
+    )
+    card_path.write_text(json.dumps(card))
+    results.promote(
+        toy_run / "run",
+        "toy-gan",
+        "a toy",
+        seed_runs=[toy_run / "run5"],
+        selection="by hand",
+    )
+    card = json.loads(
+        (toy_run / "presets" / "toy-gan" / "metadata.json").read_text()
+    )
+    # No scratch path in the recorded command.
+    assert card["command"] == "ganzoo train --seed=0 --output_dir=runs/toy-gan"
+    assert card["selection"] == "by hand"
+    over = card["metrics_over_sample_seeds"]
+    assert over["sample_seeds"] == [0, 1, 2]
+    hq = over["mode_coverage.high_quality_fraction"]
+    assert 0 <= hq["mean"] <= 1 and hq["std"] >= 0
+    spread = card["recipe_spread"]
+    assert spread["training_seeds"] == [0, 5]
+    assert set(spread["mode_coverage.modes_covered"]) == {"mean", "std"}

@@ -19,9 +19,11 @@ regenerated from them by one command and never edited by hand.
 
 import json
 import pathlib
+import re
 import shutil
 import sys
 
+import numpy as np
 from absl import app, flags
 
 from ganzoo import evaluation, presets_io
@@ -60,17 +62,33 @@ RESULTS_FILE = ZOO_WEIGHTS / "RESULTS.md"
 README = REPO / "README.md"
 SAMPLES_DIR = REPO / "docs" / "samples"
 SHIP = ("all", "generator")
+SAMPLE_SEEDS = (0, 1, 2)
 
 
 def promote(
-    run_dir, name, description, data_dir=None, recalibrate_bn=0, ship="all"
+    run_dir,
+    name,
+    description,
+    data_dir=None,
+    recalibrate_bn=0,
+    ship="all",
+    seed_runs=(),
+    sample_seeds=SAMPLE_SEEDS,
+    selection=None,
 ):
     """Re-saves a run's preset as ganzoo/presets/NAME with measured metrics.
 
+    The card's `metrics` are those of `sample_seeds[0]`'s samples;
+    `metrics_over_sample_seeds` gives each number's mean and std over all
+    `sample_seeds`. `seed_runs`: runs of the same recipe with other training
+    seeds; `recipe_spread` then gives each number's mean and std over the
+    training seeds (this run's first), each the mean over the sample seeds.
+    `selection`: how the recipe and checkpoint were chosen, for the card.
     `recalibrate_bn` > 0 first re-estimates the generator's batch-norm
     statistics from that many batches of 100
     (`GAN.recalibrate_batch_norm`); the card records it. `ship="generator"`
-    then slims the preset (see `slim`).
+    then slims the preset (see `slim`). The recorded command's
+    `--output_dir` becomes `runs/NAME`, as `tools/train_presets.sh` runs it.
     """
     if ship not in SHIP:
         raise ValueError(f"ship={ship!r}: choose from {', '.join(SHIP)}.")
@@ -84,34 +102,125 @@ def promote(
     # Re-saved, not copied: the preset format of today's presets_io.
     model, _ = presets_io.load_preset_dir(src)
     card.pop("files", None)
-    result = evaluation.evaluate_model(
+    per_seed = _evaluate_seeds(
         model,
-        metrics=spec["metrics"],
-        num_samples=spec["num_samples"],
-        seed=0,
-        dataset=card["dataset"],
-        data_dir=data_dir,
-        recalibrate_bn=recalibrate_bn,
-        source=str(run_dir),
+        spec,
+        card["dataset"],
+        data_dir,
+        recalibrate_bn,
+        run_dir,
+        sample_seeds,
     )
+    result = per_seed[0]
     if "post_training" in result:
         card["post_training"] = result["post_training"]
+    seeds_flag = ",".join(map(str, sample_seeds))
     card.update(
         name=name,
         description=description,
+        command=re.sub(
+            r"--output_dir=\S+", f"--output_dir=runs/{name}", card["command"]
+        ),
         metrics=result["metrics"],
+        metrics_over_sample_seeds=dict(
+            sample_seeds=list(sample_seeds),
+            **_spread([_scalars(r["metrics"]) for r in per_seed]),
+        ),
         metrics_command=(
             f"ganzoo evaluate {name} "
             f"--metrics={','.join(spec['metrics'])} "
-            f"--num_samples={spec['num_samples']} --seed=0"
+            f"--num_samples={spec['num_samples']} --seed=S for S in "
+            f"{seeds_flag}"
         ),
     )
+    if selection:
+        card["selection"] = selection
+    if seed_runs:
+        runs = [_mean_scalars(per_seed)]
+        seeds = [card["train_config"]["seed"]]
+        for other in seed_runs:
+            other_model, other_card = presets_io.load_preset_dir(
+                pathlib.Path(other) / "preset"
+            )
+            seeds.append(other_card["train_config"]["seed"])
+            runs.append(
+                _mean_scalars(
+                    _evaluate_seeds(
+                        other_model,
+                        spec,
+                        card["dataset"],
+                        data_dir,
+                        recalibrate_bn,
+                        other,
+                        sample_seeds,
+                    )
+                )
+            )
+        card["recipe_spread"] = dict(training_seeds=seeds, **_spread(runs))
     # Written beside `target` and swapped in whole (save_preset is atomic).
     presets_io.save_preset(model, target, card)
     if ship == "generator":
         slim(name)
     write_registry()
     print(evaluation.format_table(result))
+
+
+def _evaluate_seeds(
+    model, spec, dataset, data_dir, recalibrate_bn, source, sample_seeds
+):
+    results = []
+    for i, seed in enumerate(sample_seeds):
+        results.append(
+            evaluation.evaluate_model(
+                model,
+                metrics=spec["metrics"],
+                num_samples=spec["num_samples"],
+                seed=seed,
+                dataset=dataset,
+                data_dir=data_dir,
+                # Once: it changes the model's statistics in place.
+                recalibrate_bn=recalibrate_bn if i == 0 else 0,
+                source=str(source),
+            )
+        )
+    return results
+
+
+def _scalars(metrics, prefix=""):
+    """The numbers of a metrics dict, flattened: `mode_coverage.modes_covered`,
+    `class_histogram.min`, ...
+
+    Example:
+    >>> _scalars({"a": 1.0, "b": {"c": 2}, "class_histogram": [0.2, 0.8]})
+    {'a': 1.0, 'b.c': 2.0, 'class_histogram.min': 0.2}
+    """
+    out = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            out.update(_scalars(value, f"{prefix}{key}."))
+        elif key == "class_histogram":
+            out[f"{prefix}{key}.min"] = float(min(value))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[f"{prefix}{key}"] = float(value)
+    return out
+
+
+def _mean_scalars(results):
+    rows = [_scalars(r["metrics"]) for r in results]
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def _spread(rows):
+    """`{name: {"mean": m, "std": s}}` over dicts of numbers (std with
+    ddof=0 over the rows given)."""
+    return {
+        k: {
+            "mean": float(np.mean([r[k] for r in rows])),
+            "std": float(np.std([r[k] for r in rows])),
+        }
+        for k in rows[0]
+        if not k.startswith(("parzen.valid_ll", "parzen.sigma"))
+    }
 
 
 def slim(name, reason=None):
