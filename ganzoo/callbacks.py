@@ -8,9 +8,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganzoo import _atomic, images
+from ganzoo import _atomic, datasets, images, metrics
+from ganzoo._checks import check_choice
 
-__all__ = ["ProgressRecorder", "SampleGrid"]
+__all__ = ["ModeCoverage", "ProgressRecorder", "SampleGrid"]
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -85,3 +86,41 @@ class ProgressRecorder(keras.callbacks.Callback):
         }
         if self.path is not None:
             _atomic.write_text(self.path, json.dumps(self.state, indent=1))
+
+
+class ModeCoverage(keras.callbacks.Callback):
+    """Adds the 2-D toys' mode coverage to each epoch's logs.
+
+    After every epoch it draws `num` samples (with the generator's moving
+    average, if any) and puts `modes_covered` and `high_quality` (the
+    fraction of samples within 3 std of a mode) into the logs, so that
+    `CSVLogger` and TensorBoard, placed after it, record them.
+
+    Args:
+        dataset: "ring8" or "grid25".
+        num: samples per measurement (the protocol's 2,500).
+        seed: seed of the samples.
+
+    Example:
+    >>> model.fit(ds, callbacks=[ModeCoverage("ring8"), csv])  # doctest: +SKIP
+    """
+
+    def __init__(self, dataset, num=2500, seed=0):
+        super().__init__()
+        check_choice("dataset", dataset, datasets.TOY_NAMES)
+        self.modes = (
+            datasets.RING8_MODES
+            if dataset == "ring8"
+            else datasets.GRID25_MODES
+        )
+        self.std = datasets.TOY_STDS[dataset]
+        self.num = num
+        self.seed = seed
+
+    def on_epoch_end(self, epoch, logs=None):
+        with self.model.averaged_generator():
+            samples = self.model.sample(self.num, seed=self.seed)
+        found = metrics.mode_coverage(samples, self.modes, self.std)
+        if logs is not None:
+            logs["modes_covered"] = float(found["modes_covered"])
+            logs["high_quality"] = float(found["high_quality_fraction"])

@@ -14,6 +14,7 @@ the compute dtype; `GAN.sample` returns float32.
 | `deligan_mnist_generator` / `deligan_mnist_discriminator` | DeLiGAN | [-1, 1] |
 | `dcgan_mnist_generator` / `dcgan_mnist_discriminator` | DCGAN-style | [-1, 1] |
 | `toy_generator` / `toy_discriminator` | 2-D toys | unbounded |
+| `toy_tanh_generator` / `toy_tanh_discriminator` | LSGAN's ring experiment | unbounded |
 """
 
 import dataclasses
@@ -37,6 +38,8 @@ __all__ = [
     "mnist_mlp_generator",
     "toy_discriminator",
     "toy_generator",
+    "toy_tanh_discriminator",
+    "toy_tanh_generator",
 ]
 
 MNIST_SHAPE = (28, 28, 1)
@@ -211,6 +214,48 @@ def toy_discriminator(units=128, layers_count=2, data_dim=2):
     return keras.Model(x_in, x, name="toy_discriminator")
 
 
+def toy_tanh_generator(latent_dim=256, units=128, layers_count=2, data_dim=2):
+    """The generator of the LSGAN authors' ring experiment (from the unrolled
+    GAN code): `layers_count` tanh layers of `units`, linear output, weights
+    orthogonal with gain 1.4, zero biases.
+
+    Example:
+    >>> toy_tanh_generator(latent_dim=4, units=8).output_shape
+    (None, 2)
+    """
+    _check_positive(latent_dim=latent_dim, units=units, data_dim=data_dim)
+    z = keras.Input((latent_dim,), name="latent")
+    x = z
+    for _ in range(layers_count):
+        x = layers.Dense(units, "tanh", kernel_initializer=_orthogonal())(x)
+    x = layers.Dense(data_dim, kernel_initializer=_orthogonal())(x)
+    return keras.Model(z, x, name="toy_tanh_generator")
+
+
+def toy_tanh_discriminator(units=128, layers_count=2, data_dim=2):
+    """The discriminator of the LSGAN authors' ring experiment:
+    `layers_count` tanh layers of `units`, one linear score, orthogonal
+    weights with gain 1.4.
+
+    Example:
+    >>> toy_tanh_discriminator(units=8).output_shape
+    (None, 1)
+    """
+    _check_positive(units=units, data_dim=data_dim)
+    x_in = keras.Input((data_dim,), name="points")
+    x = x_in
+    for _ in range(layers_count):
+        x = layers.Dense(units, "tanh", kernel_initializer=_orthogonal())(x)
+    x = layers.Dense(
+        1, name="logit", dtype="float32", kernel_initializer=_orthogonal()
+    )(x)
+    return keras.Model(x_in, x, name="toy_tanh_discriminator")
+
+
+def _orthogonal():
+    return keras.initializers.Orthogonal(gain=1.4)
+
+
 def _bn_relu(x, batch_norm):
     if batch_norm:
         x = layers.BatchNormalization(synchronized=True)(x)
@@ -296,6 +341,16 @@ NETWORKS = {
         latent_dim=100,
         latent="normal",
         data="images",
+    ),
+    "toy_tanh": NetworkSpec(
+        toy_tanh_generator,
+        toy_tanh_discriminator,
+        g_width=("units", 128),
+        d_width=("units", 128),
+        data_range=None,
+        latent_dim=256,
+        latent="normal",
+        data="points",
     ),
     "toy": NetworkSpec(
         toy_generator,

@@ -28,7 +28,8 @@ from ganzoo._checks import (
     check_positive_ints,
     check_range,
 )
-from ganzoo.callbacks import ProgressRecorder, SampleGrid
+from ganzoo.callbacks import ModeCoverage, ProgressRecorder, SampleGrid
+from ganzoo.models.gan import UPDATES
 from ganzoo.models.lsgan import CODINGS
 
 __all__ = [
@@ -128,6 +129,13 @@ class TrainConfig:
         "little data). Empty: none.",
     )
     d_steps: int = _field(1, "D updates per G update (k).")
+    update: str = _field(
+        "alternating",
+        "alternating: D's updates, then G's against the new "
+        "D (Algorithm 1); simultaneous: both from one forward pass, as the "
+        "LSGAN authors' toy code.",
+        UPDATES,
+    )
     latent_dim: int | None = _field(None, "Latent size (default per network).")
     width: float = _field(1.0, "Width multiplier of both networks.")
     num_components: int = _field(50, "DeLiGAN mixture components.")
@@ -238,6 +246,7 @@ def build_model(cfg):
         data_range=spec.data_range,
         seed=cfg.seed,
         augment=cfg.augment,
+        update=cfg.update,
     )
     if cfg.model == "deligan":
         kwargs.update(
@@ -395,6 +404,9 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             out / "train_config.json",
             json.dumps(dataclasses.asdict(cfg), indent=1),
         )
+        if cfg.dataset in datasets.TOY_NAMES:
+            # Before the loggers: they record what it adds to the logs.
+            callbacks.append(ModeCoverage(cfg.dataset, seed=cfg.seed))
         callbacks += [
             keras.callbacks.CSVLogger(str(out / "log.csv"), append=True),
             keras.callbacks.TensorBoard(str(out / "tensorboard")),

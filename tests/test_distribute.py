@@ -128,3 +128,35 @@ def test_averaging_and_recalibration_under_mirrored(mirrored):
     # The average and the recalibration each changed the samples.
     assert not np.allclose(outputs[0][0], outputs[0][1], atol=1e-4)
     assert not np.allclose(outputs[0][1], outputs[0][2], atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["gan", "lsgan", "deligan"])
+def test_simultaneous_update_matches_single_device(kind, mirrored):
+    """`update="simultaneous"` (the LSGAN authors' toy code) is strategy
+    invariant too, and is not the alternating update."""
+    x = np.random.default_rng(4).normal(size=(GLOBAL_BATCH * STEPS, 2))
+    x = x.astype("float32")
+    build = lambda: helpers.tiny_toy_model(kind, seed=3, update="simultaneous")
+    single, _ = _fit(build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x)
+    multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x)
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(single), helpers.all_weights(multi)
+        )
+        < 1e-5
+    )
+    alternating, _ = _fit(
+        lambda: helpers.tiny_toy_model(kind, seed=3),
+        OPTIMIZERS["sgd"],
+        tf.distribute.get_strategy(),
+        x,
+    )
+    # D's update is the same; G's, taken against the un-updated D, is not.
+    g = len(single.generator.weights)
+    assert (
+        helpers.max_abs_diff(
+            [w.numpy() for w in single.generator.weights],
+            [w.numpy() for w in alternating.generator.weights][:g],
+        )
+        > 1e-4
+    )

@@ -300,3 +300,34 @@ def test_recalibrate_batch_norm_without_batch_norm_and_bad_input():
     assert model.recalibrate_batch_norm(num_batches=2) == 0
     with pytest.raises(ValueError, match="num_batches must be a positive"):
         model.recalibrate_batch_norm(num_batches=0)
+
+
+def test_simultaneous_update_needs_one_d_step():
+    with pytest.raises(ValueError, match="one D step"):
+        helpers.tiny_toy_model("gan", d_steps=2, update="simultaneous")
+    with pytest.raises(ValueError, match="update="):
+        helpers.tiny_toy_model("gan", update="sometimes")
+
+
+def test_simultaneous_step_uses_gradients_at_the_current_weights():
+    """One step: D's new weights equal the alternating step's (same noise,
+    same data), and G's gradient is taken against the old D."""
+    x = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices(x).batch(8)
+    models = {}
+    for update in ("simultaneous", "alternating"):
+        model = helpers.tiny_toy_model("gan", seed=2, update=update)
+        model.compile(
+            d_optimizer=keras.optimizers.SGD(0.5),
+            g_optimizer=keras.optimizers.SGD(0.5),
+        )
+        d_before = [w.numpy() for w in model.discriminator.weights]
+        model.fit(data, epochs=1, verbose=0)
+        models[update] = model
+    sim, alt = models["simultaneous"], models["alternating"]
+    for a, b in zip(sim.discriminator.weights, alt.discriminator.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    assert not np.allclose(d_before[0], sim.discriminator.weights[0].numpy())
+    assert not np.allclose(
+        sim.generator.weights[0].numpy(), alt.generator.weights[0].numpy()
+    )

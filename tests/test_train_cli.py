@@ -243,4 +243,9 @@ def test_same_seed_same_initial_weights(tmp_path):
     assert not np.allclose(
         a.get_weights()[0], other.get_weights()[0], atol=1e-2
     )
+    # The toys' mode coverage is logged every epoch.
+    with open(tmp_path / "r0" / "log.csv") as f:
+        row = next(csv.DictReader(f))
+    assert 0 <= float(row["modes_covered"]) <= 8
+    assert 0 <= float(row["high_quality"]) <= 1
     assert cards[0]["protocol"] == "ring8: 64 points drawn with seed 7"

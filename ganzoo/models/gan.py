@@ -11,16 +11,18 @@ from keras import ops
 
 from ganzoo import augment as augment_lib
 from ganzoo import losses
-from ganzoo._checks import ArgumentError, check_positive_ints
+from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
 
 __all__ = [
     "GAN",
     "LATENT_DISTRIBUTIONS",
     "SAMPLE_STREAM",
+    "UPDATES",
 ]
 
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
+UPDATES = ("alternating", "simultaneous")
 # Streams of the stateless noise: (seed, step, stream) -> noise.
 # `sample(n, seed=s)` uses the key [s, SAMPLE_STREAM].
 SAMPLE_STREAM = 1 << 20
@@ -60,6 +62,10 @@ class GAN(keras.Model):
             through the same kind of random, differentiable transform in
             both updates; sampling never augments. Images only. Default:
             none (the papers' setting).
+        update: `"alternating"` (default: D's updates, then G's against the
+            updated D, Algorithm 1) or `"simultaneous"` (one forward pass;
+            both gradients at the current weights, applied together, as the
+            LSGAN authors' toy code does; needs `d_steps=1`).
 
     Example:
     >>> import ganzoo, keras
@@ -84,10 +90,17 @@ class GAN(keras.Model):
         data_range=(-1.0, 1.0),
         seed=None,
         augment=None,
+        update="alternating",
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_positive_ints(latent_dim=latent_dim)
+        check_choice("update", update, UPDATES)
+        if update == "simultaneous" and d_steps != 1:
+            raise ArgumentError(
+                f"update='simultaneous' takes one D step per G step, got "
+                f"d_steps={d_steps!r}."
+            )
         if not (isinstance(d_steps, (int, np.integer)) and d_steps >= 1):
             raise ArgumentError(
                 f"d_steps must be an integer >= 1, got {d_steps!r}."
@@ -118,6 +131,7 @@ class GAN(keras.Model):
         self.data_range = None if data_range is None else tuple(data_range)
         self.seed = random.randrange(2**31) if seed is None else int(seed)
         self.augment = augment_lib.check_policy(augment)
+        self.update = update
         self.d_optimizer = None
         self.g_optimizer = None
         self._trackers = {
@@ -339,6 +353,8 @@ class GAN(keras.Model):
     def train_step(self, data):
         real = _unpack(data)
         batch, global_batch, replica = _batch_info(real)
+        if self.update == "simultaneous":
+            return self._simultaneous_step(real, batch, global_batch, replica)
         step = self.g_optimizer.iterations
         d_vars = self.discriminator.trainable_variables
         for k in range(self.d_steps):
@@ -381,6 +397,41 @@ class GAN(keras.Model):
                 total = total + tf.nn.scale_regularization_loss(reg)
             scaled = self.g_optimizer.scale_loss(total)
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
+        return self._log(
+            d_loss, g_loss, real_out, fake_out, global_batch, batch
+        )
+
+    def _simultaneous_step(self, real, batch, global_batch, replica):
+        step = self.g_optimizer.iterations
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator_variables
+        latent = self._replica_latent(step, 0, batch, global_batch, replica)
+        with tf.GradientTape(persistent=True) as tape:
+            fake = self.generate_raw(latent, training=True)
+            real_seen, fake_seen = (
+                self._replica_augment(x, step, 0, which, global_batch, replica)
+                for which, x in enumerate((real, fake))
+            )
+            real_out = self.discriminate(real_seen, training=True)
+            fake_out = self.discriminate(fake_seen, training=True)
+            d_loss = tf.nn.compute_average_loss(
+                self.discriminator_loss(real_out, fake_out),
+                global_batch_size=global_batch,
+            )
+            g_loss = tf.nn.compute_average_loss(
+                self.generator_loss_fn(fake_out), global_batch_size=global_batch
+            )
+            total = g_loss
+            reg = self.generator_regularization()
+            if reg is not None:
+                total = total + tf.nn.scale_regularization_loss(reg)
+            d_scaled = self.d_optimizer.scale_loss(d_loss)
+            g_scaled = self.g_optimizer.scale_loss(total)
+        d_grads = tape.gradient(d_scaled, d_vars)
+        g_grads = tape.gradient(g_scaled, g_vars)
+        del tape
+        self.d_optimizer.apply(d_grads, d_vars)
+        self.g_optimizer.apply(g_grads, g_vars)
         return self._log(
             d_loss, g_loss, real_out, fake_out, global_batch, batch
         )
@@ -527,6 +578,7 @@ class GAN(keras.Model):
             else list(self.data_range),
             "seed": self.seed,
             "augment": list(self.augment),
+            "update": self.update,
         }
 
     @classmethod
