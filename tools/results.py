@@ -462,6 +462,8 @@ def main(argv):
             FLAGS.data_dir,
             FLAGS.recalibrate_bn,
             FLAGS.ship,
+            seed_runs=FLAGS.seed_runs,
+            selection=FLAGS.selection,
         )
     elif argv[1:] == ["write"]:
         write_results()
@@ -487,6 +489,15 @@ def _define_flags():
     )
     flags.DEFINE_enum(
         "ship", "all", list(SHIP), "promote: the files the package ships."
+    )
+    flags.DEFINE_list(
+        "seed_runs",
+        [],
+        "promote: runs of the same recipe with other "
+        "training seeds (the card's recipe_spread).",
+    )
+    flags.DEFINE_string(
+        "selection", None, "promote: how the recipe was chosen (the card)."
     )
 
 
