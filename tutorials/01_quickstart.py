@@ -14,8 +14,9 @@ python tutorials/01_quickstart.py
 ```
 
 Pretrained weights are checked against the sha256 in ganzoo's registry
-before use; they come from a source checkout's `zoo_weights/`, the cache
-(`$GANZOO_HOME`, default `~/.keras/ganzoo`) or a download. This tutorial
+before use; they ship inside the package (a few presets keep their
+discriminator in a download, fetched into `$GANZOO_HOME`, default
+`~/.keras/ganzoo`, only for fine-tuning). This tutorial
 reads no dataset. Figures go to `$GANZOO_TUTORIAL_OUT/01_quickstart/`
 (default `tutorial_outputs/`); `GANZOO_FAST=1` makes the pictures smaller.
 """
