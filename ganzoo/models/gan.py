@@ -352,18 +352,18 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         real = _unpack(data)
-        batch, global_batch, replica = _batch_info(real)
+        batch, global_batch, start = _batch_info(real)
         if self.update == "simultaneous":
-            return self._simultaneous_step(real, batch, global_batch, replica)
+            return self._simultaneous_step(real, batch, global_batch, start)
         step = self.g_optimizer.iterations
         d_vars = self.discriminator.trainable_variables
         for k in range(self.d_steps):
             fake = self.generate_raw(
-                self._replica_latent(step, k, batch, global_batch, replica),
+                self._replica_latent(step, k, batch, global_batch, start),
                 training=True,
             )
             real_seen, fake_seen = (
-                self._replica_augment(x, step, k, which, global_batch, replica)
+                self._replica_augment(x, step, k, which, global_batch, start)
                 for which, x in enumerate((real, fake))
             )
             with tf.GradientTape() as tape:
@@ -379,12 +379,12 @@ class GAN(keras.Model):
 
         g_vars = self.generator_variables
         latent = self._replica_latent(
-            step, self.d_steps, batch, global_batch, replica
+            step, self.d_steps, batch, global_batch, start
         )
         with tf.GradientTape() as tape:
             fake = self.generate_raw(latent, training=True)
             fake = self._replica_augment(
-                fake, step, self.d_steps, 1, global_batch, replica
+                fake, step, self.d_steps, 1, global_batch, start
             )
             g_out = self.discriminate(fake, training=True)
             g_loss = tf.nn.compute_average_loss(
@@ -401,15 +401,15 @@ class GAN(keras.Model):
             d_loss, g_loss, real_out, fake_out, global_batch, batch
         )
 
-    def _simultaneous_step(self, real, batch, global_batch, replica):
+    def _simultaneous_step(self, real, batch, global_batch, start):
         step = self.g_optimizer.iterations
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator_variables
-        latent = self._replica_latent(step, 0, batch, global_batch, replica)
+        latent = self._replica_latent(step, 0, batch, global_batch, start)
         with tf.GradientTape(persistent=True) as tape:
             fake = self.generate_raw(latent, training=True)
             real_seen, fake_seen = (
-                self._replica_augment(x, step, 0, which, global_batch, replica)
+                self._replica_augment(x, step, 0, which, global_batch, start)
                 for which, x in enumerate((real, fake))
             )
             real_out = self.discriminate(real_seen, training=True)
@@ -438,9 +438,9 @@ class GAN(keras.Model):
 
     def test_step(self, data):
         real = _unpack(data)
-        batch, global_batch, replica = _batch_info(real)
+        batch, global_batch, start = _batch_info(real)
         latent = self._replica_latent(
-            0, _EVAL_STREAM, batch, global_batch, replica
+            0, _EVAL_STREAM, batch, global_batch, start
         )
         fake = self.generate_raw(latent, training=False)
         real_out = self.discriminate(real, training=False)
@@ -460,13 +460,16 @@ class GAN(keras.Model):
         # Losses are sums over this replica / global batch; the local mean is
         # that times global/local. Keras then averages replicas' metrics.
         scale = ops.cast(global_batch / batch, d_loss.dtype)
-        self._trackers["d_loss"].update_state(d_loss * scale)
-        self._trackers["g_loss"].update_state(g_loss * scale)
+        # Weighted by the replica's examples: the last batch of an epoch may
+        # be split unevenly.
+        weight = ops.cast(batch, "float32")
+        self._trackers["d_loss"].update_state(d_loss * scale, weight)
+        self._trackers["g_loss"].update_state(g_loss * scale, weight)
         self._trackers["d_real"].update_state(
-            self.discriminator_score(real_out)
+            self.discriminator_score(real_out), weight
         )
         self._trackers["d_fake"].update_state(
-            self.discriminator_score(fake_out)
+            self.discriminator_score(fake_out), weight
         )
         self.update_extra_metrics()
         logs = {m.name: m.result() for m in self.metrics}
@@ -488,25 +491,23 @@ class GAN(keras.Model):
             seed = tf.random.experimental.stateless_fold_in(seed, key)
         return seed
 
-    def _replica_latent(self, step, stream, batch, global_batch, replica):
+    def _replica_latent(self, step, stream, batch, global_batch, start):
         full = self.draw_latent(global_batch, self._keyed_seed(0, step, stream))
-        start = replica * batch
         return tf.nest.map_structure(lambda t: t[start : start + batch], full)
 
     def _replica_augment(
-        self, images, step, stream, which, global_batch, replica
+        self, images, step, stream, which, global_batch, start
     ):
         """`images` (this replica's part of the global batch) as D sees
         them at `step`: augmented with `self.augment`, keyed like the noise
         by (seed, step, stream) and by `which` (0 real, 1 generated)."""
         if not self.augment:
             return images
-        batch = tf.shape(images)[0]
         return augment_lib.augment(
             images,
             self.augment,
             self._keyed_seed(1, step, stream, which),
-            start=replica * batch,
+            start=start,
             total=global_batch,
             value_range=self.data_range,
         )
@@ -660,9 +661,16 @@ def _unpack(data):
 
 
 def _batch_info(real):
+    """`(local batch, global batch, offset of this replica's examples in
+    the global batch)`, from every replica's real size: the last batch of an
+    epoch may hold fewer examples on some replicas (103 examples at batch 50
+    on 2 replicas end with 2 and 1)."""
     ctx = tf.distribute.get_replica_context()
-    replicas = ctx.num_replicas_in_sync
     batch = tf.shape(real)[0]
-    replica = ctx.replica_id_in_sync_group
-    replica = tf.cast(replica, tf.int32) if tf.is_tensor(replica) else replica
-    return batch, batch * replicas, replica
+    if ctx.num_replicas_in_sync == 1:
+        return batch, batch, 0
+    sizes = ctx.all_gather(tf.reshape(batch, [1]), axis=0)
+    replica = tf.cast(ctx.replica_id_in_sync_group, tf.int32)
+    before = tf.range(ctx.num_replicas_in_sync) < replica
+    start = tf.reduce_sum(tf.where(before, sizes, tf.zeros_like(sizes)))
+    return batch, tf.reduce_sum(sizes), start
