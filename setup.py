@@ -23,7 +23,9 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["ganzoo", "ganzoo.*"]),
     # The shipped presets: configs, model cards and weights (a few MB each).
-    package_data={"ganzoo": ["registry.json", "presets/*/*"]},
+    package_data={
+        "ganzoo": ["registry.json", "reference_values.json", "presets/*/*"]
+    },
     install_requires=[
         "tensorflow>=2.21,<2.22",
         # TensorFlow 2.21's own floor.

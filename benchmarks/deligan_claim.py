@@ -146,7 +146,7 @@ def table(results, settings):
             f"{cell('classifier_score')} | {cell('frechet_distance')} | "
             f"{np.mean(low):.1f}% |"
         )
-    ref = metrics.REFERENCE_VALUES
+    ref = metrics.REFERENCE_VALUES["mnist"]
     lines.append(
         f"| real test digits | {ref['modified_inception_score']} | "
         f"{ref['classifier_score']} | {ref['frechet_distance']} "
