@@ -342,6 +342,8 @@ def write_results():
         "shown in its card. Wall times (all phases of a recipe) were measured",
         "while other trainings and tests shared the two cores: upper bounds.",
         "Metrics use 10,000 samples (2,500 for the 2-D toys) drawn with seed 0.",
+        "The papers' own experiments, run as their authors ran them, are in",
+        "[papers.md](papers.md).",
         "",
         (
             "| preset | ganzoo | how far from real data | paper / reference "
