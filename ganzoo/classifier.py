@@ -17,7 +17,7 @@ import scipy.special
 from keras import layers
 
 from ganzoo import datasets, presets_io
-from ganzoo._checks import ArgumentError
+from ganzoo._checks import ArgumentError, check_positive_ints
 
 __all__ = [
     "IMAGE_SHAPE",
@@ -57,15 +57,7 @@ def build_classifier(num_classes=10, filters=32, units=128, dropout=0.3):
     >>> model.output_shape, model.get_layer(PENULTIMATE).output.shape
     ((None, 10), (None, 128))
     """
-    for name, v in (
-        ("num_classes", num_classes),
-        ("filters", filters),
-        ("units", units),
-    ):
-        if not (isinstance(v, int) and v >= 1):
-            raise ArgumentError(
-                f"{name} must be a positive integer, got {v!r}."
-            )
+    check_positive_ints(num_classes=num_classes, filters=filters, units=units)
     x_in = keras.Input(IMAGE_SHAPE, name="images")
     x = x_in
     for scale in (1, 2, 4):

@@ -11,7 +11,7 @@ import numpy as np
 
 from ganzoo import metrics as metrics_lib
 from ganzoo import presets_io
-from ganzoo._checks import ArgumentError
+from ganzoo._checks import ArgumentError, check_non_negative_ints
 
 __all__ = [
     "evaluate_model",
@@ -109,12 +109,7 @@ def evaluate_model(
     Example:
     >>> evaluate_model(ganzoo.load("gan-ring8"))["metrics"]  # doctest: +SKIP
     """
-    if not (
-        isinstance(recalibrate_bn, (int, np.integer)) and recalibrate_bn >= 0
-    ):
-        raise ArgumentError(
-            f"recalibrate_bn must be an integer >= 0, got {recalibrate_bn!r}."
-        )
+    check_non_negative_ints(recalibrate_bn=recalibrate_bn)
     post_training = None
     if recalibrate_bn:
         if not model.recalibrate_batch_norm(num_batches=recalibrate_bn):

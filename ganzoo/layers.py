@@ -4,7 +4,7 @@ discrimination."""
 import keras
 from keras import ops
 
-from ganzoo._checks import ArgumentError
+from ganzoo._checks import ArgumentError, check_positive_ints
 
 __all__ = [
     "Maxout",
@@ -78,10 +78,7 @@ class MixtureLatent(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(num_components) < 1:
-            raise ArgumentError(
-                f"num_components must be an integer >= 1, got {num_components}."
-            )
+        check_positive_ints(num_components=num_components)
         if not sigma_init > 0:
             raise ArgumentError(f"sigma_init must be > 0, got {sigma_init}.")
         if not 0 < min_sigma <= sigma_init:

@@ -20,7 +20,6 @@ image dataset with presets, as measured by
 | Frechet distance, train[:10000] vs test, logits / penultimate | 0.22 / 0.69 |
 | Frechet distance, test vs 10,000 U(0,1) noise images, logits | 915 |
 | Parzen LL, samples = train[:10000], full paper protocol | 241.2 +- 2.1 |
-| Parzen wall time, full protocol (10k x 10k, sigma search) | 10 s |
 
 The two ordered halves of the MNIST test set differ systematically (the
 classifier errs on 0.9% of the first, 0.2% of the second), hence their
@@ -414,8 +413,8 @@ def parzen_log_likelihood(
     log-likelihood of `valid`, report the mean log-likelihood of `test`
     and its standard error std / sqrt(n) (population std, as the original).
     See `parzen_log_density` for the formula. The full MNIST protocol
-    (10,000 x 10,000, d = 784, 10 sigmas on 1,000 valid) takes about 10 s on
-    2 CPU cores.
+    (10,000 x 10,000, d = 784, 10 sigmas on 1,000 valid) is timed by
+    `benchmarks/bench_parzen.py`.
 
     Args:
         samples: (M, D) generated samples.

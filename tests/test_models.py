@@ -331,3 +331,12 @@ def test_simultaneous_step_uses_gradients_at_the_current_weights():
     assert not np.allclose(
         sim.generator.weights[0].numpy(), alt.generator.weights[0].numpy()
     )
+
+
+@pytest.mark.parametrize("bad", [2.5, True, 0])
+def test_integer_arguments_refuse_floats_and_bools(bad):
+    """2.5 components is an error, not a silent 2; True is not 1."""
+    with pytest.raises(ValueError, match="positive integer"):
+        helpers.tiny_toy_model("deligan", num_components=bad)
+    with pytest.raises(ValueError, match="positive integer"):
+        helpers.tiny_toy_model("gan", d_steps=bad)

@@ -101,10 +101,7 @@ class GAN(keras.Model):
                 f"update='simultaneous' takes one D step per G step, got "
                 f"d_steps={d_steps!r}."
             )
-        if not (isinstance(d_steps, (int, np.integer)) and d_steps >= 1):
-            raise ArgumentError(
-                f"d_steps must be an integer >= 1, got {d_steps!r}."
-            )
+        check_positive_ints(d_steps=d_steps)
         if generator_loss not in losses.GENERATOR_LOSSES:
             raise ArgumentError(
                 f"generator_loss must be one of "
