@@ -309,18 +309,7 @@ def make_dataset(cfg):
     ...                          batch_size=8)).element_spec.shape
     TensorShape([8, 2])
     """
-    spec = networks.NETWORKS[cfg.network]
-    return datasets.load(
-        cfg.dataset,
-        "train",
-        batch_size=cfg.batch_size,
-        data_dir=cfg.data_dir,
-        limit=cfg.limit,
-        take=cfg.take,
-        value_range=spec.data_range or (-1.0, 1.0),
-        seed=cfg.seed,
-        repeat=True,
-    )
+    return _load(cfg, repeat=True)
 
 
 def steps_per_epoch(cfg):
@@ -333,8 +322,12 @@ def steps_per_epoch(cfg):
     """
     if cfg.steps_per_epoch is not None:
         return cfg.steps_per_epoch
+    return int(_load(cfg, shuffle=False).cardinality())
+
+
+def _load(cfg, **kwargs):
     spec = networks.NETWORKS[cfg.network]
-    one_pass = datasets.load(
+    return datasets.load(
         cfg.dataset,
         "train",
         batch_size=cfg.batch_size,
@@ -343,9 +336,8 @@ def steps_per_epoch(cfg):
         take=cfg.take,
         value_range=spec.data_range or (-1.0, 1.0),
         seed=cfg.seed,
-        shuffle=False,
+        **kwargs,
     )
-    return int(one_pass.cardinality())
 
 
 def train(cfg, output_dir, verbose=1, command=None, strategy=None):

@@ -1,5 +1,7 @@
 """Tiny models and shared checks for the tests."""
 
+import socket
+
 import keras
 import numpy as np
 
@@ -62,3 +64,14 @@ def max_abs_diff(a, b):
     return max(
         float(np.max(np.abs(x - y))) if x.size else 0.0 for x, y in zip(a, b)
     )
+
+
+def free_ports(n):
+    """`n` TCP ports free on 127.0.0.1 now (for a local cluster)."""
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports

@@ -1,13 +1,13 @@
 """MultiWorkerMirroredStrategy: two worker processes on 127.0.0.1."""
 
 import os
-import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from tests import helpers
 from tests.conftest import REPO
 
 TIMEOUT = (
@@ -15,18 +15,8 @@ TIMEOUT = (
 )
 
 
-def _free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def _run_workers(kind, tmp_path):
-    ports = ",".join(map(str, _free_ports(2)))
+    ports = ",".join(map(str, helpers.free_ports(2)))
     env = dict(os.environ, PYTHONPATH=str(REPO))
     outs = [tmp_path / f"w{i}.npz" for i in (-1, 0, 1)]
     procs = [

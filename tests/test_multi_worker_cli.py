@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 
 from ganzoo import presets_io
+from tests import helpers
 
 TIMEOUT = 240  # seconds; a worker whose peer died blocks and ignores SIGTERM
 TOY = [
@@ -41,16 +41,6 @@ def _console_script():
     found = here if os.path.exists(here) else shutil.which("ganzoo")
     assert found, "the ganzoo console script is not installed"
     return found
-
-
-def _free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def _start(args, cwd, tf_config=None):
@@ -97,7 +87,7 @@ def _finish(procs):
 
 
 def _two_workers(tmp_path, args, strategy="multi_worker"):
-    ports = _free_ports(2)
+    ports = helpers.free_ports(2)
     return [
         _start(
             [

@@ -366,10 +366,7 @@ class GAN(keras.Model):
             with tf.GradientTape() as tape:
                 real_out = self.discriminate(real_seen, training=True)
                 fake_out = self.discriminate(fake_seen, training=True)
-                d_loss = tf.nn.compute_average_loss(
-                    self.discriminator_loss(real_out, fake_out),
-                    global_batch_size=global_batch,
-                )
+                d_loss = self._d_loss(real_out, fake_out, global_batch)
                 # A no-op unless the optimizer scales losses (float16).
                 scaled = self.d_optimizer.scale_loss(d_loss)
             self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
@@ -384,14 +381,7 @@ class GAN(keras.Model):
                 fake, step, self.d_steps, 1, global_batch, start
             )
             g_out = self.discriminate(fake, training=True)
-            g_loss = tf.nn.compute_average_loss(
-                self.generator_loss_fn(g_out), global_batch_size=global_batch
-            )
-            total = g_loss
-            reg = self.generator_regularization()
-            if reg is not None:
-                # Gradients are summed over replicas: add reg / replicas.
-                total = total + tf.nn.scale_regularization_loss(reg)
+            g_loss, total = self._g_loss(g_out, global_batch)
             scaled = self.g_optimizer.scale_loss(total)
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
         return self._log(
@@ -411,17 +401,8 @@ class GAN(keras.Model):
             )
             real_out = self.discriminate(real_seen, training=True)
             fake_out = self.discriminate(fake_seen, training=True)
-            d_loss = tf.nn.compute_average_loss(
-                self.discriminator_loss(real_out, fake_out),
-                global_batch_size=global_batch,
-            )
-            g_loss = tf.nn.compute_average_loss(
-                self.generator_loss_fn(fake_out), global_batch_size=global_batch
-            )
-            total = g_loss
-            reg = self.generator_regularization()
-            if reg is not None:
-                total = total + tf.nn.scale_regularization_loss(reg)
+            d_loss = self._d_loss(real_out, fake_out, global_batch)
+            g_loss, total = self._g_loss(fake_out, global_batch)
             d_scaled = self.d_optimizer.scale_loss(d_loss)
             g_scaled = self.g_optimizer.scale_loss(total)
         d_grads = tape.gradient(d_scaled, d_vars)
@@ -433,6 +414,23 @@ class GAN(keras.Model):
             d_loss, g_loss, real_out, fake_out, global_batch, batch
         )
 
+    def _d_loss(self, real_out, fake_out, global_batch):
+        return tf.nn.compute_average_loss(
+            self.discriminator_loss(real_out, fake_out),
+            global_batch_size=global_batch,
+        )
+
+    def _g_loss(self, fake_out, global_batch):
+        """`(G's adversarial loss, that plus the regulariser)`."""
+        g_loss = tf.nn.compute_average_loss(
+            self.generator_loss_fn(fake_out), global_batch_size=global_batch
+        )
+        reg = self.generator_regularization()
+        if reg is None:
+            return g_loss, g_loss
+        # Gradients are summed over replicas: add reg / replicas.
+        return g_loss, g_loss + tf.nn.scale_regularization_loss(reg)
+
     def test_step(self, data):
         real = _unpack(data)
         batch, global_batch, start = _batch_info(real)
@@ -442,13 +440,8 @@ class GAN(keras.Model):
         fake = self.generate_raw(latent, training=False)
         real_out = self.discriminate(real, training=False)
         fake_out = self.discriminate(fake, training=False)
-        d_loss = tf.nn.compute_average_loss(
-            self.discriminator_loss(real_out, fake_out),
-            global_batch_size=global_batch,
-        )
-        g_loss = tf.nn.compute_average_loss(
-            self.generator_loss_fn(fake_out), global_batch_size=global_batch
-        )
+        d_loss = self._d_loss(real_out, fake_out, global_batch)
+        g_loss, _ = self._g_loss(fake_out, global_batch)
         return self._log(
             d_loss, g_loss, real_out, fake_out, global_batch, batch
         )
