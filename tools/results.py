@@ -57,6 +57,10 @@ PARZEN_PRESETS = ("gan-mnist",)
 PAPER = {
     "gan-mnist": "Parzen LL 225 +- 2 (GAN paper, Table 1)",
     "gan-ring8": "6.3/8 modes, 98.2% HQ (GAN, as reported by PacGAN)",
+    "gan-grid25": (
+        "17.3/25 modes, 94.8% HQ (GAN, as reported by PacGAN; PacGAN4 "
+        "24.8/25, 93.6%)"
+    ),
 }
 RESULTS_FILE = ZOO_WEIGHTS / "RESULTS.md"
 README = REPO / "README.md"
@@ -320,6 +324,25 @@ def _summary(metrics):
     return "; ".join(parts)
 
 
+def _spread_summary(card):
+    """`; over training seeds 0-2: ...` from a card's recipe_spread."""
+    spread = card.get("recipe_spread")
+    if not spread:
+        return ""
+    seeds = ",".join(map(str, spread["training_seeds"]))
+    parts = []
+    for key, label, scale in [
+        ("mode_coverage.modes_covered", "modes", 1),
+        ("mode_coverage.high_quality_fraction", "% HQ", 100),
+        ("classifier_score", "score", 1),
+        ("frechet_distance", "FD", 1),
+    ]:
+        if key in spread:
+            m, sd = (scale * spread[key][k] for k in ("mean", "std"))
+            parts.append(f"{label} {m:.1f} +- {sd:.1f}")
+    return f"; recipe over training seeds {seeds}: " + ", ".join(parts)
+
+
 def _distance_to_real(card):
     """`FD x real-halves FD, score y% of real` for an image preset."""
     ref = metrics_lib.REFERENCE_VALUES.get(card.get("dataset"))
@@ -360,7 +383,8 @@ def write_results():
         if "steps" not in card:
             continue
         lines.append(
-            f"| `{name}` | {_summary(card.get('metrics', {}))} | "
+            f"| `{name}` | {_summary(card.get('metrics', {}))}"
+            f"{_spread_summary(card)} | "
             f"{_distance_to_real(card)} | {PAPER.get(name, '')} | "
             f"{card.get('total_steps', card['steps'])} | "
             f"{card.get('total_wall_time_s', card['wall_time_s']) / 60:.1f}"

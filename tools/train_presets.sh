@@ -5,16 +5,23 @@
 # Usage: bash tools/train_presets.sh [NAME ...]   (data: $GANZOO_DATA_DIR,
 # default ../shared/data beside the repository)
 # Then: python -m tools.results promote runs/NAME NAME --description=...
+# (the grid25 presets with --seed_runs= the same recipe's --seed=1 and 2 runs,
+# whose folders are runs/NAME-s1, runs/NAME-s2: SEEDS=1,2 trains them)
 # (gan-mnist with --ship=generator: the wheel ships its generator only).
 # (lsgan-mnist with --recalibrate_bn=100: its batch-norm statistics are
 # re-estimated for the averaged weights).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+SEEDS="${SEEDS:-0}"
 export GANZOO_DATA_DIR="${GANZOO_DATA_DIR:-$(cd .. && pwd)/shared/data}"
 
 declare -A RECIPE=(
   [gan-ring8]="--model=gan --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   [lsgan-ring8]="--model=lsgan --coding=real_label --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
+  # The 25-mode grid: 80 epochs, chosen over 40 on validation samples.
+  [gan-grid25]="--model=gan --network=toy --dataset=grid25 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=80 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
+  [lsgan-grid25]="--model=lsgan --coding=real_label --network=toy --dataset=grid25 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=80 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
+  [deligan-grid25]="--model=deligan --num_components=50 --network=toy --dataset=grid25 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=80 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   [deligan-ring8]="--model=deligan --num_components=50 --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   # DiffAugment on D's inputs lets the 500-image run train 150 epochs
   # without D memorising the digits (zoo_weights/studies.md).
@@ -34,16 +41,22 @@ declare -A RECIPE=(
   [lsgan-mnist-phase2]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-phase1/preset"
   [lsgan-mnist]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-phase2/preset"
 )
-ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 deligan-mnist gan-mnist-phase1
+ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
+       deligan-grid25 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist-phase3 gan-mnist-phase4
        gan-mnist-phase5 gan-mnist-phase6 gan-mnist-phase7 gan-mnist
        lsgan-mnist-phase1 lsgan-mnist-phase2 lsgan-mnist)
 
+# SEEDS=1,2 bash tools/train_presets.sh NAME trains other seeds of a recipe
+# into runs/NAME-sS (the spread in the cards); the shipped seed is 0.
 for name in "${@:-${ORDER[@]}}"; do
-  if [ -f "runs/$name/preset/metadata.json" ]; then
-    echo "== $name: done"; continue
-  fi
-  echo "== $name: training"
-  ganzoo train ${RECIPE[$name]} --seed=0 --verbose=2 --output_dir="runs/$name" \
-    || echo "== $name: FAILED"
+  for seed in ${SEEDS//,/ }; do
+    run="runs/$name"; [ "$seed" = 0 ] || run="runs/$name-s$seed"
+    if [ -f "$run/preset/metadata.json" ]; then
+      echo "== $run: done"; continue
+    fi
+    echo "== $run: training"
+    ganzoo train ${RECIPE[$name]} --seed="$seed" --verbose=2 --output_dir="$run" \
+      || echo "== $run: FAILED"
+  done
 done
