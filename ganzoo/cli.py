@@ -148,8 +148,6 @@ def _cmd_train(args):
     # created before the runtime starts.
     strategy = training.get_strategy(cfg.strategy)
     _NATIVE_LOG.restore()
-    # Fails now (bad limit, missing data), not after the model is built.
-    training.make_dataset(cfg)
     card = training.train(
         cfg,
         FLAGS.output_dir,

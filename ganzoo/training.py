@@ -367,11 +367,14 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             f"{out / 'preset'} exists: this run has finished. Choose another "
             "output directory or delete it to train again."
         )
-    out.mkdir(parents=True, exist_ok=True)
-    # tf.data's shuffle and the initial weights follow the global seed (the
-    # noise is keyed by cfg.seed already).
+    # The initial weights follow the global seed (the data order and the
+    # noise are keyed by cfg.seed already).
     keras.utils.set_random_seed(cfg.seed)
+    # Before the run folder exists: bad data (a limit too large, no files)
+    # leaves nothing behind.
     dataset = make_dataset(cfg)
+    epoch_steps = steps_per_epoch(cfg)
+    out.mkdir(parents=True, exist_ok=True)
     jit_compile = _jit_compile(cfg, strategy)  # outside the strategy scope
     with strategy.scope(), _global_policy(cfg.mixed_precision):
         model = build_model(cfg)
@@ -407,7 +410,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     model.fit(
         dataset,
         epochs=cfg.epochs,
-        steps_per_epoch=steps_per_epoch(cfg),
+        steps_per_epoch=epoch_steps,
         callbacks=callbacks,
         verbose=verbose if chief else 0,
         shuffle=False,
