@@ -22,14 +22,14 @@ def mirrored():
     return strategy
 
 
-def _fit(build, optimizer, strategy, x):
+def _fit(build, optimizer, strategy, x, batch=GLOBAL_BATCH):
     with strategy.scope():
         model = build()
         model.compile(
             d_optimizer=optimizer(), g_optimizer=optimizer(), jit_compile=False
         )
     history = model.fit(
-        tf.data.Dataset.from_tensor_slices(x).batch(GLOBAL_BATCH),
+        tf.data.Dataset.from_tensor_slices(x).batch(batch),
         epochs=1,
         verbose=0,
     )
@@ -86,7 +86,8 @@ def test_mirrored_matches_single_device_with_batch_norm(augment, mirrored):
 
 
 def test_replicas_get_different_noise(mirrored):
-    """Examples on different replicas must not share their noise (a seeded keras.random draw gives every replica the same)."""
+    """Examples on different replicas must not share their noise (a seeded
+    keras.random draw gives every replica the same)."""
     model = helpers.tiny_toy_model("gan", seed=0)
 
     def noise():
@@ -162,19 +163,6 @@ def test_simultaneous_update_matches_single_device(kind, mirrored):
     )
 
 
-def _fit_batches(build, strategy, x, batch):
-    with strategy.scope():
-        model = build()
-        model.compile(
-            d_optimizer=OPTIMIZERS["sgd"](),
-            g_optimizer=OPTIMIZERS["sgd"](),
-            jit_compile=False,
-        )
-    data = tf.data.Dataset.from_tensor_slices(x).batch(batch)
-    history = model.fit(data, epochs=1, verbose=0)
-    return model, history.history
-
-
 @pytest.mark.parametrize("kind", ["gan", "deligan"])
 def test_partial_last_batch_on_two_replicas_matches_one_device(kind, mirrored):
     """103 examples at batch 50: the last step's replicas hold 2 and 1. The
@@ -182,8 +170,10 @@ def test_partial_last_batch_on_two_replicas_matches_one_device(kind, mirrored):
     own noise row."""
     x = np.random.default_rng(7).normal(size=(103, 2)).astype("float32")
     build = lambda: helpers.tiny_toy_model(kind, seed=6, d_steps=2)
-    single, h1 = _fit_batches(build, tf.distribute.get_strategy(), x, 50)
-    multi, h2 = _fit_batches(build, mirrored, x, 50)
+    single, h1 = _fit(
+        build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x, 50
+    )
+    multi, h2 = _fit(build, OPTIMIZERS["sgd"], mirrored, x, 50)
     assert int(multi.g_optimizer.iterations.numpy()) == 3
     assert (
         helpers.max_abs_diff(
@@ -200,8 +190,10 @@ def test_partial_last_batch_with_augmentation_and_batch_norm(mirrored):
     build = lambda: helpers.tiny_image_model(
         "gan", seed=5, augment="translation,cutout"
     )
-    single, _ = _fit_batches(build, tf.distribute.get_strategy(), x, 16)
-    multi, _ = _fit_batches(build, mirrored, x, 16)
+    single, _ = _fit(
+        build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x, 16
+    )
+    multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x, 16)
     assert (
         helpers.max_abs_diff(
             helpers.all_weights(single), helpers.all_weights(multi)
