@@ -40,12 +40,21 @@ declare -A RECIPE=(
   [lsgan-mnist-phase1]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
   [lsgan-mnist-phase2]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-phase1/preset"
   [lsgan-mnist]="--model=lsgan --network=deligan_mnist --dataset=mnist --batch_size=64 --epochs=20 --steps_per_epoch=937 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-phase2/preset"
+  # Fashion-MNIST: deligan-mnist's recipe on 500 images (the last 50 of each
+  # class), validated on train[:10000]; lsgan-mnist's three phases on
+  # train[:50000], validated on train[50000:].
+  [deligan-fashion-mnist]="--model=deligan --network=deligan_mnist --dataset=fashion_mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=150 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.999"
+  [lsgan-fashion-mnist-phase1]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
+  [lsgan-fashion-mnist-phase2]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-phase1/preset"
+  [lsgan-fashion-mnist]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-phase2/preset"
 )
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist-phase3 gan-mnist-phase4
        gan-mnist-phase5 gan-mnist-phase6 gan-mnist-phase7 gan-mnist
-       lsgan-mnist-phase1 lsgan-mnist-phase2 lsgan-mnist)
+       lsgan-mnist-phase1 lsgan-mnist-phase2 lsgan-mnist
+       deligan-fashion-mnist lsgan-fashion-mnist-phase1
+       lsgan-fashion-mnist-phase2 lsgan-fashion-mnist)
 
 # SEEDS=1,2 bash tools/train_presets.sh NAME trains other seeds of a recipe
 # into runs/NAME-sS (the spread in the cards); the shipped seed is 0.
