@@ -29,6 +29,7 @@ _EXPORTS = {
     "evaluation": ("ganzoo.evaluation", None),
     "export": ("ganzoo.export", None),
     "images": ("ganzoo.images", None),
+    "inception": ("ganzoo.inception", None),
     "layers": ("ganzoo.layers", None),
     "losses": ("ganzoo.losses", None),
     "metrics": ("ganzoo.metrics", None),

@@ -75,6 +75,14 @@ def define_flags():
     flags.DEFINE_integer(
         "num_samples", 10000, "Samples to evaluate (evaluate).", lower_bound=1
     )
+    flags.DEFINE_string(
+        "reference",
+        None,
+        "Real images the distances compare with (evaluate): a folder, "
+        "tfds:NAME, or a split of the preset's dataset such as "
+        "train[50000:] (held-out training images). Default: the test split; "
+        "for a run on a folder, that folder.",
+    )
     flags.DEFINE_integer(
         "recalibrate_bn",
         0,
@@ -241,6 +249,7 @@ def _cmd_evaluate(args):
             seed=FLAGS.seed,
             data_dir=FLAGS.data_dir,
             recalibrate_bn=FLAGS.recalibrate_bn,
+            reference=FLAGS.reference,
             # A preset knows its dataset; .npy samples may need --dataset.
             dataset=FLAGS.dataset if FLAGS["dataset"].present else None,
         )

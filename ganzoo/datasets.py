@@ -1,6 +1,15 @@
-"""MNIST, Fashion-MNIST (local IDX files or tfds), limited subsets, 2-D toys.
+"""Training data: MNIST, Fashion-MNIST (local IDX files or tfds), limited
+subsets, 2-D toys, a folder of the user's own pictures, or any tensorflow_datasets
+image dataset ("tfds:NAME").
 
-Where the images come from, first match wins:
+A folder is read recursively (PNG, JPEG, BMP, GIF's first frame, WebP);
+pictures of any size are brought to `image_size` (centre crop to a square by
+default, or `resize="pad"` / `"stretch"`) and to `channels` (grayscale, RGB and
+RGBA all convert), decoded once in a parallel tf.data map and cached in
+memory. A file that does not decode is skipped with a warning naming it;
+files of other types are ignored; nothing is written into the folder.
+
+Where MNIST and Fashion-MNIST come from, first match wins:
 1. `data_dir=`, 2. `$GANZOO_DATA_DIR`: a folder holding the four IDX `.gz`
 files, either directly or in a subfolder named after the dataset. These are
 read with numpy alone, in the original file order, with no network and
@@ -16,12 +25,14 @@ import logging
 import math
 import os
 import pathlib
+import re
 import socket
 import struct
 
 import numpy as np
 import tensorflow as tf
 
+from ganzoo import _pictures
 from ganzoo._checks import (
     ArgumentError,
     check_choice,
@@ -33,17 +44,27 @@ __all__ = [
     "DATA_DIR_ENV",
     "GRID25_MODES",
     "IMAGE_NAMES",
+    "IMAGE_SUFFIXES",
+    "LIMIT_DRAW_SEED",
     "NAMES",
+    "RESIZE_MODES",
     "RING8_MODES",
     "SPLITS",
     "TOY_NAMES",
     "TOY_SIZE",
     "TOY_STDS",
+    "data_kind",
     "grid25",
+    "image_arrays",
+    "image_files",
     "load",
     "load_arrays",
+    "manifest",
+    "native_shape",
+    "reference_arrays",
     "ring8",
     "subset_indices",
+    "training_files",
 ]
 
 
@@ -51,6 +72,11 @@ IMAGE_NAMES = ("mnist", "fashion_mnist")
 TOY_NAMES = ("ring8", "grid25")
 NAMES = IMAGE_NAMES + TOY_NAMES
 SPLITS = ("train", "test")
+IMAGE_SUFFIXES = _pictures.IMAGE_SUFFIXES
+RESIZE_MODES = _pictures.RESIZE_MODES
+LIMIT_DRAW_SEED = _pictures.LIMIT_DRAW_SEED
+image_files = _pictures.image_files
+manifest = _pictures.manifest
 DATA_DIR_ENV = "GANZOO_DATA_DIR"
 TOY_STDS = {"ring8": 0.01, "grid25": 0.05}
 TOY_SIZE = 100_000  # points in a toy dataset unless `limit` says otherwise
@@ -301,6 +327,202 @@ def _image_arrays(name, split, data_dir, limit, per_class, take):
     return x, y
 
 
+def data_kind(name, arg="dataset"):
+    """What `name` names: "idx" (MNIST, Fashion-MNIST), "toy", "tfds"
+    ("tfds:NAME") or "folder" (an existing folder of pictures); else a
+    one-line error listing the choices.
+
+    Example:
+    >>> data_kind("mnist"), data_kind("ring8"), data_kind("tfds:cifar10")
+    ('idx', 'toy', 'tfds')
+    """
+    if not isinstance(name, str) or not name:
+        raise ArgumentError(f"{arg}={name!r}: give a dataset name or folder")
+    if name in IMAGE_NAMES:
+        return "idx"
+    if name in TOY_NAMES:
+        return "toy"
+    if name.startswith(_pictures.TFDS_PREFIX):
+        _pictures.tfds_name(name)
+        return "tfds"
+    path = pathlib.Path(name).expanduser()
+    if path.is_dir():
+        return "folder"
+    raise ArgumentError(
+        f"{arg}={name!r}: choose from {', '.join(NAMES)}, an existing "
+        "folder of pictures, or tfds:NAME"
+        + (" (it is a file)" if path.exists() else "")
+    )
+
+
+def native_shape(name):
+    """`(image_size, channels)` a dataset comes in: (28, 1) for MNIST and
+    Fashion-MNIST, the `image` feature's for tfds (size None when it
+    varies), (None, None) for a folder (its pictures vary; the network's
+    shape decides) and for the 2-D toys.
+
+    Example:
+    >>> native_shape("fashion_mnist")
+    (28, 1)
+    """
+    kind = data_kind(name)
+    if kind == "idx":
+        return 28, 1
+    if kind == "tfds":
+        return _pictures.tfds_shape(name)
+    return None, None
+
+
+def image_arrays(
+    name,
+    split="train",
+    image_size=None,
+    channels=None,
+    resize="crop",
+    data_dir=None,
+    limit=None,
+    take=None,
+    per_class=None,
+):
+    """uint8 `(N, image_size, image_size, channels)` images of any image
+    dataset (defaults: its `native_shape`; a folder needs `image_size`).
+
+    A folder has no splits (`split` must be "train"); `limit=N` takes N of
+    its pictures by a random draw with seed `LIMIT_DRAW_SEED` (the same N
+    for every training seed), `take=N` the first N by path. For MNIST and
+    Fashion-MNIST, `limit` / `per_class` / `take` are `load_arrays`'
+    subsets. For "tfds:NAME", `split` is any tfds split string
+    ("train[:80%]"). Arrays are cached in-process and read-only.
+
+    Example:
+    >>> image_arrays("mnist", "test", image_size=32, channels=3,
+    ...              data_dir="../shared/data").shape
+    (10000, 32, 32, 3)
+    """
+    kind = data_kind(name)
+    if kind == "toy":
+        raise ArgumentError(f"{name} holds 2-D points, not images")
+    size0, channels0 = native_shape(name)
+    size, channels = image_size or size0, channels or channels0 or 3
+    if size is None:
+        raise ArgumentError(
+            f"{name}: its pictures vary in size; give image_size= (e.g. 64)"
+        )
+    check_positive_ints(image_size=size)
+    check_choice("channels", channels, (1, 3))
+    check_choice("resize", resize, RESIZE_MODES)
+    if kind == "folder":
+        check_choice("split", split, ("train",))  # a folder has one split
+        if per_class is not None:
+            raise ArgumentError("per_class= needs classes; a folder has none")
+        folder = str(pathlib.Path(name).expanduser().resolve())
+        return _pictures.folder_arrays(
+            folder, size, channels, resize, limit, take
+        )[0]
+    if kind == "tfds":
+        if limit is not None or per_class is not None or take is not None:
+            raise ArgumentError(
+                "limit=, per_class= and take= are for local data; select "
+                "tfds examples with a split string, e.g. split='train[:500]'"
+            )
+        return _pictures.tfds_arrays(
+            name, split, size, channels, resize, _online
+        )
+    check_choice("split", split, SPLITS)
+    x, _ = _image_arrays(name, split, data_dir, limit, per_class, take)
+    return _reshaped(x, size, channels)
+
+
+def _reshaped(x, size, channels):
+    """MNIST-family arrays at another size or channel count."""
+    if x.shape[1:] == (size, size, channels):
+        return x
+    images = tf.image.resize(
+        tf.cast(x, tf.float32), (size, size), antialias=True
+    )
+    images = np.stack([_pictures.to_uint8(i, channels).numpy() for i in images])
+    images.flags.writeable = False
+    return images
+
+
+def _folder_names(name, image_size, channels, resize, limit, take):
+    folder = str(pathlib.Path(name).expanduser().resolve())
+    return _pictures.folder_arrays(
+        folder, image_size, channels, resize, limit, take
+    )[1]
+
+
+def training_files(
+    name, image_size, channels=3, resize="crop", limit=None, take=None
+):
+    """The `manifest` of the pictures `load(folder, ...)` trains on:
+    `[{"file": relative path, "sha256": ...}]`.
+
+    Example:
+    >>> training_files("my_pictures", 64, limit=2)  # doctest: +SKIP
+    [{'file': 'a.jpg', 'sha256': '...'}, {'file': 'b/c.png', 'sha256': '...'}]
+    """
+    names = _folder_names(name, image_size, channels, resize, limit, take)
+    return _pictures.manifest(name, names)
+
+
+_SPLIT_SPEC = re.compile(r"^(train|test|validation)(\[[^\]]*\])?$")
+
+
+def reference_arrays(
+    reference, dataset, image_size=None, channels=None, data_dir=None
+):
+    """uint8 real images to compare samples with, by spec:
+
+    - None: `dataset`'s test split (a folder: the folder itself);
+    - a split of `dataset` with an optional slice, "train[50000:]",
+      "test[:5000]" (MNIST-family: IDX file order; tfds: its own syntax),
+      e.g. held-out training images to choose recipes on;
+    - any other dataset name: a folder, "tfds:NAME" (its test split), or
+      "mnist" / "fashion_mnist" (test split).
+
+    Example:
+    >>> reference_arrays("train[50000:]", "mnist",
+    ...                  data_dir="../shared/data").shape
+    (10000, 28, 28, 1)
+    """
+
+    def of(name, split):
+        kind = data_kind(name)
+        if kind == "folder":
+            return image_arrays(name, "train", image_size, channels)
+        return image_arrays(
+            name, split, image_size, channels, data_dir=data_dir
+        )
+
+    if reference is None:
+        return of(dataset, "test")
+    match = _SPLIT_SPEC.match(reference)
+    if match is None:
+        return of(reference, "test")
+    if data_kind(dataset) == "tfds":
+        return of(dataset, reference)
+    split, where = match.groups()
+    if split not in SPLITS or data_kind(dataset) != "idx":
+        raise ArgumentError(
+            f"reference={reference!r}: {dataset} has no split {split!r}"
+        )
+    images = of(dataset, split)
+    if where is None:
+        return images
+    try:
+        lo, hi = (int(v) if v.strip() else None for v in where[1:-1].split(":"))
+    except ValueError:
+        raise ArgumentError(
+            f"reference={reference!r}: give a slice of example indices, "
+            "e.g. train[50000:] or test[:5000]"
+        ) from None
+    part = images[lo:hi]
+    if not len(part):
+        raise ArgumentError(f"reference={reference!r} selects no images")
+    return part
+
+
 def load(
     name,
     split="train",
@@ -315,20 +537,32 @@ def load(
     with_labels=False,
     drop_remainder=True,
     take=None,
+    image_size=None,
+    channels=None,
+    resize="crop",
 ):
     """A batched, shuffled, prefetched `tf.data.Dataset` of one dataset.
 
-    Images are float32 `(B, 28, 28, 1)` scaled to `value_range` ((-1, 1) for
-    tanh generators, (0, 1) for the GAN paper's sigmoid MLP); with
-    `with_labels`, elements are `(images, labels)`. `limit` / `per_class`
-    select the limited-data subset of `subset_indices`; `take=n` keeps the
-    first n examples (the GAN paper trains on train[:50000]); all three
-    need local IDX files. Shuffling is fresh each epoch (deterministic for
-    a given `seed`). With `repeat`, the order is a stateless permutation per
-    pass keyed by `(seed, pass)`, so every worker of a
-    MultiWorkerMirroredStrategy reads the very batches one device would
-    (tf.data's seeded `shuffle` is re-seeded when the strategy rewrites the
-    pipeline for its workers).
+    Images are float32 `(B, image_size, image_size, channels)` scaled to
+    `value_range` ((-1, 1) for tanh generators, (0, 1) for the GAN paper's
+    sigmoid MLP); with `with_labels` (MNIST-family and toys), elements are
+    `(images, labels)`. `name` is "mnist", "fashion_mnist", a folder of
+    pictures, or "tfds:NAME" (any tensorflow_datasets dataset with an
+    `image` feature, labels ignored; downloaded by tfds when online).
+    `image_size` / `channels` default to the data's own (28 / 1 for MNIST;
+    a folder needs `image_size` and is RGB unless `channels=1`); `resize`
+    says how other aspects become square (`image_arrays`).
+
+    `limit` / `per_class` select the limited-data subset of
+    `subset_indices`; `take=n` keeps the first n examples (the GAN paper
+    trains on train[:50000]); all three need local IDX files. On a folder,
+    `limit=n` draws n pictures at random (seed `LIMIT_DRAW_SEED`) and
+    `take=n` keeps the first n by path. Shuffling is fresh each epoch
+    (deterministic for a given `seed`). With `repeat`, the order is a
+    stateless permutation per pass keyed by `(seed, pass)`, so every worker
+    of a MultiWorkerMirroredStrategy reads the very batches one device
+    would (tf.data's seeded `shuffle` is re-seeded when the strategy
+    rewrites the pipeline for its workers).
 
     For "ring8" / "grid25", elements are float32 `(B, 2)` points (labels:
     the mode index), `limit` is the number of points (default `TOY_SIZE`),
@@ -339,10 +573,9 @@ def load(
     >>> next(iter(ds)).shape  # 5 batches: the last 50 of each digit
     TensorShape([100, 28, 28, 1])
     """
-    check_choice("name", name, NAMES)
-    check_choice("split", split, SPLITS)
+    kind = data_kind(name, "name")
     _check_int("batch_size", batch_size)
-    if name in TOY_NAMES:
+    if kind == "toy":
         check_choice("split", split, ("train",))  # toys have one split
         if per_class is not None or take is not None:
             raise ArgumentError(f"per_class= and take= mean nothing for {name}")
@@ -355,7 +588,28 @@ def load(
         lo, hi = (float(v) for v in value_range)
         if not lo < hi:
             raise ArgumentError(f"value_range={value_range} needs low < high")
-        x, y = _image_arrays(name, split, data_dir, limit, per_class, take)
+        if kind == "idx":
+            check_choice("split", split, SPLITS)
+            x, y = _image_arrays(name, split, data_dir, limit, per_class, take)
+            size, chans = image_size or 28, channels or 1
+            x = _reshaped(x, size, chans)
+        else:
+            if with_labels:
+                raise ArgumentError(
+                    f"with_labels=True: {name} is read without labels"
+                )
+            x = image_arrays(
+                name,
+                split,
+                image_size,
+                channels,
+                resize,
+                data_dir,
+                limit,
+                take,
+                per_class,
+            )
+            y = np.zeros(len(x), np.int64)
 
         def scale(images):
             return tf.cast(images, tf.float32) * ((hi - lo) / 255.0) + lo

@@ -9,8 +9,8 @@ import pathlib
 
 import numpy as np
 
+from ganzoo import datasets, presets_io
 from ganzoo import metrics as metrics_lib
-from ganzoo import presets_io
 from ganzoo._checks import ArgumentError, check_non_negative_ints
 
 __all__ = [
@@ -56,9 +56,15 @@ def evaluate_source(
     dataset=None,
     data_dir=None,
     recalibrate_bn=0,
+    reference=None,
 ):
     """Samples `num_samples` from a model (or reads saved samples) and runs
     `ganzoo.metrics.evaluate_samples`. Returns a JSON-ready dict.
+
+    `reference`: the real images distances compare with
+    (`ganzoo.datasets.reference_arrays`: default the test split, or the
+    folder a run trained on; "train[50000:]" for held-out training images;
+    a folder; a "tfds:NAME").
 
     `recalibrate_bn` > 0 first re-estimates the generator's batch-norm
     statistics from that many batches of 100 (`GAN.recalibrate_batch_norm`,
@@ -78,7 +84,14 @@ def evaluate_source(
                 f"{source} holds samples, not a model: recalibrate_bn needs "
                 "a preset or a training run."
             )
-        return _evaluate(samples, str(source), metrics, dataset, data_dir)
+        return _evaluate(
+            samples,
+            str(source),
+            metrics,
+            dataset,
+            data_dir,
+            reference=reference,
+        )
     return evaluate_model(
         model,
         metrics=metrics,
@@ -88,6 +101,7 @@ def evaluate_source(
         data_dir=data_dir,
         recalibrate_bn=recalibrate_bn,
         source=str(source),
+        reference=reference,
     )
 
 
@@ -100,6 +114,7 @@ def evaluate_model(
     data_dir=None,
     recalibrate_bn=0,
     source=None,
+    reference=None,
 ):
     """`evaluate_source` for a model in memory: `num_samples` samples drawn
     with `seed`, after `recalibrate_batch_norm(recalibrate_bn)` if > 0 (which
@@ -124,27 +139,51 @@ def evaluate_model(
     dataset = dataset or getattr(model, "preset_metadata", {}).get("dataset")
     samples = model.sample(num_samples, seed=seed)
     result = _evaluate(
-        samples, source or model.name, metrics, dataset, data_dir, seed=seed
+        samples,
+        source or model.name,
+        metrics,
+        dataset,
+        data_dir,
+        seed=seed,
+        reference=reference,
     )
     if post_training:
         result["post_training"] = post_training
     return result
 
 
-def _evaluate(samples, source, metrics, dataset, data_dir, seed=None):
+def _evaluate(
+    samples, source, metrics, dataset, data_dir, seed=None, reference=None
+):
     if dataset is None:
         if samples.ndim == 2:
             raise ArgumentError(
                 "Samples are 2-D points: say which toy they come from with "
                 f"dataset= ({', '.join(metrics_lib.TOY_DATASETS)})."
             )
-        dataset = "mnist"
+        is_mnist = samples.shape[1:] in ((28, 28, 1), (28, 28))
+        dataset = "mnist" if is_mnist or reference is None else reference
+    try:
+        datasets.data_kind(dataset)
+    except ArgumentError:
+        if reference is None:
+            raise ArgumentError(
+                f"{source} was trained on {dataset}, which is not here: give "
+                "the real pictures to compare with as reference= "
+                "(--reference=FOLDER)."
+            ) from None
+        dataset = reference  # a folder run evaluated elsewhere
     results = metrics_lib.evaluate_samples(
-        samples, metrics=metrics, dataset=dataset, data_dir=data_dir
+        samples,
+        metrics=metrics,
+        dataset=dataset,
+        data_dir=data_dir,
+        reference=reference,
     )
     return {
         "source": source,
         "dataset": dataset,
+        "reference": reference,
         "num_samples": len(samples),
         "seed": seed,
         "metrics": _jsonable(results),
@@ -162,6 +201,8 @@ def format_table(result):
         ("dataset", result["dataset"]),
         ("samples", str(result["num_samples"])),
     ]
+    if result.get("reference"):
+        rows.append(("reference", result["reference"]))
     if "post_training" in result:
         rows.append(("post_training", result["post_training"]))
     for name, value in result["metrics"].items():

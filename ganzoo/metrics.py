@@ -45,9 +45,11 @@ __all__ = [
     "IMAGE_DATASETS",
     "IMAGE_METRICS",
     "PAPER_SIGMAS",
+    "PICTURE_METRICS",
     "REFERENCE_VALUES",
     "TOY_DATASETS",
     "TOY_METRICS",
+    "VALID_METRICS",
     "class_histogram",
     "classifier_score",
     "evaluate_samples",
@@ -69,6 +71,8 @@ PAPER_SIGMAS = np.logspace(-1.0, 0.0, 10)
 REFERENCE_VALUES = json.loads(
     pathlib.Path(__file__).with_name("reference_values.json").read_text()
 )
+# On InceptionV3 features (`ganzoo.inception`): any pictures, no classifier.
+PICTURE_METRICS = ("kid", "fid")
 IMAGE_METRICS = (
     "classifier_score",
     "frechet_distance",
@@ -76,13 +80,19 @@ IMAGE_METRICS = (
     "modified_inception_score",
     "class_histogram",
     "parzen",
-)
+) + PICTURE_METRICS
 TOY_METRICS = ("mode_coverage",)
 IMAGE_DATASETS = datasets.IMAGE_NAMES
 TOY_DATASETS = datasets.TOY_NAMES
 DEFAULT_METRICS = {
     "image": ("classifier_score", "frechet_distance", "class_histogram"),
+    "pictures": PICTURE_METRICS,
     "toy": ("mode_coverage",),
+}
+VALID_METRICS = {
+    "image": IMAGE_METRICS,
+    "pictures": PICTURE_METRICS,
+    "toy": TOY_METRICS,
 }
 
 
@@ -508,28 +518,43 @@ def evaluate_samples(
     data_dir=None,
     classifier=None,
     splits=1,
+    reference=None,
+    inception_model=None,
 ):
     """Runs the named metrics on generated samples; a dict of results.
 
-    Image datasets ("mnist", "fashion_mnist"): `samples` are images in
-    [0, 1] (float, or uint8 in [0, 255]) as returned by `model.sample`;
+    MNIST-family datasets ("mnist", "fashion_mnist"): `samples` are images
+    in [0, 1] (float, or uint8 in [0, 255]) as returned by `model.sample`;
     metrics from `IMAGE_METRICS`:
     "classifier_score" (float; with `splits` > 1 also
     "classifier_score_std"), "frechet_distance" (classifier logits, against
-    the 10,000 test images), "frechet_distance_penultimate" (same, on the
+    the reference images), "frechet_distance_penultimate" (same, on the
     penultimate features), "modified_inception_score", "class_histogram"
-    (list), "parzen" (dict, `mnist_parzen`; the paper used 10,000 samples).
+    (list), "parzen" (dict, `mnist_parzen`; the paper used 10,000 samples),
+    and the `PICTURE_METRICS`.
+    Any other image data (a folder of pictures, "tfds:NAME"): the
+    `PICTURE_METRICS` "kid" and "fid" on InceptionV3 features
+    (`ganzoo.inception`: comparable within ganzoo, not with papers), with
+    the reference cut to a random subset (seed 0) of as many images as
+    there are samples, so that FID compares equal sizes.
     Toy datasets ("ring8", "grid25"): `samples` are (N, 2) points;
     metrics from `TOY_METRICS`: "mode_coverage" (dict).
 
     Args:
         samples: generated images or points.
         metrics: names, or None for `DEFAULT_METRICS` of the data kind.
-        dataset: one of `IMAGE_DATASETS + TOY_DATASETS`.
+        dataset: a dataset name of `ganzoo.datasets` (or a folder).
         data_dir: folder of the IDX files (see `ganzoo.datasets`).
         classifier: a `ganzoo.classifier` model; default: the shipped
             preset of `dataset`.
         splits: parts for the classifier score's mean and std.
+        reference: the real images the distances compare with, as
+            `ganzoo.datasets.reference_arrays` reads it: None (the test
+            split; a folder itself), a split such as "train[50000:]"
+            (held-out training images, to choose recipes on), a folder or
+            a "tfds:NAME".
+        inception_model: the network of "kid" / "fid" (default
+            `ganzoo.inception.feature_extractor()`, ImageNet weights).
 
     Example:
     >>> r = evaluate_samples(model.sample(10000), ["classifier_score",
@@ -539,7 +564,7 @@ def evaluate_samples(
     8
     """
     kind = _dataset_kind(dataset)
-    valid = IMAGE_METRICS if kind == "image" else TOY_METRICS
+    valid = VALID_METRICS[kind]
     names = DEFAULT_METRICS[kind] if metrics is None else metrics
     names = (names,) if isinstance(names, str) else tuple(names)
     for name in names:
@@ -555,7 +580,33 @@ def evaluate_samples(
             )
     if kind == "toy":
         return {"mode_coverage": _toy_coverage(samples, dataset)}
-    return _image_metrics(samples, names, dataset, data_dir, classifier, splits)
+    results = {}
+    classic = [n for n in names if n not in PICTURE_METRICS]
+    if classic:
+        results.update(
+            _image_metrics(
+                samples,
+                classic,
+                dataset,
+                data_dir,
+                classifier,
+                splits,
+                reference,
+            )
+        )
+    pictures = [n for n in names if n in PICTURE_METRICS]
+    if pictures:
+        results.update(
+            _picture_metrics(
+                samples,
+                pictures,
+                dataset,
+                data_dir,
+                reference,
+                inception_model,
+            )
+        )
+    return results
 
 
 def _dataset_kind(dataset):
@@ -563,10 +614,39 @@ def _dataset_kind(dataset):
         return "image"
     if dataset in TOY_DATASETS:
         return "toy"
-    raise ArgumentError(
-        f"Unknown dataset {dataset!r}; valid datasets: "
-        f"{', '.join(IMAGE_DATASETS + TOY_DATASETS)}."
+    try:
+        datasets.data_kind(dataset)
+    except ArgumentError:
+        raise ArgumentError(
+            f"Unknown dataset {dataset!r}; valid datasets: "
+            f"{', '.join(IMAGE_DATASETS + TOY_DATASETS)}, a folder of "
+            "pictures or a tfds:NAME."
+        ) from None
+    return "pictures"
+
+
+def _picture_metrics(samples, names, dataset, data_dir, reference, model):
+    from ganzoo import inception
+
+    x = inception._as_images(samples)
+    model = model or inception.feature_extractor()  # fails fast offline
+    real = datasets.reference_arrays(
+        reference, dataset, x.shape[1], x.shape[3], data_dir=data_dir
     )
+    if len(real) > len(x):
+        keep = np.random.default_rng(0).choice(len(real), len(x), replace=False)
+        real = real[np.sort(keep)]
+    fake_f = inception.features(x, model=model)
+    real_f = inception.features(real, model=model)
+    results = {"reference_images": len(real)}
+    if "kid" in names:
+        kid, std = inception.kernel_inception_distance(
+            real_f, fake_f, return_std=True
+        )
+        results.update(kid=kid, kid_std=std)
+    if "fid" in names:
+        results["fid"] = inception.frechet_inception_distance(real_f, fake_f)
+    return results
 
 
 def _toy_coverage(samples, dataset):
@@ -574,7 +654,9 @@ def _toy_coverage(samples, dataset):
     return mode_coverage(samples, modes[dataset], datasets.TOY_STDS[dataset])
 
 
-def _image_metrics(samples, names, dataset, data_dir, classifier, splits):
+def _image_metrics(
+    samples, names, dataset, data_dir, classifier, splits, reference
+):
     # Imported here: `ganzoo/__init__` imports this module, and a top-level
     # import would make `python -m ganzoo.classifier` run a second copy.
     from ganzoo import classifier as clf
@@ -589,8 +671,10 @@ def _image_metrics(samples, names, dataset, data_dir, classifier, splits):
         )
         logits, feats, _ = clf.features(model, images)
     if any(n.startswith("frechet") for n in names):
-        test, _ = datasets.load_arrays(dataset, "test", data_dir=data_dir)
-        ref_logits, ref_feats, _ = clf.features(model, test)
+        real = datasets.reference_arrays(
+            reference, dataset, 28, 1, data_dir=data_dir
+        )
+        ref_logits, ref_feats, _ = clf.features(model, real)
     for name in names:
         if name == "classifier_score":
             mean, std = classifier_score(

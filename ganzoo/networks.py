@@ -13,6 +13,7 @@ the compute dtype; `GAN.sample` returns float32.
 | `mnist_mlp_generator` / `mnist_maxout_discriminator` | GAN (1406.2661) | [0, 1] |
 | `deligan_mnist_generator` / `deligan_mnist_discriminator` | DeLiGAN | [-1, 1] |
 | `dcgan_mnist_generator` / `dcgan_mnist_discriminator` | DCGAN-style | [-1, 1] |
+| `dcgan_generator` / `dcgan_discriminator` (any `DCGAN_SIZES`, 1 or 3 channels) | DCGAN (1511.06434) | [-1, 1] |
 | `toy_generator` / `toy_discriminator` | 2-D toys | unbounded |
 | `toy_tanh_generator` / `toy_tanh_discriminator` | LSGAN's ring experiment | unbounded |
 """
@@ -23,13 +24,17 @@ import warnings
 import keras
 from keras import layers
 
+from ganzoo._checks import ArgumentError
 from ganzoo._checks import check_positive_ints as _check_positive
 from ganzoo.layers import Maxout, MinibatchDiscrimination
 
 __all__ = [
+    "DCGAN_SIZES",
     "MNIST_SHAPE",
     "NETWORKS",
     "NetworkSpec",
+    "dcgan_discriminator",
+    "dcgan_generator",
     "dcgan_mnist_discriminator",
     "dcgan_mnist_generator",
     "deligan_mnist_discriminator",
@@ -43,6 +48,8 @@ __all__ = [
 ]
 
 MNIST_SHAPE = (28, 28, 1)
+# Square sizes the `dcgan` pair builds: base x 2^k with a base of 4 to 7.
+DCGAN_SIZES = (16, 28, 32, 48, 64, 96, 128)
 
 
 def mnist_mlp_generator(latent_dim=100, units=1200, image_shape=MNIST_SHAPE):
@@ -181,6 +188,79 @@ def dcgan_mnist_discriminator(filters=64, image_shape=MNIST_SHAPE):
     return keras.Model(x_in, x, name="dcgan_mnist_discriminator")
 
 
+def _dcgan_plan(image_size, channels):
+    """`(base, upsamplings)`: `image_size = base * 2**upsamplings`."""
+    if image_size not in DCGAN_SIZES:
+        raise ArgumentError(
+            f"image_size={image_size!r}: the dcgan networks build "
+            f"{', '.join(map(str, DCGAN_SIZES))}."
+        )
+    if channels not in (1, 3):
+        raise ArgumentError(f"channels={channels!r}: choose 1 or 3.")
+    base, ups = image_size, 0
+    while base > 7:
+        base, ups = base // 2, ups + 1
+    return base, ups
+
+
+def dcgan_generator(
+    latent_dim=100, filters=64, image_size=64, channels=3, batch_norm=True
+):
+    """A DCGAN generator for square images of any `DCGAN_SIZES`: FC to
+    base x base x (f 2^(k-1)), then k stride-2 4x4 deconvs halving the
+    filters (batch norm, ReLU), the last to `channels` with tanh, where
+    `image_size = base * 2^k`, base in 4..7 (64: 4x4x512 -> 64x64x3 with
+    f = 64, as Radford et al. 2016).
+
+    Batch norm is synchronised across replicas.
+
+    Example:
+    >>> dcgan_generator(latent_dim=4, filters=2, image_size=48).output_shape
+    (None, 48, 48, 3)
+    """
+    _check_positive(latent_dim=latent_dim, filters=filters)
+    base, ups = _dcgan_plan(image_size, channels)
+    z = keras.Input((latent_dim,), name="latent")
+    width = filters * 2 ** (ups - 1)
+    x = layers.Dense(base * base * width)(z)
+    x = layers.Reshape((base, base, width))(x)
+    x = _bn_relu(x, batch_norm)
+    for i in range(1, ups):
+        x = layers.Conv2DTranspose(width >> i, 4, strides=2, padding="same")(x)
+        x = _bn_relu(x, batch_norm)
+    x = layers.Conv2DTranspose(
+        channels, 4, strides=2, padding="same", activation="tanh"
+    )(x)
+    return keras.Model(z, x, name="dcgan_generator")
+
+
+def dcgan_discriminator(
+    filters=64, image_size=64, channels=3, batch_norm=False
+):
+    """The DCGAN discriminator matching `dcgan_generator`: k stride-2 4x4
+    convs doubling from `filters` (leaky ReLU 0.2) down to base x base, one
+    float32 score. No batch norm by default: D is then per-example, as
+    DiffAugment and data parallelism like; `batch_norm=True` adds
+    synchronised batch norm after every conv but the first (the paper's D).
+
+    Example:
+    >>> dcgan_discriminator(filters=2, image_size=32, channels=1).output_shape
+    (None, 1)
+    """
+    _check_positive(filters=filters)
+    _, ups = _dcgan_plan(image_size, channels)
+    x_in = keras.Input((image_size, image_size, channels), name="images")
+    x = x_in
+    for i in range(ups):
+        x = layers.Conv2D(filters << i, 4, strides=2, padding="same")(x)
+        if batch_norm and i:
+            x = layers.BatchNormalization(synchronized=True)(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(1, name="logit", dtype="float32")(x)
+    return keras.Model(x_in, x, name="dcgan_discriminator")
+
+
 def toy_generator(latent_dim=2, units=128, layers_count=2, data_dim=2):
     """A small ReLU MLP generator for the 2-D toy datasets (linear output).
 
@@ -281,7 +361,11 @@ class NetworkSpec:
         data_range: `(low, high)` of G's images, or None for 2-D points.
         latent_dim: the latent size the pair is built with by default.
         latent: the prior GAN and LSGAN draw z from, "normal" or "uniform".
-        data: "images" (28x28x1 MNIST-family) or "points" (2-D toys).
+        data: "images" or "points" (2-D toys).
+        image_sizes: the square sizes the pair builds (None for points).
+        channels: the channel counts it builds (None for points).
+        sized: whether the builders take `image_size=` and `channels=`
+            (else the pair has one fixed shape).
     """
 
     generator: object
@@ -292,21 +376,63 @@ class NetworkSpec:
     latent_dim: int
     latent: str
     data: str
+    image_sizes: tuple = None
+    channels: tuple = None
+    sized: bool = False
 
-    def build(self, latent_dim=None, width=1.0):
-        """`(generator, discriminator)`, widths scaled by `width`.
+    @property
+    def name(self):
+        """The pair's name: its generator builder's, without `_generator`."""
+        return self.generator.__name__.removesuffix("_generator")
+
+    def check_shape(self, image_size, channels):
+        """Raises `ArgumentError` unless the pair builds
+        `image_size` x `image_size` x `channels` images.
+
+        Example:
+        >>> NETWORKS["dcgan"].check_shape(64, 3)
+        """
+        name = self.name
+        if self.image_sizes is None:
+            raise ArgumentError(
+                f"network={name!r} makes 2-D points, not images."
+            )
+        if image_size not in self.image_sizes or channels not in self.channels:
+            sizes = ", ".join(map(str, sorted(self.image_sizes)))
+            chans = " or ".join(map(str, sorted(self.channels)))
+            hint = "" if self.sized else "; network=dcgan builds other sizes"
+            raise ArgumentError(
+                f"network={name!r} makes {sizes}-pixel images with {chans} "
+                f"channel(s), not {image_size}x{image_size}x{channels}{hint}."
+            )
+
+    def build(self, latent_dim=None, width=1.0, image_size=None, channels=None):
+        """`(generator, discriminator)`, widths scaled by `width`, for
+        `image_size` x `image_size` x `channels` images (default: the
+        pair's first size and channel count).
 
         Example:
         >>> g, d = NETWORKS["toy"].build(width=0.1)
         >>> g.output_shape, d.output_shape
         ((None, 2), (None, 1))
+        >>> NETWORKS["dcgan"].build(width=0.05, image_size=16)[0].output_shape
+        (None, 16, 16, 3)
         """
         scale = lambda base: max(1, round(base * width))
         (g_arg, g_base), (d_arg, d_base) = self.g_width, self.d_width
+        g_kwargs, d_kwargs = {g_arg: scale(g_base)}, {d_arg: scale(d_base)}
+        if self.image_sizes is not None:
+            image_size = image_size or self.image_sizes[0]
+            channels = channels or self.channels[0]
+            self.check_shape(image_size, channels)
+            if self.sized:
+                shape = dict(image_size=image_size, channels=channels)
+                g_kwargs.update(shape)
+                d_kwargs.update(shape)
         generator = self.generator(
-            latent_dim=latent_dim or self.latent_dim, **{g_arg: scale(g_base)}
+            latent_dim=latent_dim or self.latent_dim, **g_kwargs
         )
-        return generator, self.discriminator(**{d_arg: scale(d_base)})
+        return generator, self.discriminator(**d_kwargs)
 
 
 # The one table of network pairs: training, the CLI's choices and the tests
@@ -321,6 +447,8 @@ NETWORKS = {
         latent_dim=100,
         latent="uniform",
         data="images",
+        image_sizes=(28,),
+        channels=(1,),
     ),
     "deligan_mnist": NetworkSpec(
         deligan_mnist_generator,
@@ -331,6 +459,8 @@ NETWORKS = {
         latent_dim=30,
         latent="normal",
         data="images",
+        image_sizes=(28,),
+        channels=(1,),
     ),
     "dcgan_mnist": NetworkSpec(
         dcgan_mnist_generator,
@@ -341,6 +471,21 @@ NETWORKS = {
         latent_dim=100,
         latent="normal",
         data="images",
+        image_sizes=(28,),
+        channels=(1,),
+    ),
+    "dcgan": NetworkSpec(
+        dcgan_generator,
+        dcgan_discriminator,
+        g_width=("filters", 64),
+        d_width=("filters", 64),
+        data_range=(-1.0, 1.0),
+        latent_dim=100,
+        latent="normal",
+        data="images",
+        image_sizes=(64,) + tuple(s for s in DCGAN_SIZES if s != 64),
+        channels=(3, 1),
+        sized=True,
     ),
     "toy_tanh": NetworkSpec(
         toy_tanh_generator,

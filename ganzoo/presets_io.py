@@ -54,7 +54,7 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def save_preset(model, directory, metadata=None):
+def save_preset(model, directory, metadata=None, extra_files=None):
     """Writes `model` as a preset folder and returns its metadata dict.
 
     Files are written to a temporary folder beside `directory` and moved in
@@ -65,6 +65,8 @@ def save_preset(model, directory, metadata=None):
         directory: the preset folder to create or replace.
         metadata: dict merged into the model card (dataset, protocol,
             command, metrics, ...).
+        extra_files: `{name: text}` written beside them (e.g. the list
+            of the pictures a run trained on), hashed in the card too.
 
     Example:
     >>> save_preset(model, "runs/my-gan/preset", {"dataset": "mnist"})  # doctest: +SKIP
@@ -82,6 +84,8 @@ def save_preset(model, directory, metadata=None):
         bare = keras.saving.deserialize_keras_object(config)
         bare.set_weights(model.get_weights())
         bare.save_weights(tmp / WEIGHTS_FILE)
+        for name, text in (extra_files or {}).items():
+            (tmp / name).write_text(text)
         card = {
             "class_name": type(model).__name__,
             "created": datetime.datetime.now(datetime.UTC).isoformat(
@@ -96,7 +100,7 @@ def save_preset(model, directory, metadata=None):
                 "sha256": sha256_of(tmp / name),
                 "bytes": os.path.getsize(tmp / name),
             }
-            for name in (CONFIG_FILE, WEIGHTS_FILE)
+            for name in (CONFIG_FILE, WEIGHTS_FILE, *(extra_files or {}))
         }
         (tmp / METADATA_FILE).write_text(json.dumps(card, indent=1) + "\n")
         _atomic.replace_dir(tmp, directory)

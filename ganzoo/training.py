@@ -37,6 +37,7 @@ __all__ = [
     "OPTIMIZERS",
     "PRECISIONS",
     "STRATEGIES",
+    "TRAIN_IMAGES_FILE",
     "TrainConfig",
     "build_model",
     "describe_data",
@@ -45,6 +46,7 @@ __all__ = [
     "make_dataset",
     "steps_per_epoch",
     "train",
+    "training_files",
     "with_previous_phases",
 ]
 
@@ -55,6 +57,8 @@ PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
 # Networks whose float32 train step XLA speeds up on CPU (measured in
 # benchmarks/BENCHMARKS.md); the others run faster without it there.
 XLA_ON_CPU = ("mnist_mlp",)
+# In a run on a folder (and its preset): the pictures it trained on.
+TRAIN_IMAGES_FILE = "train_images.json"
 
 
 def _field(default, help, choices=None):
@@ -84,7 +88,28 @@ class TrainConfig:
         "Generator/discriminator pair (ganzoo.networks.NETWORKS).",
         tuple(networks.NETWORKS),
     )
-    dataset: str = _field("mnist", "Training data.", datasets.NAMES)
+    dataset: str = _field(
+        "mnist",
+        f"Training data: {', '.join(datasets.NAMES)}, a folder of pictures "
+        "(read recursively: PNG, JPEG, BMP, GIF, WebP), or tfds:NAME (any "
+        "tensorflow_datasets image dataset).",
+    )
+    image_size: int | None = _field(
+        None,
+        "Side of the square training images (default: the data's own, e.g. "
+        "28 for MNIST; for a folder the network's, 64 for dcgan).",
+    )
+    channels: int | None = _field(
+        None,
+        "1 (grayscale) or 3 (RGB) (default: the data's own; for a folder "
+        "the network's, 3 for dcgan).",
+    )
+    resize: str = _field(
+        "crop",
+        "How pictures of another aspect become square: centre crop, pad "
+        "with black, or stretch.",
+        datasets.RESIZE_MODES,
+    )
     data_dir: str | None = _field(
         None,
         "Folder with the IDX .gz files (else $GANZOO_DATA_DIR, else "
@@ -92,11 +117,14 @@ class TrainConfig:
     )
     limit: int | None = _field(
         None,
-        "Limited data: the last limit/10 images of each class (points "
-        "for the 2-D toys).",
+        "Limited data: the last limit/10 images of each class (MNIST-family"
+        "), limit pictures drawn at random (a folder; the same for every "
+        "seed), or points (the 2-D toys).",
     )
     take: int | None = _field(
-        None, "Use only the first N training images (file order)."
+        None,
+        "Use only the first N training images (IDX file order; a folder: "
+        "path order).",
     )
     epochs: int = _field(10, "Epochs.")
     steps_per_epoch: int | None = _field(
@@ -184,16 +212,29 @@ class TrainConfig:
                 "steps)."
             )
         spec = networks.NETWORKS[self.network]
-        fits = (
-            datasets.IMAGE_NAMES
-            if spec.data == "images"
-            else (datasets.TOY_NAMES)
-        )
-        if self.dataset not in fits:
-            raise ArgumentError(
-                f"network={self.network!r} is for datasets "
-                f"{', '.join(fits)}, not {self.dataset!r}."
+        kind = datasets.data_kind(self.dataset)
+        if (kind == "toy") != (spec.data == "points"):
+            fits = (
+                "the 2-D toys " + ", ".join(datasets.TOY_NAMES)
+                if spec.data == "points"
+                else "images"
             )
+            raise ArgumentError(
+                f"network={self.network!r} is for {fits}, not {self.dataset!r}."
+            )
+        if kind == "toy" and (self.image_size or self.channels):
+            raise ArgumentError(
+                f"image_size= and channels= mean nothing for {self.dataset}"
+            )
+        if kind != "toy":
+            check_positive_ints(
+                **{
+                    name: getattr(self, name)
+                    for name in ("image_size", "channels")
+                    if getattr(self, name) is not None
+                }
+            )
+            spec.check_shape(*self.image_shape()[1:])
         check_positive_ints(
             epochs=self.epochs,
             batch_size=self.batch_size,
@@ -226,6 +267,27 @@ class TrainConfig:
             )
         return self
 
+    def image_shape(self):
+        """`(image_size, image_size, channels)` the run trains on: what
+        `image_size` / `channels` say, else the data's own shape (MNIST
+        28x28x1, a tfds dataset's), else the network's default (a folder
+        with `dcgan`: 64x64x3). None for the 2-D toys.
+
+        Example:
+        >>> TrainConfig(network="dcgan", dataset="mnist").image_shape()
+        (28, 28, 1)
+        """
+        spec = networks.NETWORKS[self.network]
+        if (
+            spec.image_sizes is None
+            or datasets.data_kind(self.dataset) == "toy"
+        ):
+            return None
+        size, channels = datasets.native_shape(self.dataset)
+        size = self.image_size or size or spec.image_sizes[0]
+        channels = self.channels or channels or spec.channels[0]
+        return size, size, channels
+
 
 def build_model(cfg):
     """The (uncompiled) model a `TrainConfig` describes.
@@ -237,7 +299,10 @@ def build_model(cfg):
     """
     spec = networks.NETWORKS[cfg.network]
     latent_dim = cfg.latent_dim or spec.latent_dim
-    generator, discriminator = spec.build(latent_dim, cfg.width)
+    shape = cfg.image_shape() or (None, None, None)
+    generator, discriminator = spec.build(
+        latent_dim, cfg.width, image_size=shape[0], channels=shape[2]
+    )
     kwargs = dict(
         generator=generator,
         discriminator=discriminator,
@@ -327,6 +392,7 @@ def steps_per_epoch(cfg):
 
 def _load(cfg, **kwargs):
     spec = networks.NETWORKS[cfg.network]
+    shape = cfg.image_shape() or (None, None, None)
     return datasets.load(
         cfg.dataset,
         "train",
@@ -336,7 +402,21 @@ def _load(cfg, **kwargs):
         take=cfg.take,
         value_range=spec.data_range or (-1.0, 1.0),
         seed=cfg.seed,
+        image_size=shape[0],
+        channels=shape[2],
+        resize=cfg.resize,
         **kwargs,
+    )
+
+
+def training_files(cfg):
+    """For a run on a folder, the pictures it trains on (`datasets.
+    training_files`: relative paths and sha256s); None for other data."""
+    if datasets.data_kind(cfg.dataset) != "folder":
+        return None
+    size, _, channels = cfg.image_shape()
+    return datasets.training_files(
+        cfg.dataset, size, channels, cfg.resize, cfg.limit, cfg.take
     )
 
 
@@ -374,6 +454,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     # leaves nothing behind.
     dataset = make_dataset(cfg)
     epoch_steps = steps_per_epoch(cfg)
+    pictures = training_files(cfg)
     out.mkdir(parents=True, exist_ok=True)
     jit_compile = _jit_compile(cfg, strategy)  # outside the strategy scope
     with strategy.scope(), _global_policy(cfg.mixed_precision):
@@ -394,11 +475,16 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         keras.callbacks.TerminateOnNaN(),
         progress,
     ]
+    extra_files = {}
+    if pictures is not None:
+        extra_files[TRAIN_IMAGES_FILE] = json.dumps(pictures, indent=1) + "\n"
     if chief:
         _atomic.write_text(
             out / "train_config.json",
             json.dumps(dataclasses.asdict(cfg), indent=1),
         )
+        for name, text in extra_files.items():
+            _atomic.write_text(out / name, text)
         if cfg.dataset in datasets.TOY_NAMES:
             # Before the loggers: they record what it adds to the logs.
             callbacks.append(ModeCoverage(cfg.dataset, seed=cfg.seed))
@@ -426,6 +512,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         "protocol": describe_data(cfg),
         "limit": cfg.limit,
         "take": cfg.take,
+        "image_shape": list(cfg.image_shape() or ()) or None,
         "train_config": dataclasses.asdict(cfg),
         "command": command or " ".join(sys.argv),
         "steps": steps,
@@ -440,10 +527,17 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         "replicas": strategy.num_replicas_in_sync,
         "jit_compile": bool(model.jit_compile),
     }
+    if pictures is not None:
+        card["training_images"] = {
+            "count": len(pictures),
+            "manifest": TRAIN_IMAGES_FILE,
+        }
     if cfg.init_from:
         card.update(with_previous_phases(card, cfg.init_from))
     if chief:
-        presets_io.save_preset(model, out / "preset", card)
+        presets_io.save_preset(
+            model, out / "preset", card, extra_files=extra_files
+        )
     return card
 
 
@@ -454,9 +548,25 @@ def describe_data(cfg):
     >>> describe_data(TrainConfig(dataset="mnist", limit=500))
     'mnist train split, the last 50 images of each class (500 images, IDX file order)'
     """
-    if cfg.dataset in datasets.TOY_NAMES:
+    kind = datasets.data_kind(cfg.dataset)
+    if kind == "toy":
         num = cfg.limit or datasets.TOY_SIZE
         return f"{cfg.dataset}: {num} points drawn with seed {cfg.seed}"
+    shape = "x".join(map(str, cfg.image_shape()))
+    if kind in ("folder", "tfds"):
+        if kind == "tfds":
+            what = f"{cfg.dataset} train split"
+        elif cfg.limit:
+            what = (
+                f"{cfg.limit} pictures of folder {cfg.dataset} drawn at "
+                f"random (seed {datasets.LIMIT_DRAW_SEED}; {TRAIN_IMAGES_FILE}"
+                " lists them)"
+            )
+        elif cfg.take:
+            what = f"the first {cfg.take} pictures of folder {cfg.dataset}"
+        else:
+            what = f"the pictures of folder {cfg.dataset}"
+        return f"{what}, as {shape} ({cfg.resize} to square)"
     if cfg.limit:
         return (
             f"{cfg.dataset} train split, the last {cfg.limit // 10} images"

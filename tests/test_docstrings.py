@@ -18,6 +18,7 @@ MODULES = [
     "ganzoo.evaluation",
     "ganzoo.export",
     "ganzoo.images",
+    "ganzoo.inception",
     "ganzoo.layers",
     "ganzoo.losses",
     "ganzoo.metrics",

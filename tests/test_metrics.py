@@ -186,7 +186,7 @@ def test_evaluate_samples_on_grid():
         (lambda: metrics.mnist_parzen(np.full((3, 784), 2.0)), r"\[0, 1\]"),
         (
             lambda: metrics.evaluate_samples(
-                np.zeros((3, 2)), ["fid"], dataset="ring8"
+                np.zeros((3, 2)), ["fidd"], dataset="ring8"
             ),
             "valid metrics",
         ),

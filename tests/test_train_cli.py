@@ -64,7 +64,7 @@ def _usage_error(argv, capsys):
         (["--dataset=mnist", "--limit=505"], "limit"),
         (["--epochs=-1"], "epochs"),
         (["--steps_per_epoch=0"], "steps_per_epoch"),
-        (["--dataset=ring8"], "network='mnist_mlp' is for datasets"),
+        (["--dataset=ring8"], "network='mnist_mlp' is for images"),
         (["--d_lr=0"], "d_lr"),
         (["--g_ema=1.0"], "g_ema must be in"),
         (["--augment=flip"], "Unknown augmentation 'flip'"),
