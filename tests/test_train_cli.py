@@ -65,6 +65,9 @@ def _usage_error(argv, capsys):
         (["--epochs=-1"], "epochs"),
         (["--steps_per_epoch=0"], "steps_per_epoch"),
         (["--dataset=ring8"], "network='mnist_mlp' is for images"),
+        (["--dataset=no/such/folder"], "an existing folder of pictures"),
+        (["--network=deligan_mnist", "--image_size=64"], "network=dcgan"),
+        (["--network=dcgan", "--image_size=50"], "16, 28, 32, 48, 64"),
         (["--d_lr=0"], "d_lr"),
         (["--g_ema=1.0"], "g_ema must be in"),
         (["--augment=flip"], "Unknown augmentation 'flip'"),
@@ -97,6 +100,24 @@ def test_bad_flags_fail_before_training(
         (["sample", "nope"], "Unknown preset 'nope'. Valid names"),
         (["evaluate", "no/such/folder"], "no/such/folder is not a folder"),
         (["evaluate", "gan-ring8", "--recalibrate_bn=-1"], "non-negative"),
+        (
+            [
+                "train",
+                "--dataset=tfds:no_such_data",
+                "--network=dcgan",
+                "--output_dir=x",
+            ],
+            "not a tensorflow_datasets dataset",
+        ),
+        (
+            [
+                "train",
+                "--dataset=no/such/pictures",
+                "--network=dcgan",
+                "--output_dir=x",
+            ],
+            "an existing folder of pictures, or tfds:NAME",
+        ),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(data_dir, args, message):
