@@ -311,7 +311,7 @@ def _summary(metrics):
         p = metrics["parzen"]
         parts.append(f"Parzen {p['mean']:.1f} +- {p['stderr']:.1f}")
     for key, label in [
-        ("classifier_score", "MNIST score"),
+        ("classifier_score", "classifier score"),
         ("frechet_distance", "FD logits"),
         ("modified_inception_score", "mod. IS"),
     ]:
