@@ -42,3 +42,13 @@ def data_dir():
             "to a folder holding mnist/ and fashion_mnist/."
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def mirrored():
+    """One MirroredStrategy over the two logical CPUs for the whole session:
+    a second one in the same process may reuse collective instance keys of
+    the first and abort with "Shape mismatch in the collective instance"."""
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    assert strategy.num_replicas_in_sync == 2
+    return strategy

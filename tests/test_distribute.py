@@ -12,16 +12,6 @@ STEPS = 3
 GLOBAL_BATCH = 16
 
 
-@pytest.fixture(scope="module")
-def mirrored():
-    # One strategy for the module: a second MirroredStrategy in the same
-    # process may reuse collective instance keys of the first and abort
-    # with "Shape mismatch in the collective instance".
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    assert strategy.num_replicas_in_sync == 2
-    return strategy
-
-
 def _fit(build, optimizer, strategy, x, batch=GLOBAL_BATCH):
     with strategy.scope():
         model = build()

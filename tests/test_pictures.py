@@ -234,8 +234,8 @@ def _tiny_rgb(kind="deligan", size=16, seed=0, **kwargs):
     )
 
 
-def test_rgb_step_on_two_replicas_matches_one_device():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+def test_rgb_step_on_two_replicas_matches_one_device(mirrored):
+    strategy = mirrored
     x = (
         np.random.default_rng(0)
         .uniform(-1, 1, (24, 16, 16, 3))
