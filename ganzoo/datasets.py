@@ -415,10 +415,7 @@ def image_arrays(
         check_choice("split", split, ("train",))  # a folder has one split
         if per_class is not None:
             raise ArgumentError("per_class= needs classes; a folder has none")
-        folder = str(pathlib.Path(name).expanduser().resolve())
-        return _pictures.folder_arrays(
-            folder, size, channels, resize, limit, take
-        )[0]
+        return _folder_arrays(name, size, channels, resize, limit, take)[0]
     if kind == "tfds":
         if limit is not None or per_class is not None or take is not None:
             raise ArgumentError(
@@ -440,16 +437,17 @@ def _reshaped(x, size, channels):
     images = tf.image.resize(
         tf.cast(x, tf.float32), (size, size), antialias=True
     )
-    images = np.stack([_pictures.to_uint8(i, channels).numpy() for i in images])
+    images = _pictures.to_uint8(images, channels).numpy()  # the whole batch
     images.flags.writeable = False
     return images
 
 
-def _folder_names(name, image_size, channels, resize, limit, take):
+def _folder_arrays(name, image_size, channels, resize, limit, take):
+    """`_pictures.folder_arrays` of a folder named as the user gave it."""
     folder = str(pathlib.Path(name).expanduser().resolve())
     return _pictures.folder_arrays(
         folder, image_size, channels, resize, limit, take
-    )[1]
+    )
 
 
 def training_files(
@@ -462,7 +460,7 @@ def training_files(
     >>> training_files("my_pictures", 64, limit=2)  # doctest: +SKIP
     [{'file': 'a.jpg', 'sha256': '...'}, {'file': 'b/c.png', 'sha256': '...'}]
     """
-    names = _folder_names(name, image_size, channels, resize, limit, take)
+    _, names = _folder_arrays(name, image_size, channels, resize, limit, take)
     return _pictures.manifest(name, names)
 
 
@@ -591,8 +589,8 @@ def load(
         if kind == "idx":
             check_choice("split", split, SPLITS)
             x, y = _image_arrays(name, split, data_dir, limit, per_class, take)
-            size, chans = image_size or 28, channels or 1
-            x = _reshaped(x, size, chans)
+            size, chans = native_shape(name)
+            x = _reshaped(x, image_size or size, channels or chans)
         else:
             if with_labels:
                 raise ArgumentError(

@@ -610,19 +610,17 @@ def evaluate_samples(
 
 
 def _dataset_kind(dataset):
-    if dataset in IMAGE_DATASETS:
-        return "image"
-    if dataset in TOY_DATASETS:
-        return "toy"
+    """ "image" (MNIST-family: classifier metrics), "toy", or "pictures"
+    (a folder or tfds:NAME: the InceptionV3 metrics)."""
     try:
-        datasets.data_kind(dataset)
+        kind = datasets.data_kind(dataset)
     except ArgumentError:
         raise ArgumentError(
             f"Unknown dataset {dataset!r}; valid datasets: "
             f"{', '.join(IMAGE_DATASETS + TOY_DATASETS)}, a folder of "
             "pictures or a tfds:NAME."
         ) from None
-    return "pictures"
+    return {"idx": "image", "toy": "toy"}.get(kind, "pictures")
 
 
 def _picture_metrics(samples, names, dataset, data_dir, reference, model):

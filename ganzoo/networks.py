@@ -48,6 +48,10 @@ __all__ = [
 ]
 
 MNIST_SHAPE = (28, 28, 1)
+# NetworkSpec fields of the pairs that make MNIST-shaped images only.
+_MNIST_IMAGES = dict(
+    data="images", image_sizes=MNIST_SHAPE[:1], channels=MNIST_SHAPE[2:]
+)
 # Square sizes the `dcgan` pair builds: base x 2^k with a base of 4 to 7.
 DCGAN_SIZES = (16, 28, 32, 48, 64, 96, 128)
 
@@ -446,9 +450,7 @@ NETWORKS = {
         data_range=(0.0, 1.0),
         latent_dim=100,
         latent="uniform",
-        data="images",
-        image_sizes=(28,),
-        channels=(1,),
+        **_MNIST_IMAGES,
     ),
     "deligan_mnist": NetworkSpec(
         deligan_mnist_generator,
@@ -458,9 +460,7 @@ NETWORKS = {
         data_range=(-1.0, 1.0),
         latent_dim=30,
         latent="normal",
-        data="images",
-        image_sizes=(28,),
-        channels=(1,),
+        **_MNIST_IMAGES,
     ),
     "dcgan_mnist": NetworkSpec(
         dcgan_mnist_generator,
@@ -470,9 +470,7 @@ NETWORKS = {
         data_range=(-1.0, 1.0),
         latent_dim=100,
         latent="normal",
-        data="images",
-        image_sizes=(28,),
-        channels=(1,),
+        **_MNIST_IMAGES,
     ),
     "dcgan": NetworkSpec(
         dcgan_generator,
