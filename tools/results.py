@@ -4,6 +4,7 @@ the README tables and the registry. Run from the repository root:
     python -m tools.results promote runs/deligan-mnist deligan-mnist \\
         --description="DeLiGAN on 500 MNIST digits (50 per class)" \\
         [--recalibrate_bn=100] [--ship=generator]
+    python -m tools.results measure gan-mnist  # a shipped preset, re-measured
     python -m tools.results write        # RESULTS.md, README tables
     python -m tools.results registry     # ganzoo/registry.json
 
@@ -26,7 +27,7 @@ import sys
 import numpy as np
 from absl import app, flags
 
-from ganzoo import evaluation, presets_io
+from ganzoo import _atomic, evaluation, presets_io
 from ganzoo import metrics as metrics_lib
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -99,42 +100,26 @@ def promote(
     src = pathlib.Path(run_dir) / "preset"
     target = PRESETS_DIR / name
     card = json.loads((src / presets_io.METADATA_FILE).read_text())
-    kind = "toy" if card["dataset"] in ("ring8", "grid25") else "image"
-    spec = dict(EVAL[kind])
-    if name in PARZEN_PRESETS:
-        spec["metrics"] = spec["metrics"] + ["parzen"]
+    spec = _spec(name, card)
     # Re-saved, not copied: the preset format of today's presets_io.
     model, _ = presets_io.load_preset_dir(src)
     card.pop("files", None)
-    per_seed = _evaluate_seeds(
+    per_seed = _measure(
         model,
+        card,
+        name,
         spec,
-        card["dataset"],
         data_dir,
         recalibrate_bn,
         run_dir,
         sample_seeds,
     )
     result = per_seed[0]
-    if "post_training" in result:
-        card["post_training"] = result["post_training"]
-    seeds_flag = ",".join(map(str, sample_seeds))
     card.update(
         name=name,
         description=description,
         command=re.sub(
             r"--output_dir=\S+", f"--output_dir=runs/{name}", card["command"]
-        ),
-        metrics=result["metrics"],
-        metrics_over_sample_seeds=dict(
-            sample_seeds=list(sample_seeds),
-            **_spread([_scalars(r["metrics"]) for r in per_seed]),
-        ),
-        metrics_command=(
-            f"ganzoo evaluate {name} "
-            f"--metrics={','.join(spec['metrics'])} "
-            f"--num_samples={spec['num_samples']} --seed=S for S in "
-            f"{seeds_flag}"
         ),
     )
     if selection:
@@ -167,6 +152,73 @@ def promote(
         slim(name)
     write_registry()
     print(evaluation.format_table(result))
+
+
+def _spec(name, card):
+    """What preset `name` (its card `card`) is measured with."""
+    kind = "toy" if card["dataset"] in ("ring8", "grid25") else "image"
+    spec = dict(EVAL[kind])
+    if name in PARZEN_PRESETS:
+        spec["metrics"] = spec["metrics"] + ["parzen"]
+    return spec
+
+
+def _measure(
+    model, card, name, spec, data_dir, recalibrate_bn, source, sample_seeds
+):
+    """Evaluates `model` on each of `sample_seeds` and writes the card's
+    `metrics` (the first seed's), `metrics_over_sample_seeds` and
+    `metrics_command`; returns the per-seed results."""
+    per_seed = _evaluate_seeds(
+        model,
+        spec,
+        card["dataset"],
+        data_dir,
+        recalibrate_bn,
+        source,
+        sample_seeds,
+    )
+    if "post_training" in per_seed[0]:
+        card["post_training"] = per_seed[0]["post_training"]
+    seeds_flag = ",".join(map(str, sample_seeds))
+    card.update(
+        metrics=per_seed[0]["metrics"],
+        metrics_over_sample_seeds=dict(
+            sample_seeds=list(sample_seeds),
+            **_spread([_scalars(r["metrics"]) for r in per_seed]),
+        ),
+        metrics_command=(
+            f"ganzoo evaluate {name} "
+            f"--metrics={','.join(spec['metrics'])} "
+            f"--num_samples={spec['num_samples']} --seed=S for S in "
+            f"{seeds_flag}"
+        ),
+    )
+    return per_seed
+
+
+def measure(name, data_dir=None, sample_seeds=SAMPLE_SEEDS):
+    """Re-measures the shipped preset NAME over `sample_seeds` (its weights
+    untouched) and rewrites its card's metrics and the registry: for presets
+    promoted before cards gave the spread over sample seeds."""
+    folder = PRESETS_DIR / name
+    model, card = presets_io.load_preset_dir(folder)
+    card.pop("weights_loaded", None)
+    per_seed = _measure(
+        model,
+        card,
+        name,
+        _spec(name, card),
+        data_dir,
+        0,
+        folder,
+        sample_seeds,
+    )
+    _atomic.write_text(
+        folder / presets_io.METADATA_FILE, json.dumps(card, indent=1) + "\n"
+    )
+    write_registry()
+    print(evaluation.format_table(per_seed[0]))
 
 
 def _evaluate_seeds(
@@ -521,6 +573,9 @@ def main(argv):
             seed_runs=FLAGS.seed_runs,
             selection=FLAGS.selection,
         )
+    elif argv[1:2] == ["measure"] and len(argv) > 2:
+        for name in argv[2:]:
+            measure(name, FLAGS.data_dir)
     elif argv[1:] == ["write"]:
         write_results()
     elif argv[1:] == ["registry"]:
