@@ -58,6 +58,7 @@ __all__ = [
     "mnist_parzen",
     "mode_coverage",
     "modified_inception_score",
+    "nearest_neighbours",
     "parzen_log_density",
     "parzen_log_likelihood",
 ]
@@ -305,6 +306,37 @@ def class_histogram(posteriors, num_classes=10):
             f"labels must be in [0, {num_classes}) and non-empty."
         )
     return (np.bincount(x, minlength=num_classes) / x.size).tolist()
+
+
+def nearest_neighbours(queries, pool, batch_size=512):
+    """`(indices, distances)`: for each of `queries`, the index of its
+    nearest example in `pool` and the L2 distance to it, over all pixels
+    (images are flattened). Shows whether a generator copies its training
+    images: compare the samples' distances to the training set with those
+    of held-out real images.
+
+    Example:
+    >>> pool = np.eye(3)
+    >>> idx, dist = nearest_neighbours(np.array([[0.0, 0.9, 0.1]]), pool)
+    >>> idx.tolist(), dist.round(3).tolist()
+    ([1], [0.141])
+    """
+    check_positive_ints(batch_size=batch_size)
+    q = _as_matrix("queries", queries)
+    p = _as_matrix("pool", pool, cols=q.shape[1])
+    p_sq = np.einsum("ij,ij->i", p, p)
+    indices, distances = [], []
+    for start in range(0, len(q), batch_size):
+        chunk = q[start : start + batch_size]
+        # |q - p|^2 = |q|^2 - 2 q.p + |p|^2, one matmul per chunk.
+        d2 = p_sq[None, :] - 2.0 * chunk @ p.T
+        best = d2.argmin(axis=1)
+        d2 = d2[np.arange(len(chunk)), best] + np.einsum(
+            "ij,ij->i", chunk, chunk
+        )
+        indices.append(best)
+        distances.append(np.sqrt(np.maximum(d2, 0.0)))
+    return np.concatenate(indices), np.concatenate(distances)
 
 
 # ------------------------------------------------------------ 2-D toys

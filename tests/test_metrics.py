@@ -263,3 +263,24 @@ def test_evaluate_samples_on_real_images(data_dir):
     assert r["frechet_distance"] < 1.0
     assert r["modified_inception_score"] >= 1.0
     assert sum(r["class_histogram"]) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------- nearest neighbours
+def test_nearest_neighbours_match_brute_force():
+    rng = np.random.default_rng(0)
+    pool = rng.uniform(size=(300, 7, 7, 1))
+    queries = rng.uniform(size=(50, 7, 7, 1))
+    queries[:5] = pool[[10, 20, 30, 40, 50]]  # copies of training images
+    idx, dist = metrics.nearest_neighbours(queries, pool, batch_size=16)
+    brute = np.linalg.norm(
+        queries.reshape(50, 1, -1) - pool.reshape(1, 300, -1), axis=2
+    )
+    np.testing.assert_array_equal(idx, brute.argmin(axis=1))
+    np.testing.assert_allclose(dist, brute.min(axis=1), atol=1e-6)
+    np.testing.assert_array_equal(idx[:5], [10, 20, 30, 40, 50])
+    np.testing.assert_allclose(dist[:5], 0.0, atol=1e-6)
+
+
+def test_nearest_neighbours_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="pool must have 49 columns"):
+        metrics.nearest_neighbours(np.zeros((2, 7, 7)), np.zeros((3, 8, 8)))

@@ -27,7 +27,7 @@ import sys
 import numpy as np
 from absl import app, flags
 
-from ganzoo import _atomic, evaluation, presets_io
+from ganzoo import _atomic, datasets, evaluation, presets_io
 from ganzoo import metrics as metrics_lib
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -66,6 +66,7 @@ PAPER = {
 RESULTS_FILE = ZOO_WEIGHTS / "RESULTS.md"
 README = REPO / "README.md"
 SAMPLES_DIR = REPO / "docs" / "samples"
+NEAREST_DIR = REPO / "docs" / "nearest"
 SHIP = ("all", "generator")
 SAMPLE_SEEDS = (0, 1, 2)
 
@@ -180,6 +181,8 @@ def _measure(
     )
     if "post_training" in per_seed[0]:
         card["post_training"] = per_seed[0]["post_training"]
+    if datasets.data_kind(card["dataset"]) == "idx":
+        card["nearest_neighbours"] = _nearest(model, card, name, data_dir)
     seeds_flag = ",".join(map(str, sample_seeds))
     card.update(
         metrics=per_seed[0]["metrics"],
@@ -195,6 +198,41 @@ def _measure(
         ),
     )
     return per_seed
+
+
+def _nearest(model, card, name, data_dir, num=1000, shown=12):
+    """Whether preset `name` copies its training images: the mean L2
+    distance (pixels in [0, 1]) from `num` samples (seed 0) to their
+    nearest training image, beside that of `num` held-out test images; and
+    `docs/nearest/NAME.png`, `shown` samples (top) over their nearest
+    training images (bottom)."""
+    from ganzoo import images
+
+    def arrays(split, **subset):
+        x = datasets.image_arrays(
+            card["dataset"], split, data_dir=data_dir, **subset
+        )
+        return x.astype("float32") / 255.0
+
+    train = arrays("train", limit=card.get("limit"), take=card.get("take"))
+    test = arrays("test")
+    held_out = test[np.random.default_rng(0).permutation(len(test))[:num]]
+    samples = model.sample(num, seed=0)
+    found, to_samples = metrics_lib.nearest_neighbours(samples, train)
+    _, to_held_out = metrics_lib.nearest_neighbours(held_out, train)
+    pair = np.concatenate([samples[:shown], train[found[:shown]]])
+    NEAREST_DIR.mkdir(parents=True, exist_ok=True)
+    figure = NEAREST_DIR / f"{name}.png"
+    images.save_png(images.image_grid(pair, columns=shown), figure)
+    return dict(
+        samples=num,
+        training_images=len(train),
+        held_out="test",
+        samples_mean=float(to_samples.mean()),
+        held_out_mean=float(to_held_out.mean()),
+        samples_min=float(to_samples.min()),
+        figure=figure.relative_to(REPO).as_posix(),
+    )
 
 
 def measure(name, data_dir=None, sample_seeds=SAMPLE_SEEDS):
@@ -376,23 +414,73 @@ def _summary(metrics):
     return "; ".join(parts)
 
 
-def _spread_summary(card):
-    """`; over training seeds 0-2: ...` from a card's recipe_spread."""
-    spread = card.get("recipe_spread")
+# The numbers a spread shows: (key, label, scale, decimals).
+_SPREAD_KEYS = [
+    ("mode_coverage.modes_covered", "modes", 1, 1),
+    ("mode_coverage.high_quality_fraction", "% HQ", 100, 1),
+    ("parzen.mean", "Parzen", 1, 1),
+    ("classifier_score", "score", 1, 2),
+    ("frechet_distance", "FD", 1, 2),
+]
+
+
+def _spread_summary(card, field="recipe_spread"):
+    """`; recipe over training seeds 0,1,2: ...` from a card's
+    recipe_spread, or `; over sample seeds 0,1,2: ...` from its
+    metrics_over_sample_seeds (`field`)."""
+    spread = card.get(field)
     if not spread:
         return ""
-    seeds = ",".join(map(str, spread["training_seeds"]))
+    if field == "recipe_spread":
+        seeds, what = spread["training_seeds"], "recipe over training seeds"
+    else:
+        seeds, what = spread["sample_seeds"], "over sample seeds"
     parts = []
-    for key, label, scale in [
-        ("mode_coverage.modes_covered", "modes", 1),
-        ("mode_coverage.high_quality_fraction", "% HQ", 100),
-        ("classifier_score", "score", 1),
-        ("frechet_distance", "FD", 1),
-    ]:
+    for key, label, scale, digits in _SPREAD_KEYS:
         if key in spread:
             m, sd = (scale * spread[key][k] for k in ("mean", "std"))
-            parts.append(f"{label} {m:.1f} +- {sd:.1f}")
-    return f"; recipe over training seeds {seeds}: " + ", ".join(parts)
+            parts.append(f"{label} {m:.{digits}f} +- {sd:.{digits}f}")
+    return f"; {what} {','.join(map(str, seeds))}: " + ", ".join(parts)
+
+
+def _nearest_section(cards):
+    """RESULTS.md's lines on whether the image presets copy their data."""
+    rows = {
+        n: c["nearest_neighbours"]
+        for n, c in cards.items()
+        if "nearest_neighbours" in c
+    }
+    if not rows:
+        return []
+    lines = [
+        "## Do the generators copy their training images?",
+        "",
+        "Each sample's L2 distance (all pixels, in [0, 1]) to its nearest",
+        "training image, averaged over 1,000 samples (seed 0), beside the same",
+        "for 1,000 held-out real images (the test split). A generator that",
+        "copied its training images would sit far below the held-out real",
+        "images; `metrics.nearest_neighbours`, measured by `promote` and",
+        "`measure`. Pictures: samples (top) over their nearest training image",
+        "(bottom).",
+        "",
+        (
+            "| preset | training images | samples: mean (min) | held-out "
+            "real: mean | samples / real |"
+        ),
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, nn in rows.items():
+        lines.append(
+            f"| `{name}` | {nn['training_images']:,} | "
+            f"{nn['samples_mean']:.2f} ({nn['samples_min']:.2f}) | "
+            f"{nn['held_out_mean']:.2f} | "
+            f"{nn['samples_mean'] / nn['held_out_mean']:.2f} |"
+        )
+    lines.append("")
+    for name, nn in rows.items():
+        lines.append(f'`{name}`<br><img src="../{nn["figure"]}" width="480">')
+        lines.append("")
+    return lines
 
 
 def _distance_to_real(card):
@@ -416,7 +504,9 @@ def write_results():
         "was measured on this project's 2-core CPU machine with the command",
         "shown in its card. Wall times (all phases of a recipe) were measured",
         "while other trainings and tests shared the two cores: upper bounds.",
-        "Metrics use 10,000 samples (2,500 for the 2-D toys) drawn with seed 0.",
+        "Metrics use 10,000 samples (2,500 for the 2-D toys) drawn with seed 0;",
+        "where a card has them, their mean +- std over sample seeds 0-2",
+        "follows.",
         "The papers' own experiments, run as their authors ran them, are in",
         "[papers.md](papers.md).",
         "",
@@ -436,6 +526,7 @@ def write_results():
             continue
         lines.append(
             f"| `{name}` | {_summary(card.get('metrics', {}))}"
+            f"{_spread_summary(card, 'metrics_over_sample_seeds')}"
             f"{_spread_summary(card)} | "
             f"{_distance_to_real(card)} | {PAPER.get(name, '')} | "
             f"{card.get('total_steps', card['steps'])} | "
@@ -465,7 +556,8 @@ def write_results():
             f"{ref['frechet_distance_test_halves']:.2f} | "
             f"{ref['parzen']['mean']} +- {ref['parzen']['stderr']} |"
         )
-    lines += ["", "## Model cards", ""]
+    lines += [""] + _nearest_section(cards)
+    lines += ["## Model cards", ""]
     for name, card in cards.items():
         lines += [f"### `{name}`", "", card.get("description", ""), ""]
         for key in (
