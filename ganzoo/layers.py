@@ -4,7 +4,7 @@ discrimination."""
 import keras
 from keras import ops
 
-from ganzoo._checks import ArgumentError, check_positive_ints
+from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
 
 __all__ = [
     "Maxout",
@@ -12,6 +12,9 @@ __all__ = [
     "MinibatchDiscrimination",
     "MixtureLatent",
 ]
+
+# `MinibatchDiscrimination(normalization=...)` choices.
+_NORMALIZATIONS = ("standard", "grand_sum")
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
@@ -215,25 +218,48 @@ class MinibatchDiscrimination(keras.layers.Layer):
     """Minibatch discrimination (Salimans et al. 2016, arXiv 1606.03498).
 
     Projects each example's features to `num_kernels` rows of size
-    `kernel_dim`, and appends, per kernel, `sum_j exp(-||M_i - M_j||_1)` over
-    the other examples in the batch, letting D see a lack of diversity.
+    `kernel_dim`, and appends, per kernel, a similarity to the batch built
+    from `exp(-||M_i - M_j||_1)`, letting D see a lack of diversity:
+
+    - `normalization="standard"` (Salimans et al.): `sum_j exp(...)` over
+      the *other* examples j of the batch.
+    - `normalization="grand_sum"` (the DeLiGAN authors' MNIST code,
+      `Minibatch_Discriminator` in val-iisc/deligan `dg_mnist.py`): the sum
+      over *all* j, the example itself included (`exp(0) = 1`), divided by
+      the grand sum of `exp(...)` over every example, kernel and j, so the
+      added features of a batch sum to 1. It is computed in float32, as
+      that grand sum of batch^2 x kernels terms can overflow float16.
 
     Under data parallelism the batch is the per-replica batch, so, like
-    batch normalisation, results depend on how the global batch is split.
+    batch normalisation without synchronisation, results depend on how the
+    global batch is split. With `"grand_sum"` the split also changes the
+    features' scale: the original divides by a sum over its whole (single
+    device) batch; here each replica divides by the sum over its own
+    examples, so with R replicas of b the features are about R times those
+    of one device with the global batch R x b.
 
     Args:
         num_kernels: number of similarity kernels (output features added).
         kernel_dim: size of each kernel's projection.
+        normalization: `"standard"` or `"grand_sum"` (see above).
 
     Example:
     >>> tuple(MinibatchDiscrimination(8, 3)(keras.ops.ones((4, 10))).shape)
     (4, 18)
+    >>> layer = MinibatchDiscrimination(2, 3, normalization="grand_sum")
+    >>> keras.ops.convert_to_numpy(layer(keras.ops.ones((4, 5))))[0, 5:]
+    array([0.125, 0.125], dtype=float32)
     """
 
-    def __init__(self, num_kernels=50, kernel_dim=5, **kwargs):
+    def __init__(
+        self, num_kernels=50, kernel_dim=5, normalization="standard", **kwargs
+    ):
         super().__init__(**kwargs)
+        check_positive_ints(num_kernels=num_kernels, kernel_dim=kernel_dim)
+        check_choice("normalization", normalization, _NORMALIZATIONS)
         self.num_kernels = int(num_kernels)
         self.kernel_dim = int(kernel_dim)
+        self.normalization = normalization
 
     def build(self, input_shape):
         self.kernel = self.add_weight(
@@ -247,10 +273,16 @@ class MinibatchDiscrimination(keras.layers.Layer):
             ops.matmul(inputs, self.kernel),
             (-1, self.num_kernels, self.kernel_dim),
         )
+        if self.normalization == "grand_sum":
+            m = ops.cast(m, "float32")
         diff = ops.expand_dims(m, 0) - ops.expand_dims(m, 1)
         similarity = ops.exp(-ops.sum(ops.abs(diff), axis=-1))
-        # Subtract exp(0) = 1, each example's similarity with itself.
-        features = ops.sum(similarity, axis=0) - 1.0
+        if self.normalization == "grand_sum":
+            features = ops.sum(similarity, axis=0) / ops.sum(similarity)
+            features = ops.cast(features, inputs.dtype)
+        else:
+            # Subtract exp(0) = 1, each example's similarity with itself.
+            features = ops.sum(similarity, axis=0) - 1.0
         return ops.concatenate([inputs, features], axis=-1)
 
     def compute_output_shape(self, input_shape):
@@ -258,5 +290,9 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_kernels=self.num_kernels, kernel_dim=self.kernel_dim)
+        config.update(
+            num_kernels=self.num_kernels,
+            kernel_dim=self.kernel_dim,
+            normalization=self.normalization,
+        )
         return config

@@ -11,7 +11,9 @@ the compute dtype; `GAN.sample` returns float32.
 | builder | paper | output range |
 |---|---|---|
 | `mnist_mlp_generator` / `mnist_maxout_discriminator` | GAN (1406.2661) | [0, 1] |
-| `deligan_mnist_generator` / `deligan_mnist_discriminator` | DeLiGAN | [-1, 1] |
+| `deligan_mnist_generator` / `deligan_mnist_discriminator` | ganzoo's simplified DeLiGAN-style MNIST pair | [-1, 1] |
+| `deligan_paper_mnist_generator` / `deligan_paper_mnist_discriminator` | DeLiGAN (1706.02071), the authors' MNIST code | [-1, 1] |
+| `deligan_cifar_generator` / `deligan_cifar_discriminator` (32x32x3) | DeLiGAN, the authors' CIFAR-10 code | [-1, 1] |
 | `dcgan_mnist_generator` / `dcgan_mnist_discriminator` | DCGAN-style | [-1, 1] |
 | `dcgan_generator` / `dcgan_discriminator` (any `DCGAN_SIZES`, 1 or 3 channels) | DCGAN (1511.06434) | [-1, 1] |
 | `toy_generator` / `toy_discriminator` | 2-D toys | unbounded |
@@ -29,6 +31,7 @@ from ganzoo._checks import check_positive_ints as _check_positive
 from ganzoo.layers import Maxout, MinibatchDiscrimination
 
 __all__ = [
+    "CIFAR_SHAPE",
     "DCGAN_SIZES",
     "MNIST_SHAPE",
     "NETWORKS",
@@ -37,8 +40,12 @@ __all__ = [
     "dcgan_generator",
     "dcgan_mnist_discriminator",
     "dcgan_mnist_generator",
+    "deligan_cifar_discriminator",
+    "deligan_cifar_generator",
     "deligan_mnist_discriminator",
     "deligan_mnist_generator",
+    "deligan_paper_mnist_discriminator",
+    "deligan_paper_mnist_generator",
     "mnist_maxout_discriminator",
     "mnist_mlp_generator",
     "toy_discriminator",
@@ -48,6 +55,7 @@ __all__ = [
 ]
 
 MNIST_SHAPE = (28, 28, 1)
+CIFAR_SHAPE = (32, 32, 3)
 # NetworkSpec fields of the pairs that make MNIST-shaped images only.
 _MNIST_IMAGES = dict(
     data="images", image_sizes=MNIST_SHAPE[:1], channels=MNIST_SHAPE[2:]
@@ -100,8 +108,12 @@ def mnist_maxout_discriminator(
 
 
 def deligan_mnist_generator(latent_dim=30, filters=16, batch_norm=True):
-    """DeLiGAN's MNIST generator: FC to 4x4x(4f), deconvs to 7x7x(2f),
-    14x14x(f), 28x28x1 with tanh (f = `filters`, 16 in the paper's code).
+    """ganzoo's simplified DeLiGAN-style MNIST generator: FC to 4x4x(4f),
+    5x5 deconvs to 7x7x(2f), 14x14x(f), 28x28x1 with tanh (f = `filters`).
+
+    Not the authors' net (that is `deligan_paper_mnist_generator`: a 3x3
+    first deconv, batch norm on the dense units before the reshape); the
+    presets were trained with this one.
 
     Batch norm is synchronised across replicas, so the update does not depend
     on how many devices share a batch.
@@ -131,9 +143,14 @@ def deligan_mnist_generator(latent_dim=30, filters=16, batch_norm=True):
 def deligan_mnist_discriminator(
     filters=16, minibatch_kernels=50, image_shape=MNIST_SHAPE
 ):
-    """DeLiGAN's MNIST discriminator: conv 16/32/64 (stride 2, leaky ReLU),
-    minibatch discrimination, one logit. `minibatch_kernels=0` drops the
-    minibatch layer (then the net is per-example, as data parallelism likes).
+    """ganzoo's simplified DeLiGAN-style MNIST discriminator: 3x3 conv
+    16/32/64 (stride 2, leaky ReLU), minibatch discrimination, one logit.
+    `minibatch_kernels=0` drops the minibatch layer (then the net is
+    per-example, as data parallelism likes).
+
+    Not the authors' net (that is `deligan_paper_mnist_discriminator`: 5x5
+    convs, batch norm, a max-pool to 64 features, grand-sum-normalised
+    minibatch features); the presets were trained with this one.
 
     Example:
     >>> deligan_mnist_discriminator(filters=2, minibatch_kernels=3).output_shape
@@ -150,6 +167,199 @@ def deligan_mnist_discriminator(
         x = MinibatchDiscrimination(minibatch_kernels, 5)(x)
     x = layers.Dense(1, name="logit", dtype="float32")(x)
     return keras.Model(x_in, x, name="deligan_mnist_discriminator")
+
+
+def deligan_paper_mnist_generator(latent_dim=30, filters=16):
+    """The generator of the DeLiGAN authors' MNIST code (arXiv 1706.02071;
+    val-iisc/deligan `src/mnist/dg_mnist.py`): dense to 4x4x(4f) with batch
+    norm on its units and ReLU; a 3x3 stride-2 deconv to 7x7x(2f), 5x5
+    stride-2 to 14x14x(f), each with batch norm and ReLU; 5x5 stride-2 to
+    28x28x1 with tanh, in [-1, 1] (f = `filters`, 16 in the original).
+
+    As the original: batch norm momentum 0.9, epsilon 1e-5, scales drawn
+    from N(1, 0.02); deconv kernels from a normal truncated at 2 std of 0.02,
+    the dense kernel Glorot-uniform (TF's default there). Batch norm is
+    synchronised across replicas (the original ran on one device). The
+    mixture latent lives in `ganzoo.DeLiGAN`, not here.
+
+    Example:
+    >>> deligan_paper_mnist_generator(latent_dim=4, filters=2).output_shape
+    (None, 28, 28, 1)
+    """
+    _check_positive(latent_dim=latent_dim, filters=filters)
+
+    def deconv(width, kernel, **kwargs):
+        return layers.Conv2DTranspose(
+            width, kernel, 2, "same", kernel_initializer=_truncated(), **kwargs
+        )
+
+    def bn_relu(x):
+        gamma = _normal(1.0, 0.02)
+        return _bn_relu(
+            x, True, momentum=0.9, epsilon=1e-5, gamma_initializer=gamma
+        )
+
+    z = keras.Input((latent_dim,), name="latent")
+    x = layers.Dense(4 * 4 * 4 * filters)(z)
+    # Normalised per dense unit, before the reshape, as the original.
+    x = bn_relu(x)
+    x = layers.Reshape((4, 4, 4 * filters))(x)
+    # output_padding 0 makes this TF's conv2d_transpose to 7x7 (4 -> 7).
+    x = bn_relu(deconv(2 * filters, 3, output_padding=0)(x))
+    x = bn_relu(deconv(filters, 5)(x))
+    x = deconv(1, 5, activation="tanh")(x)
+    return keras.Model(z, x, name="deligan_paper_mnist_generator")
+
+
+def deligan_paper_mnist_discriminator(filters=16, minibatch_kernels=None):
+    """The discriminator of the DeLiGAN authors' MNIST code (val-iisc/deligan
+    `src/mnist/dg_mnist.py`): 5x5 stride-2 conv to f with leaky ReLU 0.2 (no
+    batch norm); 5x5 stride-2 to 2f and 3x3 stride-2 to 4f, each with batch
+    norm and leaky ReLU (28 -> 14 -> 7 -> 4); a 4x4 max-pool (stride 1,
+    valid) to 4f features; minibatch discrimination with
+    `minibatch_kernels` kernels of 5 (default 4f, as the original) and
+    `normalization="grand_sum"`; the 4f + kernels features to one logit
+    (f = `filters`, 16 in the original).
+
+    As the original: conv kernels from a normal truncated at 2 std of 0.02,
+    the logit's kernel N(0, 0.02), batch norm momentum 0.9 (epsilon 1e-3,
+    scale 1). Batch norm is synchronised across replicas; the minibatch
+    features are per replica (see `MinibatchDiscrimination`).
+
+    Differences kept: the original's minibatch kernel is weight-normalised
+    (a direction and a per-row log-scale); here it is one plain kernel, the
+    same family of functions with a different parametrisation (so a
+    different optimisation path) and initial scale.
+
+    Example:
+    >>> d = deligan_paper_mnist_discriminator(filters=2)
+    >>> d.output_shape, d.get_layer("minibatch").num_kernels
+    ((None, 1), 8)
+    """
+    _check_positive(filters=filters)
+    if minibatch_kernels is None:
+        minibatch_kernels = 4 * filters
+    _check_positive(minibatch_kernels=minibatch_kernels)
+    x_in = keras.Input(MNIST_SHAPE, name="images")
+    conv = lambda width, kernel: layers.Conv2D(
+        width, kernel, 2, "same", kernel_initializer=_truncated()
+    )
+    x = conv(filters, 5)(x_in)
+    x = layers.LeakyReLU(0.2)(x)
+    for width, kernel in ((2 * filters, 5), (4 * filters, 3)):
+        x = conv(width, kernel)(x)
+        x = layers.BatchNormalization(synchronized=True, momentum=0.9)(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.MaxPooling2D(4, strides=1, padding="valid")(x)
+    x = layers.Flatten()(x)
+    x = MinibatchDiscrimination(
+        minibatch_kernels, 5, normalization="grand_sum", name="minibatch"
+    )(x)
+    x = layers.Dense(
+        1, name="logit", dtype="float32", kernel_initializer=_normal(0.0, 0.02)
+    )(x)
+    return keras.Model(x_in, x, name="deligan_paper_mnist_discriminator")
+
+
+def deligan_cifar_generator(latent_dim=100, filters=128):
+    """The generator of the DeLiGAN authors' CIFAR-10 code (arXiv
+    1706.02071; val-iisc/deligan `src/cifar/dg_cifar.py`, Theano/Lasagne):
+    dense to 4x4x(4f) with batch norm on its units and ReLU; 5x5 stride-2
+    deconvs to 8x8x(2f) and 16x16x(f), each with batch norm and ReLU; a 5x5
+    stride-2 deconv to 32x32x3 with tanh, in [-1, 1] (f = `filters`, 128 in
+    the original: 512, 256, 128 channels).
+
+    As the original: batch norm without a scale (its `g=None`), momentum
+    0.9, epsilon 1e-6, no bias before it; the deconvs keep Theano's
+    alignment (2 pixels of padding on each side). Batch norm is
+    synchronised across replicas. The mixture latent lives in
+    `ganzoo.DeLiGAN`, not here.
+
+    Differences kept: the last deconv is weight-normalised in the original,
+    with a data-dependent initialisation (pre-tanh std 0.1 on a first
+    batch); Keras has no such layer, so here it is a plain deconv, and all
+    kernels start from Keras' Glorot-uniform default rather than the
+    original's N(0, 0.05) directions.
+
+    Example:
+    >>> deligan_cifar_generator(latent_dim=4, filters=2).output_shape
+    (None, 32, 32, 3)
+    """
+    _check_positive(latent_dim=latent_dim, filters=filters)
+    bn = dict(scale=False, momentum=0.9, epsilon=1e-6)
+    z = keras.Input((latent_dim,), name="latent")
+    x = layers.Dense(4 * 4 * 4 * filters, use_bias=False)(z)
+    # Normalised per dense unit, before the reshape, as the original.
+    x = _bn_relu(x, True, **bn)
+    x = layers.Reshape((4, 4, 4 * filters))(x)
+    for width in (2 * filters, filters):
+        x = _theano_deconv(x, width, use_bias=False)
+        x = _bn_relu(x, True, **bn)
+    x = _theano_deconv(x, CIFAR_SHAPE[2], activation="tanh")
+    return keras.Model(z, x, name="deligan_cifar_generator")
+
+
+def deligan_cifar_discriminator(
+    filters=96, minibatch_kernels=100, noise_stddev=0.2, dropout=0.5
+):
+    """The discriminator of the DeLiGAN authors' CIFAR-10 code
+    (val-iisc/deligan `src/cifar/dg_cifar.py`), unsupervised: Gaussian
+    noise (std 0.2); three 3x3 convs to f, the third stride 2 (32 -> 16);
+    dropout 0.5; three 3x3 convs to 2f, the third stride 2 (16 -> 8);
+    dropout 0.5; a 3x3 valid conv to 2f (8 -> 6); two 1x1 convs to 2f; a
+    global mean pool; minibatch discrimination (`minibatch_kernels` x 5,
+    standard normalisation); one logit. Every conv has leaky ReLU 0.2
+    (f = `filters`, 96 in the original: 96 and 192 channels). Noise and
+    dropout act only in training; the stride-2 convs pad 1 pixel on each
+    side, as Theano. No batch norm.
+
+    Differences kept, and why:
+    - No weight normalisation or its data-dependent initialisation (each
+      layer rescaled on 500 training images before training): Keras has
+      no such layer, and D here trains from Keras' default initialisers.
+    - One logit instead of the original's 10 class logits: the original is
+      the semi-supervised model of Salimans et al., whose unsupervised
+      "real" logit is log-sum-exp of the 10; ganzoo's models are
+      unsupervised, and with one class that logit is the output itself.
+    - The minibatch layer is ganzoo's `MinibatchDiscrimination`: a plain
+      kernel instead of a weight-normalised one, and no per-kernel bias
+      (followed by the linear logit, a bias on the features only shifts the
+      logit's bias).
+
+    Example:
+    >>> deligan_cifar_discriminator(filters=2, minibatch_kernels=3).output_shape
+    (None, 1)
+    """
+    _check_positive(filters=filters, minibatch_kernels=minibatch_kernels)
+    x_in = keras.Input(CIFAR_SHAPE, name="images")
+    x = layers.GaussianNoise(noise_stddev)(x_in) if noise_stddev else x_in
+    for width in (filters, 2 * filters):
+        x = _conv_lrelu(x, width, 3)
+        x = _conv_lrelu(x, width, 3)
+        # Theano's pad=1 on both sides; Keras' "same" would pad the end only.
+        x = layers.ZeroPadding2D(1)(x)
+        x = _conv_lrelu(x, width, 3, strides=2, padding="valid")
+        x = layers.Dropout(dropout)(x) if dropout else x
+    x = _conv_lrelu(x, 2 * filters, 3, padding="valid")
+    x = _conv_lrelu(x, 2 * filters, 1)
+    x = _conv_lrelu(x, 2 * filters, 1)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = MinibatchDiscrimination(minibatch_kernels, 5, name="minibatch")(x)
+    x = layers.Dense(1, name="logit", dtype="float32")(x)
+    return keras.Model(x_in, x, name="deligan_cifar_discriminator")
+
+
+def _theano_deconv(x, filters, **kwargs):
+    # Theano's 5x5 stride-2 "half" transposed conv (2 pixels of padding on
+    # each side of the target). Keras' "same" would crop 1 before and 2
+    # after, shifting the kernel a pixel; crop the valid output (2, 1).
+    x = layers.Conv2DTranspose(filters, 5, 2, "valid", **kwargs)(x)
+    return layers.Cropping2D(((2, 1), (2, 1)))(x)
+
+
+def _conv_lrelu(x, filters, kernel, strides=1, padding="same"):
+    x = layers.Conv2D(filters, kernel, strides, padding)(x)
+    return layers.LeakyReLU(0.2)(x)
 
 
 def dcgan_mnist_generator(latent_dim=100, filters=64, batch_norm=True):
@@ -340,9 +550,19 @@ def _orthogonal():
     return keras.initializers.Orthogonal(gain=1.4)
 
 
-def _bn_relu(x, batch_norm):
+# A new initializer per layer: an unseeded Keras initializer fixes its seed
+# when made, so one instance shared by layers draws correlated weights.
+def _normal(mean, stddev):
+    return keras.initializers.RandomNormal(mean, stddev)
+
+
+def _truncated():
+    return keras.initializers.TruncatedNormal(stddev=0.02)
+
+
+def _bn_relu(x, batch_norm, **bn_kwargs):
     if batch_norm:
-        x = layers.BatchNormalization(synchronized=True)(x)
+        x = layers.BatchNormalization(synchronized=True, **bn_kwargs)(x)
     return layers.ReLU()(x)
 
 
@@ -461,6 +681,28 @@ NETWORKS = {
         latent_dim=30,
         latent="normal",
         **_MNIST_IMAGES,
+    ),
+    "deligan_paper_mnist": NetworkSpec(
+        deligan_paper_mnist_generator,
+        deligan_paper_mnist_discriminator,
+        g_width=("filters", 16),
+        d_width=("filters", 16),
+        data_range=(-1.0, 1.0),
+        latent_dim=30,
+        latent="normal",
+        **_MNIST_IMAGES,
+    ),
+    "deligan_cifar": NetworkSpec(
+        deligan_cifar_generator,
+        deligan_cifar_discriminator,
+        g_width=("filters", 128),
+        d_width=("filters", 96),
+        data_range=(-1.0, 1.0),
+        latent_dim=100,
+        latent="normal",
+        data="images",
+        image_sizes=CIFAR_SHAPE[:1],
+        channels=CIFAR_SHAPE[2:],
     ),
     "dcgan_mnist": NetworkSpec(
         dcgan_mnist_generator,

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from ganzoo._checks import ArgumentError
 from ganzoo.layers import Maxout, MinibatchDiscrimination, MixtureLatent
 
 
@@ -84,3 +85,82 @@ def test_minibatch_discrimination_sees_diversity():
     # Identical examples: each has 4 others at distance 0 -> 4 per kernel.
     np.testing.assert_allclose(f_same, 4.0, rtol=1e-6)
     assert np.all(f_diverse < 4.0)
+
+
+def _md_with_kernel(kernel, **kwargs):
+    layer = MinibatchDiscrimination(**kwargs)
+    layer.build((None, kernel.shape[0]))
+    layer.set_weights([kernel])
+    return layer
+
+
+def test_minibatch_grand_sum_matches_hand_computation():
+    # 3 examples, 1 input feature, 2 kernels of 1 dim: M = x * [1, 2].
+    layer = _md_with_kernel(
+        np.array([[1.0, 2.0]], "float32"),
+        num_kernels=2,
+        kernel_dim=1,
+        normalization="grand_sum",
+    )
+    x = np.array([[0.0], [1.0], [3.0]], "float32")
+    out = np.asarray(layer(x))
+    # Kernel 1 distances: |0-1| = 1, |0-3| = 3, |1-3| = 2; kernel 2 doubles
+    # them. Row sums include the example itself (exp(0) = 1).
+    e = np.exp
+    k1 = [1 + e(-1) + e(-3), 1 + e(-1) + e(-2), 1 + e(-3) + e(-2)]
+    k2 = [1 + e(-2) + e(-6), 1 + e(-2) + e(-4), 1 + e(-6) + e(-4)]
+    grand = sum(k1) + sum(k2)
+    expected = np.stack([k1, k2], axis=1) / grand
+    np.testing.assert_allclose(out[:, :1], x)
+    np.testing.assert_allclose(out[:, 1:], expected, rtol=1e-6)
+    np.testing.assert_allclose(out[:, 1:].sum(), 1.0, rtol=1e-6)
+    # The standard form on the same input: other examples only, no division.
+    layer.normalization = "standard"
+    np.testing.assert_allclose(
+        np.asarray(layer(x))[:, 1:],
+        np.stack([k1, k2], axis=1) - 1.0,
+        rtol=1e-6,
+    )
+
+
+def test_minibatch_grand_sum_does_not_overflow_float16():
+    # 50 identical examples x 64 kernels: a grand sum of 160,000 > 65,504.
+    layer = MinibatchDiscrimination(64, 5, normalization="grand_sum")
+    layer.build((None, 8))
+    half = MinibatchDiscrimination.from_config(
+        {**layer.get_config(), "dtype": "mixed_float16"}
+    )
+    half.build((None, 8))
+    half.set_weights(layer.get_weights())
+    out = np.asarray(half(np.ones((50, 8), "float16")), "float32")
+    np.testing.assert_allclose(out[:, 8:], 1 / (50 * 64), rtol=1e-3)
+
+
+def test_minibatch_config_round_trip():
+    inp = keras.Input((3,))
+    layer = MinibatchDiscrimination(4, 2, normalization="grand_sum", name="md")
+    model = keras.Model(inp, layer(inp))
+    assert layer.get_config()["normalization"] == "grand_sum"
+    restored = keras.Model.from_config(model.get_config())
+    restored.set_weights(model.get_weights())
+    assert restored.get_layer("md").normalization == "grand_sum"
+    x = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
+    np.testing.assert_allclose(restored(x), model(x), rtol=1e-6)
+    default = MinibatchDiscrimination.from_config(
+        {"num_kernels": 4, "kernel_dim": 2}
+    )
+    assert default.normalization == "standard"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"normalization": "mean"}, "choose from grand_sum, standard"),
+        ({"num_kernels": 0}, "num_kernels"),
+        ({"kernel_dim": 2.5}, "kernel_dim"),
+    ],
+)
+def test_minibatch_bad_arguments(kwargs, message):
+    with pytest.raises(ArgumentError, match=message) as info:
+        MinibatchDiscrimination(**kwargs)
+    assert "\n" not in str(info.value)

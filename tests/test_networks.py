@@ -1,0 +1,230 @@
+"""The network registry and the pairs read from the DeLiGAN authors' code."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import ganzoo
+from ganzoo import networks, training
+from ganzoo._checks import ArgumentError
+from tests import helpers
+
+FIXED_SHAPE_PAIRS = [
+    k
+    for k, v in networks.NETWORKS.items()
+    if v.data == "images" and not v.sized
+]
+PAPER_PAIRS = ["deligan_paper_mnist", "deligan_cifar"]
+
+
+@pytest.mark.parametrize("name", list(networks.NETWORKS))
+def test_every_pair_builds_tiny_and_fits_together(name):
+    spec = networks.NETWORKS[name]
+    g, d = spec.build(latent_dim=3, width=1 / 64)
+    assert spec.name == name
+    assert g.input_shape == (None, 3)
+    assert g.output_shape == d.input_shape
+    assert d.output_shape == (None, 1)
+    assert d.get_layer("logit").dtype_policy.compute_dtype == "float32"
+
+
+@pytest.mark.parametrize("name", FIXED_SHAPE_PAIRS)
+def test_fixed_shape_pairs_refuse_other_shapes(name):
+    spec = networks.NETWORKS[name]
+    size, channels = spec.image_sizes[0], spec.channels[0]
+    spec.check_shape(size, channels)
+    for bad in [(size + 4, channels), (size, 4 - channels)]:
+        with pytest.raises(ArgumentError, match="network=dcgan builds") as e:
+            spec.build(width=1 / 64, image_size=bad[0], channels=bad[1])
+        assert "\n" not in str(e.value)
+
+
+def test_paper_pairs_refuse_the_other_dataset_in_a_run():
+    with pytest.raises(ArgumentError, match="32-pixel images with 3"):
+        training.TrainConfig(
+            network="deligan_cifar", dataset="mnist"
+        ).validate()
+    with pytest.raises(ArgumentError, match="not 32x32x1"):
+        training.TrainConfig(
+            network="deligan_paper_mnist", dataset="mnist", image_size=32
+        ).validate()
+
+
+def test_deligan_paper_mnist_layers_follow_the_original():
+    g, d = networks.NETWORKS["deligan_paper_mnist"].build()
+    assert [tuple(x.output.shape[1:]) for x in g.layers[1:]] == [
+        (1024,),  # dense 30 -> 4x4x64 units, normalised before the reshape
+        (1024,),
+        (1024,),
+        (4, 4, 64),
+        (7, 7, 32),
+        (7, 7, 32),
+        (7, 7, 32),
+        (14, 14, 16),
+        (14, 14, 16),
+        (14, 14, 16),
+        (28, 28, 1),
+    ]
+    deconvs = [
+        x for x in g.layers if isinstance(x, keras.layers.Conv2DTranspose)
+    ]
+    assert [x.kernel_size for x in deconvs] == [(3, 3), (5, 5), (5, 5)]
+    assert deconvs[-1].activation is keras.activations.tanh
+    convs = [x for x in d.layers if isinstance(x, keras.layers.Conv2D)]
+    assert [(x.filters, x.kernel_size, x.strides) for x in convs] == [
+        (16, (5, 5), (2, 2)),
+        (32, (5, 5), (2, 2)),
+        (64, (3, 3), (2, 2)),
+    ]
+    for net, count in ((g, 3), (d, 2)):
+        norms = [
+            x
+            for x in net.layers
+            if isinstance(x, keras.layers.BatchNormalization)
+        ]
+        assert len(norms) == count and all(x.synchronized for x in norms)
+        assert all(x.momentum == 0.9 for x in norms)
+    # Scales from N(1, 0.02), drawn afresh per layer: one shared unseeded
+    # initializer would repeat its draws (the first 32 of 1024 = the 32).
+    gammas = [x.gamma.numpy() for x in g.layers if hasattr(x, "gamma")]
+    assert 0.01 < gammas[0].std() < 0.03
+    assert not np.allclose(gammas[0][:32], gammas[1])
+    # No batch norm after the first conv of D.
+    assert isinstance(d.layers[2], keras.layers.LeakyReLU)
+    md = d.get_layer("minibatch")
+    assert (md.num_kernels, md.kernel_dim) == (64, 5)
+    assert md.normalization == "grand_sum"
+    assert md.input.shape[1:] == (64,) and md.output.shape[1:] == (128,)
+
+
+def test_deligan_cifar_layers_follow_the_original():
+    g, d = networks.NETWORKS["deligan_cifar"].build()
+    shapes = [
+        tuple(x.output.shape[1:])
+        for x in g.layers
+        if isinstance(x, (keras.layers.Reshape, keras.layers.Cropping2D))
+    ]
+    assert shapes == [(4, 4, 512), (8, 8, 256), (16, 16, 128), (32, 32, 3)]
+    norms = [
+        x for x in g.layers if isinstance(x, keras.layers.BatchNormalization)
+    ]
+    assert len(norms) == 3
+    assert all(x.synchronized and not x.scale for x in norms)
+    convs = [x for x in d.layers if isinstance(x, keras.layers.Conv2D)]
+    assert [(x.filters, x.kernel_size[0], x.strides[0]) for x in convs] == [
+        (96, 3, 1),
+        (96, 3, 1),
+        (96, 3, 2),
+        (192, 3, 1),
+        (192, 3, 1),
+        (192, 3, 2),
+        (192, 3, 1),
+        (192, 1, 1),
+        (192, 1, 1),
+    ]
+    assert [tuple(x.output.shape[1:3]) for x in convs][2::3] == [
+        (16, 16),
+        (8, 8),
+        (6, 6),
+    ]
+    assert d.layers[1].stddev == 0.2
+    assert [
+        x.rate for x in d.layers if isinstance(x, keras.layers.Dropout)
+    ] == [
+        0.5,
+        0.5,
+    ]
+    assert not any(
+        isinstance(x, keras.layers.BatchNormalization) for x in d.layers
+    )
+    md = d.get_layer("minibatch")
+    assert (md.num_kernels, md.kernel_dim, md.normalization) == (
+        100,
+        5,
+        "standard",
+    )
+    assert md.input.shape[1:] == (192,)
+
+
+def test_cifar_deconv_keeps_theano_alignment():
+    """Theano's "half" transposed conv is the adjoint of a 5x5 stride-2
+    conv padded by 2 on each side; Keras' "same" is a pixel off."""
+    rng = np.random.default_rng(0)
+    kernel = rng.normal(size=(5, 5, 3, 2)).astype("float32")
+    x = rng.normal(size=(1, 4, 4, 2)).astype("float32")
+    target = tf.Variable(tf.zeros((1, 8, 8, 3)))
+    with tf.GradientTape() as tape:
+        padded = tf.pad(target, [[0, 0], [2, 2], [2, 2], [0, 0]])
+        dot = tf.reduce_sum(tf.nn.conv2d(padded, kernel, 2, "VALID") * x)
+    expected = tape.gradient(dot, target).numpy()
+    inputs = keras.Input((4, 4, 2))
+    deconv = keras.Model(
+        inputs, networks._theano_deconv(inputs, 3, use_bias=False)
+    )
+    deconv.layers[1].set_weights([kernel])
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(deconv(x)), expected, atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("name", PAPER_PAIRS)
+def test_paper_pairs_keras_file_round_trip(name, tmp_path):
+    g, d = networks.NETWORKS[name].build(latent_dim=3, width=1 / 16)
+    z = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    images = keras.ops.convert_to_numpy(g(z))
+    for net, x in ((g, z), (d, images)):
+        path = tmp_path / f"{net.name}.keras"
+        net.save(path)
+        restored = keras.saving.load_model(path)
+        # (get_config differs only in tuples read back as lists.)
+        assert [type(x) for x in restored.layers] == [
+            type(x) for x in net.layers
+        ]
+        np.testing.assert_allclose(
+            *map(keras.ops.convert_to_numpy, (restored(x), net(x))), atol=1e-6
+        )
+    assert restored.get_layer("minibatch").get_config() == (
+        d.get_layer("minibatch").get_config()
+    )
+
+
+@pytest.mark.parametrize("name", PAPER_PAIRS)
+def test_deligan_trains_a_step_with_the_paper_pairs(name):
+    spec = networks.NETWORKS[name]
+    keras.utils.set_random_seed(0)
+    g, d = spec.build(latent_dim=3, width=1 / 16)
+    model = helpers.compile_adam(
+        ganzoo.DeLiGAN(
+            generator=g,
+            discriminator=d,
+            latent_dim=3,
+            num_components=4,
+            seed=0,
+        )
+    )
+    x = np.random.default_rng(0).uniform(-1, 1, (8, *d.input_shape[1:]))
+    before = [w.numpy() for w in d.trainable_weights]
+    history = model.fit(x.astype("float32"), batch_size=8, verbose=0)
+    for values in history.history.values():
+        assert np.all(np.isfinite(values))
+    assert int(model.g_optimizer.iterations.numpy()) == 1
+    after = [w.numpy() for w in d.trainable_weights]
+    assert helpers.max_abs_diff(before, after) > 0
+    images = model.sample(2, seed=0)
+    assert images.shape == (2, *d.input_shape[1:])
+
+
+def test_paper_mnist_discriminator_under_float16():
+    # Full width, batch 50: the grand sum (50 x 64 x 50) exceeds float16.
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        d = networks.deligan_paper_mnist_discriminator()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    features = keras.Model(d.input, d.get_layer("minibatch").output)
+    x = np.zeros((50, 28, 28, 1), "float32")
+    md = keras.ops.convert_to_numpy(features(x, training=True))[:, 64:]
+    np.testing.assert_allclose(md.astype("float64").sum(), 1.0, rtol=1e-2)
+    logits = d(x, training=True)
+    assert logits.dtype == "float32" and np.all(np.isfinite(logits))
