@@ -33,6 +33,12 @@ FIGURES = {
     "04_lsgan_vs_gan_ring": ["samples.png", "coverage.png", "quality.png"],
     "05_distributed": ["one_device_vs_mirrored.png"],
     "06_serving": ["served_samples.png"],
+    "07_deligan_own_pictures": [
+        "training_batch.png",
+        "samples.png",
+        "components.png",
+        "served_samples.png",
+    ],
 }
 # Presets a tutorial loads by name; without them it cannot run.
 PRESETS = {"01_quickstart": "deligan-mnist", "06_serving": "deligan-mnist"}
