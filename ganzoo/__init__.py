@@ -36,6 +36,7 @@ _EXPORTS = {
     "models": ("ganzoo.models", None),
     "networks": ("ganzoo.networks", None),
     "presets_io": ("ganzoo.presets_io", None),
+    "schedules": ("ganzoo.schedules", None),
     "training": ("ganzoo.training", None),
     "zoo": ("ganzoo.zoo", None),
 }

@@ -34,6 +34,7 @@ def define_flags():
     from `TrainConfig`'s fields (each default and help text is written there
     once), then the other commands' own."""
     from ganzoo import training
+    from ganzoo.models.deligan import SAMPLINGS
 
     if "model" in FLAGS:
         return
@@ -73,7 +74,19 @@ def define_flags():
         "metrics", None, "Metrics to compute (evaluate); default per data."
     )
     flags.DEFINE_integer(
-        "num_samples", 10000, "Samples to evaluate (evaluate).", lower_bound=1
+        "num_samples",
+        10000,
+        "Samples to evaluate (evaluate; with --sampling=paper the default is "
+        "100 per component).",
+        lower_bound=1,
+    )
+    flags.DEFINE_enum(
+        "sampling",
+        "normal",
+        list(SAMPLINGS),
+        "How a DeLiGAN draws its samples (sample, evaluate): normal, eps ~ "
+        "N(0, 1) as in training; paper, the authors' evaluation, eps ~ "
+        "U(-1, 1) with components in turn (100 per component in evaluate).",
     )
     flags.DEFINE_string(
         "reference",
@@ -203,12 +216,26 @@ def _cmd_sample(args):
     model = zoo.load(args[0])
     if not hasattr(model, "sample"):
         raise app.UsageError(f"{args[0]} is a classifier, not a generator.")
-    samples = model.sample(FLAGS.num, seed=FLAGS.seed)
+    samples = model.sample(
+        FLAGS.num, seed=FLAGS.seed, **_sampling(args[0], model)
+    )
     if FLAGS.out.endswith(".npy"):
         zoo.atomic_save_npy(FLAGS.out, samples)
     else:
         images.save_png(images.samples_to_image(samples), FLAGS.out)
     print(f"Wrote {FLAGS.num} samples of {args[0]} to {FLAGS.out}")
+
+
+def _sampling(name, model):
+    """`sample`'s keyword for `--sampling` (none for the default)."""
+    if FLAGS.sampling == "normal":
+        return {}
+    if not hasattr(model, "num_components"):
+        raise app.UsageError(
+            f"--sampling={FLAGS.sampling} is the DeLiGAN authors' evaluation;"
+            f" {name} is a {type(model).__name__}. Use --sampling=normal."
+        )
+    return {"sampling": FLAGS.sampling}
 
 
 def _cmd_export(args):
@@ -245,7 +272,12 @@ def _cmd_evaluate(args):
         results = evaluation.evaluate_source(
             args[0],
             metrics=FLAGS.metrics,
-            num_samples=FLAGS.num_samples,
+            # Not given: the default of the sampling (10,000, or 100 per
+            # component for the paper's).
+            num_samples=FLAGS.num_samples
+            if FLAGS["num_samples"].present
+            else None,
+            sampling=FLAGS.sampling,
             seed=FLAGS.seed,
             data_dir=FLAGS.data_dir,
             recalibrate_bn=FLAGS.recalibrate_bn,

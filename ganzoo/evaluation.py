@@ -11,14 +11,27 @@ import numpy as np
 
 from ganzoo import datasets, presets_io
 from ganzoo import metrics as metrics_lib
-from ganzoo._checks import ArgumentError, check_non_negative_ints
+from ganzoo._checks import (
+    ArgumentError,
+    check_choice,
+    check_non_negative_ints,
+    check_positive_ints,
+)
+
+# SAMPLINGS: as the model samples (DeLiGAN: eps ~ N(0, I)), or "paper", as
+# the DeLiGAN authors evaluated (`ganzoo.DeLiGAN.sample`).
+from ganzoo.models.deligan import PAPER_SAMPLES_PER_COMPONENT, SAMPLINGS
 
 __all__ = [
+    "DEFAULT_NUM_SAMPLES",
+    "SAMPLINGS",
     "evaluate_model",
     "evaluate_source",
     "format_table",
     "load_source",
 ]
+
+DEFAULT_NUM_SAMPLES = 10000
 
 
 def load_source(source):
@@ -51,15 +64,20 @@ def load_source(source):
 def evaluate_source(
     source,
     metrics=None,
-    num_samples=10000,
+    num_samples=None,
     seed=0,
     dataset=None,
     data_dir=None,
     recalibrate_bn=0,
     reference=None,
+    sampling="normal",
 ):
     """Samples `num_samples` from a model (or reads saved samples) and runs
     `ganzoo.metrics.evaluate_samples`. Returns a JSON-ready dict.
+
+    `sampling="paper"` (DeLiGAN only) draws the samples as the DeLiGAN
+    authors evaluated: eps ~ U(-1, 1) and, by default, 100 per component
+    (5,000 for 50 components). `num_samples` defaults to 10,000 otherwise.
 
     `reference`: the real images distances compare with
     (`ganzoo.datasets.reference_arrays`: default the test split, or the
@@ -77,13 +95,18 @@ def evaluate_source(
     ... # doctest: +SKIP
     {'mode_coverage': {'modes_covered': 8, ...}}
     """
+    check_choice("sampling", sampling, SAMPLINGS)
     model, samples, source_dataset = load_source(source)
     if model is None:
-        if recalibrate_bn:
-            raise ArgumentError(
-                f"{source} holds samples, not a model: recalibrate_bn needs "
-                "a preset or a training run."
-            )
+        for name, value, default in (
+            ("recalibrate_bn", recalibrate_bn, 0),
+            ("sampling", sampling, "normal"),
+        ):
+            if value != default:
+                raise ArgumentError(
+                    f"{source} holds samples, not a model: {name} needs a "
+                    "preset or a training run."
+                )
         return _evaluate(
             samples,
             str(source),
@@ -102,29 +125,46 @@ def evaluate_source(
         recalibrate_bn=recalibrate_bn,
         source=str(source),
         reference=reference,
+        sampling=sampling,
     )
 
 
 def evaluate_model(
     model,
     metrics=None,
-    num_samples=10000,
+    num_samples=None,
     seed=0,
     dataset=None,
     data_dir=None,
     recalibrate_bn=0,
     source=None,
     reference=None,
+    sampling="normal",
 ):
     """`evaluate_source` for a model in memory: `num_samples` samples drawn
     with `seed`, after `recalibrate_batch_norm(recalibrate_bn)` if > 0 (which
     changes the model's batch-norm statistics in place). `dataset` defaults
-    to the model's preset card's, else `"mnist"`.
+    to the model's preset card's, else `"mnist"`. `sampling` and the
+    default `num_samples` as in `evaluate_source`.
 
     Example:
     >>> evaluate_model(ganzoo.load("gan-ring8"))["metrics"]  # doctest: +SKIP
     """
     check_non_negative_ints(recalibrate_bn=recalibrate_bn)
+    check_choice("sampling", sampling, SAMPLINGS)
+    draw = {}
+    if sampling == "paper":
+        if not hasattr(model, "num_components"):
+            raise ArgumentError(
+                f"sampling='paper' is the DeLiGAN authors' evaluation; "
+                f"{source or model.name} is a {type(model).__name__}. Use "
+                "sampling='normal'."
+            )
+        draw["sampling"] = sampling
+        if num_samples is None:
+            num_samples = model.num_components * PAPER_SAMPLES_PER_COMPONENT
+    num_samples = DEFAULT_NUM_SAMPLES if num_samples is None else num_samples
+    check_positive_ints(num_samples=num_samples)
     post_training = None
     if recalibrate_bn:
         if not model.recalibrate_batch_norm(num_batches=recalibrate_bn):
@@ -137,7 +177,7 @@ def evaluate_model(
             "batch_size=100, seed=0)"
         )
     dataset = dataset or getattr(model, "preset_metadata", {}).get("dataset")
-    samples = model.sample(num_samples, seed=seed)
+    samples = model.sample(num_samples, seed=seed, **draw)
     result = _evaluate(
         samples,
         source or model.name,
@@ -149,6 +189,11 @@ def evaluate_model(
     )
     if post_training:
         result["post_training"] = post_training
+    if draw:
+        result["sampling"] = (
+            f"paper: eps ~ U(-1, 1), components in turn "
+            f"({num_samples / model.num_components:g} per component)"
+        )
     return result
 
 
@@ -205,6 +250,8 @@ def format_table(result):
         rows.append(("reference", result["reference"]))
     if "post_training" in result:
         rows.append(("post_training", result["post_training"]))
+    if "sampling" in result:
+        rows.append(("sampling", result["sampling"]))
     for name, value in result["metrics"].items():
         rows.append((name, _format_value(name, value)))
     width = max(len(k) for k, _ in rows)

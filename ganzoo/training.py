@@ -19,7 +19,15 @@ import warnings
 import keras
 import tensorflow as tf
 
-from ganzoo import _atomic, datasets, losses, models, networks, presets_io
+from ganzoo import (
+    _atomic,
+    datasets,
+    losses,
+    models,
+    networks,
+    presets_io,
+    schedules,
+)
 from ganzoo import augment as augment_lib
 from ganzoo._checks import (
     ArgumentError,
@@ -29,6 +37,8 @@ from ganzoo._checks import (
     check_range,
 )
 from ganzoo.callbacks import ModeCoverage, ProgressRecorder, SampleGrid
+from ganzoo.models.adaptive import AdaptiveSwitch
+from ganzoo.models.deligan import COMPONENT_SAMPLINGS
 from ganzoo.models.gan import UPDATES
 from ganzoo.models.lsgan import CODINGS
 
@@ -51,7 +61,7 @@ __all__ = [
 ]
 
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
-LR_DECAYS = ("none", "linear")
+LR_DECAYS = ("none", "linear", "linear_after")
 OPTIMIZERS = ("adam", "sgd")
 PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
 # Networks whose float32 train step XLA speeds up on CPU (measured in
@@ -142,8 +152,13 @@ class TrainConfig:
     momentum: float = _field(0.0, "SGD momentum (optimizer=sgd).")
     lr_decay: str = _field(
         "none",
-        "Learning-rate schedule: constant, or linear to 0 at the last step.",
+        "Learning-rate schedule: constant; linear to 0 at the last step; "
+        "linear_after: flat for lr_flat_epochs epochs, then linear epoch by "
+        "epoch to ~0 in the last (the DeLiGAN authors').",
         LR_DECAYS,
+    )
+    lr_flat_epochs: int = _field(
+        0, "lr_decay=linear_after: epochs at the full rate before the decay."
     )
     g_ema: float = _field(
         0.0,
@@ -161,14 +176,27 @@ class TrainConfig:
         "alternating",
         "alternating: D's updates, then G's against the new "
         "D (Algorithm 1); simultaneous: both from one forward pass, as the "
-        "LSGAN authors' toy code.",
+        "LSGAN authors' toy code; adaptive: updates_per_batch updates per "
+        "batch, each G's if G's loss is above a moving threshold, else D's "
+        "(the DeLiGAN authors').",
         UPDATES,
+    )
+    updates_per_batch: int = _field(
+        AdaptiveSwitch.updates_per_batch,
+        "update=adaptive: updates (a G or a D step each) per real batch.",
     )
     latent_dim: int | None = _field(None, "Latent size (default per network).")
     width: float = _field(1.0, "Width multiplier of both networks.")
     num_components: int = _field(50, "DeLiGAN mixture components.")
     sigma_init: float = _field(0.2, "DeLiGAN initial sigma.")
     sigma_reg: float = _field(1.0 / 3.0, "DeLiGAN sigma regulariser weight.")
+    component_sampling: str = _field(
+        "uniform",
+        "DeLiGAN mixture component of each sample: drawn at random, or cycle:"
+        " row k of the global batch takes component k mod num_components "
+        "(the authors' code).",
+        COMPONENT_SAMPLINGS,
+    )
     coding: str = _field("pearson", "LSGAN (a, b, c) coding.", tuple(CODINGS))
     generator_loss: str = _field(
         "non_saturating",
@@ -206,11 +234,7 @@ class TrainConfig:
                 check_choice(
                     f.name, getattr(self, f.name), f.metadata["choices"]
                 )
-        if self.lr_decay != "none" and self.steps_per_epoch is None:
-            raise ArgumentError(
-                "lr_decay=linear needs steps_per_epoch (to know the total "
-                "steps)."
-            )
+        self._validate_recipe()
         spec = networks.NETWORKS[self.network]
         kind = datasets.data_kind(self.dataset)
         if (kind == "toy") != (spec.data == "points"):
@@ -267,6 +291,52 @@ class TrainConfig:
             )
         return self
 
+    def _validate_recipe(self):
+        """The checks of the update rule, the schedules and the mixture."""
+        check_positive_ints(updates_per_batch=self.updates_per_batch)
+        if self.update != "alternating" and self.d_steps != 1:
+            raise ArgumentError(
+                f"update={self.update} chooses its own D steps; d_steps must "
+                f"be 1, got {self.d_steps}."
+            )
+        if (
+            self.update != "adaptive"
+            and self.updates_per_batch != AdaptiveSwitch.updates_per_batch
+        ):
+            raise ArgumentError(
+                "updates_per_batch is for update=adaptive; choose update="
+                f"adaptive or leave it at {AdaptiveSwitch.updates_per_batch}."
+            )
+        if self.lr_decay == "linear":
+            if self.update == "adaptive":
+                raise ArgumentError(
+                    "lr_decay=linear follows optimizer updates, which "
+                    "update=adaptive shares between G and D unevenly; use "
+                    "lr_decay=linear_after (by epoch)."
+                )
+            if self.steps_per_epoch is None:
+                raise ArgumentError(
+                    "lr_decay=linear needs steps_per_epoch (to know the "
+                    "total steps)."
+                )
+        if self.lr_flat_epochs and self.lr_decay != "linear_after":
+            raise ArgumentError(
+                "lr_flat_epochs is for lr_decay=linear_after; choose it or "
+                "leave lr_flat_epochs at 0."
+            )
+        if self.lr_decay == "linear_after" and not (
+            0 <= self.lr_flat_epochs < self.epochs
+        ):
+            raise ArgumentError(
+                f"lr_flat_epochs must be in [0, epochs={self.epochs}), got "
+                f"{self.lr_flat_epochs}."
+            )
+        if self.component_sampling != "uniform" and self.model != "deligan":
+            raise ArgumentError(
+                f"component_sampling={self.component_sampling} is for "
+                f"model=deligan, not model={self.model}."
+            )
+
     def image_shape(self):
         """`(image_size, image_size, channels)` the run trains on: what
         `image_size` / `channels` say, else the data's own shape (MNIST
@@ -313,12 +383,17 @@ def build_model(cfg):
         augment=cfg.augment,
         update=cfg.update,
     )
+    if cfg.update == "adaptive":
+        kwargs["switch"] = AdaptiveSwitch(
+            updates_per_batch=cfg.updates_per_batch
+        )
     if cfg.model == "deligan":
         kwargs.update(
             num_components=cfg.num_components,
             sigma_init=cfg.sigma_init,
             sigma_reg=cfg.sigma_reg,
             generator_loss=cfg.generator_loss,
+            component_sampling=cfg.component_sampling,
         )
     elif cfg.model == "lsgan":
         kwargs.update(coding=cfg.coding, latent_distribution=spec.latent)
@@ -474,6 +549,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.TerminateOnNaN(),
         progress,
+        *_schedules(cfg),
     ]
     extra_files = {}
     if pictures is not None:
@@ -504,7 +580,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     if model.stop_training:
         raise RuntimeError("Training stopped early (NaN loss); no preset.")
     done = progress.state
-    steps = int(model.g_optimizer.iterations.numpy())
+    steps = _real_batches(model)
     card = {
         "model": cfg.model,
         "network": cfg.network,
@@ -652,6 +728,28 @@ def _global_policy(name):
         yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+def _real_batches(model):
+    """Batches trained on: G's updates, or under update=adaptive (where
+    each batch has a fixed number of G or D updates) all updates over
+    that number."""
+    updates = int(model.g_optimizer.iterations.numpy())
+    if model.update != "adaptive":
+        return updates
+    updates += int(model.d_optimizer.iterations.numpy())
+    return updates // model.switch.updates_per_batch
+
+
+def _schedules(cfg):
+    """The callbacks that set the optimizers' hyperparameters by epoch."""
+    if cfg.lr_decay == "linear_after":
+        return [
+            schedules.FlatThenLinear(
+                cfg.d_lr, cfg.g_lr, cfg.epochs, cfg.lr_flat_epochs
+            )
+        ]
+    return []
 
 
 def _optimizer(cfg, lr, updates_per_step, ema=0.0):

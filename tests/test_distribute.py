@@ -190,3 +190,145 @@ def test_partial_last_batch_with_augmentation_and_batch_norm(mirrored):
         )
         < 1e-5
     )
+
+
+# A threshold G's loss crosses on these tiny nets, so both branches run.
+SWITCH = dict(start=0.72, low=0.6, high=0.8, step=0.02, g_run=2)
+
+
+def _switch_state(model):
+    return [
+        v.numpy()
+        for v in (
+            model.switch_threshold,
+            model.switch_g_run,
+            model.switch_d_run,
+        )
+    ]
+
+
+@pytest.mark.parametrize("kind", ["gan", "lsgan", "deligan"])
+def test_adaptive_update_matches_single_device(kind, mirrored):
+    """`update="adaptive"`: 2 replicas take the same G/D steps as one device
+    and end with the same weights, threshold and run lengths (SGD: Adam's
+    round-off would hide a real difference)."""
+    x = np.random.default_rng(0).normal(size=(GLOBAL_BATCH * 3 + 5, 2))
+    x = x.astype("float32")
+    switch = (
+        SWITCH
+        if kind != "lsgan"
+        else dict(SWITCH, start=0.05, low=0.0, high=0.3)
+    )
+    build = lambda: helpers.tiny_toy_model(
+        kind, seed=3, update="adaptive", switch=switch
+    )
+    models, histories = [], []
+    for strategy in (tf.distribute.get_strategy(), mirrored):
+        with strategy.scope():
+            model = build()
+            model.compile(
+                d_optimizer=OPTIMIZERS["sgd"](),
+                g_optimizer=OPTIMIZERS["sgd"](),
+                jit_compile=False,
+            )
+        history = model.fit(
+            tf.data.Dataset.from_tensor_slices(x).batch(GLOBAL_BATCH),
+            epochs=2,
+            verbose=0,
+        )
+        models.append(model)
+        histories.append(history.history)
+    single, multi = models
+    d_steps, g_steps = (
+        int(o.iterations.numpy())
+        for o in (single.d_optimizer, single.g_optimizer)
+    )
+    # 5 updates for each of the 4 batches of 2 epochs, of both kinds.
+    assert d_steps + g_steps == 5 * 4 * 2 and d_steps and g_steps
+    assert int(multi.d_optimizer.iterations.numpy()) == d_steps
+    assert int(multi.g_optimizer.iterations.numpy()) == g_steps
+    np.testing.assert_allclose(_switch_state(single), _switch_state(multi))
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(single), helpers.all_weights(multi)
+        )
+        < 1e-5
+    )
+    for name in ("g_steps", "threshold", "d_loss", "g_loss"):
+        np.testing.assert_allclose(
+            histories[0][name], histories[1][name], rtol=1e-5, atol=1e-6
+        )
+    assert np.sum(histories[0]["g_steps"]) > 0
+
+
+def test_adaptive_update_with_batch_norm_and_partial_batch(mirrored):
+    """Synchronised batch norm in both branches, and a last batch split 2/1
+    over the replicas."""
+    x = np.random.default_rng(1).uniform(-1, 1, (35, 28, 28, 1))
+    x = x.astype("float32")
+    build = lambda: helpers.tiny_image_model(
+        "gan", seed=5, update="adaptive", switch=SWITCH
+    )
+    single, _ = _fit(build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x)
+    multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x)
+    assert int(single.d_optimizer.iterations.numpy()) > 0
+    assert int(single.g_optimizer.iterations.numpy()) > 0
+    np.testing.assert_allclose(_switch_state(single), _switch_state(multi))
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(single), helpers.all_weights(multi)
+        )
+        < 1e-5
+    )
+
+
+def test_adaptive_switch_is_decided_over_the_global_batch(mirrored):
+    """With the threshold between the replicas' own mean losses, each replica
+    alone would decide differently; both must decide as one device does."""
+    from ganzoo.models.gan import _batch_info
+
+    model = helpers.tiny_toy_model("gan", seed=2, update="adaptive")
+    latent = np.asarray(model._replica_latent(0, 0, 8, 8, 0))
+    losses = np.asarray(
+        model.generator_loss_fn(model.discriminate(model.generator(latent)))
+    )
+    halves = sorted([losses[:4].mean(), losses[4:].mean()])
+    assert halves[1] - halves[0] > 1e-3
+    # Above the global mean, below the larger half's mean.
+    model.switch_threshold.assign((losses.mean() + halves[1]) / 2)
+
+    def decide(rows):
+        batch, global_batch, start = _batch_info(tf.zeros((rows, 2)))
+        z = model._replica_latent(0, 0, batch, global_batch, start)
+        return model._generator_behind(z, 0, 0, global_batch, start)
+
+    one_device = bool(tf.function(decide)(8))
+    per_replica = mirrored.experimental_local_results(
+        mirrored.run(tf.function(lambda: decide(4)))
+    )
+    assert one_device is False
+    assert [bool(d) for d in per_replica] == [False, False]
+
+
+def test_cycle_components_follow_rows_of_the_global_batch(mirrored):
+    """`component_sampling="cycle"`: row k of the global batch takes
+    component k mod N on each replica, also when split unevenly."""
+    from ganzoo.models.gan import _batch_info
+
+    model = helpers.tiny_toy_model(
+        "deligan", seed=0, num_components=3, component_sampling="cycle"
+    )
+
+    @tf.function
+    def ids(sizes):
+        ctx = tf.distribute.get_replica_context()
+        local = tf.gather(sizes, ctx.replica_id_in_sync_group)
+        batch, global_batch, start = _batch_info(tf.zeros((local, 2)))
+        return model._replica_latent(0, 0, batch, global_batch, start)[1]
+
+    for sizes in ([4, 4], [3, 2]):
+        parts = mirrored.experimental_local_results(
+            mirrored.run(ids, args=(tf.constant(sizes),))
+        )
+        got = np.concatenate([np.asarray(p) for p in parts])
+        np.testing.assert_array_equal(got, np.arange(sum(sizes)) % 3)

@@ -24,6 +24,7 @@ MODULES = [
     "ganzoo.metrics",
     "ganzoo.networks",
     "ganzoo.presets_io",
+    "ganzoo.schedules",
     "ganzoo.training",
     "ganzoo.zoo",
     "ganzoo.version",
@@ -31,6 +32,7 @@ MODULES = [
     "ganzoo.models.gan",
     "ganzoo.models.lsgan",
     "ganzoo.models.deligan",
+    "ganzoo.models.adaptive",
 ]
 # Examples that run in a second or two and need no data or presets.
 DOCTESTED = [
@@ -43,6 +45,8 @@ DOCTESTED = [
     "ganzoo.models.gan",
     "ganzoo.models.lsgan",
     "ganzoo.models.deligan",
+    "ganzoo.models.adaptive",
+    "ganzoo.schedules",
     "ganzoo.training",
 ]
 

@@ -340,3 +340,129 @@ def test_integer_arguments_refuse_floats_and_bools(bad):
         helpers.tiny_toy_model("deligan", num_components=bad)
     with pytest.raises(ValueError, match="positive integer"):
         helpers.tiny_toy_model("gan", d_steps=bad)
+
+
+def _adaptive(kind="gan", **switch):
+    return helpers.tiny_toy_model(kind, update="adaptive", switch=switch)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_adaptive_update_takes_updates_per_batch_and_logs_them(kind):
+    model = helpers.compile_adam(
+        _adaptive(kind, updates_per_batch=3, start=0.7, low=0.0, high=0.8)
+    )
+    history = model.fit(_points(), batch_size=32, epochs=2, verbose=0)
+    assert {"g_steps", "threshold"} <= set(history.history)
+    d_steps = int(model.d_optimizer.iterations.numpy())
+    g_steps = int(model.g_optimizer.iterations.numpy())
+    assert d_steps + g_steps == 3 * 8
+    np.testing.assert_allclose(
+        np.sum(history.history["g_steps"]) * 4, g_steps, rtol=1e-6
+    )
+
+
+def test_adaptive_threshold_moves_once_per_batch_before_its_updates():
+    """Always D (G's loss is never above 10): 5 D steps per batch, and the
+    threshold falls by `step` at the start of every batch but the first."""
+    model = helpers.compile_adam(
+        _adaptive(start=10.0, low=6.5, high=10.0, step=1.0)
+    )
+    history = model.fit(_points(160), batch_size=32, epochs=1, verbose=0)
+    assert int(model.g_optimizer.iterations.numpy()) == 0
+    assert int(model.d_optimizer.iterations.numpy()) == 25
+    # 10, 9, 8, 7, then 6.5 (the floor).
+    assert float(model.switch_threshold.numpy()) == 6.5
+    np.testing.assert_allclose(history.history["threshold"], [8.1])
+    assert int(model.switch_d_run.numpy()) == 5
+    assert int(model.switch_g_run.numpy()) == 0
+
+
+@pytest.mark.parametrize(
+    "threshold, g_run, d_run",
+    [
+        (0.9, 4, 0),
+        (0.9, 3, 0),
+        (0.999, 7, 0),
+        (0.9, 0, 2),
+        (0.9, 0, 1),
+        (0.701, 0, 9),
+        (0.8, 0, 0),
+    ],
+)
+def test_adaptive_threshold_rule_is_the_authors(threshold, g_run, d_run):
+    """The step's tensor rule against `AdaptiveSwitch.next_threshold`
+    (dg_mnist.py: count1 > 3 raises, count2 < -1 lowers)."""
+    model = _adaptive()
+    model.switch_threshold.assign(threshold)
+    model.switch_g_run.assign(g_run)
+    model.switch_d_run.assign(d_run)
+    model._move_threshold()
+    expected = model.switch.next_threshold(threshold, g_run, d_run)
+    got = (
+        float(model.switch_threshold.numpy()),
+        int(model.switch_g_run.numpy()),
+        int(model.switch_d_run.numpy()),
+    )
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["gan", "deligan"])
+def test_adaptive_state_survives_a_keras_file(kind, tmp_path):
+    model = helpers.compile_adam(_adaptive(kind, start=0.7, low=0.6, g_run=2))
+    data = _points(96, 2)
+    model.fit(data[:64], batch_size=32, epochs=1, verbose=0, shuffle=False)
+    model.switch_threshold.assign(0.65)  # as if it had moved
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    assert restored.switch == model.switch
+    assert float(restored.switch_threshold.numpy()) == pytest.approx(0.65)
+    for m in (model, restored):
+        m.fit(data[64:], batch_size=32, epochs=1, verbose=0, shuffle=False)
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(model), helpers.all_weights(restored)
+        )
+        < 1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(update="adaptive", d_steps=2), "chooses G or D"),
+        (dict(switch={"updates_per_batch": 2}), "switch= is the rule"),
+        (dict(update="adaptive", switch={"start": 2.0}), "start must be in"),
+        (dict(update="adaptive", switch={"steps": 2}), "Unknown AdaptiveSwi"),
+        (dict(update="adaptive", switch="paper"), "switch must be"),
+        (dict(update="sometimes"), "adaptive, alternating, simultaneous"),
+    ],
+)
+def test_adaptive_bad_arguments(kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        helpers.tiny_toy_model("gan", **kwargs)
+
+
+def test_deligan_paper_sampling_is_uniform_with_100_per_component():
+    from ganzoo import evaluation
+
+    model = helpers.tiny_toy_model("deligan", num_components=4)
+    seed = tf.constant([0, ganzoo.models.gan.SAMPLE_STREAM], tf.int64)
+    eps, ids = (np.asarray(t) for t in model.draw_latent(400, seed, "paper"))
+    assert eps.min() >= -1.0 and eps.max() <= 1.0
+    assert 0.5 < eps.std() < 0.65  # U(-1, 1): 1/sqrt(3)
+    np.testing.assert_array_equal(np.bincount(ids), [100] * 4)
+    normal_eps, _ = model.draw_latent(400, seed)
+    assert np.abs(np.asarray(normal_eps)).max() > 1.5
+    np.testing.assert_allclose(
+        model.sample(400, seed=0, sampling="paper"),
+        model.generate((eps, ids)),
+        atol=1e-6,
+    )
+    result = evaluation.evaluate_model(model, dataset="ring8", sampling="paper")
+    assert result["num_samples"] == 400 and "100 per" in result["sampling"]
+    with pytest.raises(ValueError, match="DeLiGAN authors"):
+        evaluation.evaluate_model(
+            helpers.tiny_toy_model("gan"), dataset="ring8", sampling="paper"
+        )
+    with pytest.raises(ValueError, match="normal, paper"):
+        model.sample(4, sampling="uniform")

@@ -71,6 +71,22 @@ def _usage_error(argv, capsys):
         (["--d_lr=0"], "d_lr"),
         (["--g_ema=1.0"], "g_ema must be in"),
         (["--augment=flip"], "Unknown augmentation 'flip'"),
+        (
+            ["--update=adaptive", "--lr_decay=linear", "--steps_per_epoch=2"],
+            "use lr_decay=linear_after",
+        ),
+        (["--update=adaptive", "--d_steps=2"], "d_steps must be 1"),
+        (["--updates_per_batch=3"], "updates_per_batch is for update=adapt"),
+        (
+            ["--update=adaptive", "--updates_per_batch=0"],
+            "updates_per_batch must be a positive integer",
+        ),
+        (
+            ["--lr_decay=linear_after", "--lr_flat_epochs=10"],
+            "lr_flat_epochs must be in [0, epochs=10)",
+        ),
+        (["--lr_flat_epochs=3"], "lr_flat_epochs is for lr_decay=linear_af"),
+        (["--component_sampling=cycle"], "is for model=deligan, not model=gan"),
         ([], "output_dir"),
     ],
 )
@@ -100,6 +116,10 @@ def test_bad_flags_fail_before_training(
         (["sample", "nope"], "Unknown preset 'nope'. Valid names"),
         (["evaluate", "no/such/folder"], "no/such/folder is not a folder"),
         (["evaluate", "gan-ring8", "--recalibrate_bn=-1"], "non-negative"),
+        (
+            ["train", "--component_sampling=rows", "--output_dir=x"],
+            "one of <uniform|cycle>",
+        ),
         (
             [
                 "train",
@@ -227,6 +247,8 @@ def test_sample_list_evaluate_export_commands(flags, tmp_path, capsys):
         (["evaluate", "gan-ring8", "--metrics=bogus"], "valid metrics"),
         (["evaluate", "gan-ring8", "--recalibrate_bn=2"], "no batch norm"),
         (["sample", "gan-rng8"], "Did you mean 'gan-ring8'"),
+        (["sample", "gan-ring8", "--sampling=paper"], "DeLiGAN authors'"),
+        (["evaluate", "gan-ring8", "--sampling=paper"], "DeLiGAN authors'"),
         (["sample"], "usage"),
     ],
 )
@@ -270,3 +292,53 @@ def test_same_seed_same_initial_weights(tmp_path):
     assert 0 <= float(row["modes_covered"]) <= 8
     assert 0 <= float(row["high_quality"]) <= 1
     assert cards[0]["protocol"] == "ring8: 64 points drawn with seed 7"
+
+
+def test_evaluate_with_the_deligan_authors_sampling(flags, tmp_path):
+    from ganzoo import zoo
+
+    report = tmp_path / "eval.json"
+    _run_cli(
+        flags,
+        "evaluate",
+        "deligan-ring8",
+        "--sampling=paper",
+        f"--json_out={report}",
+    )
+    result = json.loads(report.read_text())
+    components = zoo.load("deligan-ring8").num_components
+    assert result["num_samples"] == 100 * components
+    assert result["sampling"].startswith("paper: eps ~ U(-1, 1)")
+
+
+def test_deligan_recipe_adaptive_cycle_linear_after(tmp_path):
+    """The DeLiGAN authors' protocol through `train`: adaptive G/D updates,
+    cycled components, the rate flat then linear by epoch."""
+    from ganzoo import training
+
+    cfg = training.TrainConfig(
+        model="deligan",
+        network="toy",
+        dataset="ring8",
+        width=0.1,
+        num_components=4,
+        component_sampling="cycle",
+        update="adaptive",
+        updates_per_batch=2,
+        lr_decay="linear_after",
+        lr_flat_epochs=1,
+        epochs=3,
+        steps_per_epoch=2,
+        batch_size=16,
+        limit=64,
+    )
+    card = training.train(cfg, tmp_path / "run", verbose=0)
+    assert card["steps"] == 6  # real batches, not G updates
+    with open(tmp_path / "run" / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3
+    assert all(0 <= float(r["g_steps"]) <= 2 for r in rows)
+    assert all(0.7 <= float(r["threshold"]) <= 1.0 for r in rows)
+    model, _ = presets_io.load_preset_dir(tmp_path / "run" / "preset")
+    assert model.switch.updates_per_batch == 2
+    assert model.mixture.component_sampling == "cycle"

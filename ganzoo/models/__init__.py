@@ -1,10 +1,12 @@
-"""The three models, `GAN`, `LSGAN`, `DeLiGAN`, and their registry
-`MODELS` (the names `ganzoo train --model` takes)."""
+"""The three models, `GAN`, `LSGAN`, `DeLiGAN`, their registry `MODELS`
+(the names `ganzoo train --model` takes), and `AdaptiveSwitch`, the rule of
+`update="adaptive"`."""
 
+from ganzoo.models.adaptive import AdaptiveSwitch
 from ganzoo.models.deligan import DeLiGAN
 from ganzoo.models.gan import GAN
 from ganzoo.models.lsgan import LSGAN
 
-__all__ = ["GAN", "LSGAN", "MODELS", "DeLiGAN"]
+__all__ = ["GAN", "LSGAN", "MODELS", "AdaptiveSwitch", "DeLiGAN"]
 
 MODELS = {"gan": GAN, "lsgan": LSGAN, "deligan": DeLiGAN}

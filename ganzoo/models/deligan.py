@@ -1,16 +1,28 @@
 """DeLiGAN (Gurumurthy et al. 2017)."""
 
+import random
+
 import keras
 import tensorflow as tf
 from keras import ops
 
-from ganzoo._checks import ArgumentError
+from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
 from ganzoo.layers import MixtureLatent
-from ganzoo.models.gan import GAN
+from ganzoo.models.gan import GAN, SAMPLE_STREAM
 
 __all__ = [
+    "COMPONENT_SAMPLINGS",
+    "PAPER_SAMPLES_PER_COMPONENT",
+    "SAMPLINGS",
     "DeLiGAN",
 ]
+
+COMPONENT_SAMPLINGS = ("uniform", "cycle")
+# `sample(..., sampling=...)`: ganzoo's eps ~ N(0, I) (as in training), or
+# the authors' evaluation, eps ~ U(-1, 1) with components in turn.
+SAMPLINGS = ("normal", "paper")
+# The authors evaluated 100 batches of 50 = 100 samples per component.
+PAPER_SAMPLES_PER_COMPONENT = 100
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
@@ -22,8 +34,10 @@ class DeLiGAN(GAN):
     `z = mu_i + sigma_i * eps` with `eps ~ N(0, I)` and `i` a component of a
     trainable Gaussian mixture (`ganzoo.layers.MixtureLatent`), trained with
     G. G's loss adds `sigma_reg * mean((1 - sigma)^2)` so sigma does not
-    collapse to 0. The noise `eps` is always standard normal (the original
-    code drew it uniformly at generation time, a known bug).
+    collapse to 0. The noise `eps` is standard normal (the original code
+    drew it uniformly at generation time, a known bug;
+    `sample(..., sampling="paper")` draws that way to compare with the
+    paper's numbers).
 
     Args:
         generator, discriminator, latent_dim, d_steps, generator_loss,
@@ -34,7 +48,8 @@ class DeLiGAN(GAN):
             code's `mean((sigma - 1)^2) / 3` is `sigma_reg=1/3`).
         component_sampling: `"uniform"` (each sample picks a component at
             random) or `"cycle"` (sample k uses component k mod N, the
-            original code's one-sample-per-component batches).
+            original code's one-sample-per-component batches). k counts
+            rows of the global batch, so every strategy gives the same.
 
     Example:
     >>> import ganzoo
@@ -93,9 +108,21 @@ class DeLiGAN(GAN):
             return None
         return self.sigma_reg * self.mixture.sigma_regularization()
 
-    def draw_latent(self, num, seed):
-        """`(eps, components)`: standard-normal noise and component ids."""
-        eps = tf.random.stateless_normal((num, self.latent_dim), seed)
+    def draw_latent(self, num, seed, sampling="normal"):
+        """`(eps, components)`: standard-normal noise and component ids
+        (`component_sampling`); with `sampling="paper"`, eps ~ U(-1, 1) and
+        sample k takes component k mod N, as the authors' evaluation.
+
+        Example:
+        >>> eps, ids = model.draw_latent(6, tf.constant([0, 1]), "paper")
+        ... # doctest: +SKIP
+        """
+        check_choice("sampling", sampling, SAMPLINGS)
+        shape = (num, self.latent_dim)
+        if sampling == "paper":
+            eps = tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
+            return eps, tf.range(num) % self.num_components
+        eps = tf.random.stateless_normal(shape, seed)
         if self.mixture.component_sampling == "cycle":
             ids = tf.range(num) % self.num_components
         else:
@@ -107,6 +134,27 @@ class DeLiGAN(GAN):
                 dtype=tf.int32,
             )
         return eps, ids
+
+    def sample(self, num, seed=None, batch_size=1000, sampling="normal"):
+        """`num` samples, as `GAN.sample`. `sampling="paper"` draws them as
+        the DeLiGAN authors evaluated: eps ~ U(-1, 1) (not the N(0, I) of
+        training) and components in turn, so `num = 100 * N` gives 100 per
+        component (their 5,000 for 50 components).
+
+        Example:
+        >>> import ganzoo
+        >>> m = ganzoo.DeLiGAN(
+        ...     generator=ganzoo.networks.toy_generator(units=8),
+        ...     discriminator=ganzoo.networks.toy_discriminator(units=8),
+        ...     latent_dim=2, num_components=5)
+        >>> m.sample(500, seed=0, sampling="paper").shape
+        (500, 2)
+        """
+        check_positive_ints(num=num)
+        seed = random.randrange(2**31) if seed is None else int(seed)
+        key = tf.constant([seed, SAMPLE_STREAM], tf.int64)
+        latent = self.draw_latent(int(num), key, sampling)
+        return self.generate(latent, batch_size)
 
     def generate_raw(self, latent, training=False):
         if isinstance(latent, (tuple, list)):

@@ -2,6 +2,7 @@
 model."""
 
 import contextlib
+import functools
 import random
 
 import keras
@@ -12,6 +13,7 @@ from keras import ops
 from ganzoo import augment as augment_lib
 from ganzoo import losses
 from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
+from ganzoo.models.adaptive import AdaptiveSwitch
 
 __all__ = [
     "GAN",
@@ -22,11 +24,13 @@ __all__ = [
 
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
-UPDATES = ("alternating", "simultaneous")
+UPDATES = ("alternating", "simultaneous", "adaptive")
 # Streams of the stateless noise: (seed, step, stream) -> noise.
 # `sample(n, seed=s)` uses the key [s, SAMPLE_STREAM].
 SAMPLE_STREAM = 1 << 20
 _EVAL_STREAM = (1 << 20) + 1
+# Logged by update="adaptive": G steps per real batch, the threshold.
+_SWITCH_METRICS = ("g_steps", "threshold")
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
@@ -65,7 +69,17 @@ class GAN(keras.Model):
         update: `"alternating"` (default: D's updates, then G's against the
             updated D, Algorithm 1) or `"simultaneous"` (one forward pass;
             both gradients at the current weights, applied together, as the
-            LSGAN authors' toy code does; needs `d_steps=1`).
+            LSGAN authors' toy code does; needs `d_steps=1`) or
+            `"adaptive"` (the DeLiGAN authors' rule, `switch`: a fixed number
+            of updates per real batch, each a G step if G's loss is above a
+            moving threshold, else a D step; needs `d_steps=1`). The switch
+            is decided from the loss over the global batch, so every
+            replica takes the same branch.
+        switch: the `ganzoo.models.AdaptiveSwitch` of `update="adaptive"`
+            (or its config dict; default: the paper's, 5 updates per batch).
+            Its threshold and run lengths are non-trainable variables of
+            the model, saved and restored with it. Logs `g_steps` (G steps
+            per batch) and `threshold`.
 
     Example:
     >>> import ganzoo, keras
@@ -91,15 +105,24 @@ class GAN(keras.Model):
         seed=None,
         augment=None,
         update="alternating",
+        switch=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_positive_ints(latent_dim=latent_dim)
         check_choice("update", update, UPDATES)
-        if update == "simultaneous" and d_steps != 1:
+        if update != "alternating" and d_steps != 1:
+            what = {
+                "simultaneous": "takes one D step per G step",
+                "adaptive": "chooses G or D at each update",
+            }[update]
             raise ArgumentError(
-                f"update='simultaneous' takes one D step per G step, got "
-                f"d_steps={d_steps!r}."
+                f"update={update!r} {what}, got d_steps={d_steps!r}."
+            )
+        if switch is not None and update != "adaptive":
+            raise ArgumentError(
+                f"switch= is the rule of update='adaptive', not of "
+                f"update={update!r}."
             )
         check_positive_ints(d_steps=d_steps)
         if generator_loss not in losses.GENERATOR_LOSSES:
@@ -129,11 +152,16 @@ class GAN(keras.Model):
         self.seed = random.randrange(2**31) if seed is None else int(seed)
         self.augment = augment_lib.check_policy(augment)
         self.update = update
+        self.switch = (
+            AdaptiveSwitch.get(switch) if update == "adaptive" else None
+        )
         self.d_optimizer = None
         self.g_optimizer = None
-        self._trackers = {
-            name: keras.metrics.Mean(name=name) for name in self.metric_names
-        }
+        names = self.metric_names
+        if self.switch:
+            names += _SWITCH_METRICS
+            self._add_switch_state()
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self._check_networks()
         if self.augment and (
             self.data_range is None
@@ -352,41 +380,148 @@ class GAN(keras.Model):
         batch, global_batch, start = _batch_info(real)
         if self.update == "simultaneous":
             return self._simultaneous_step(real, batch, global_batch, start)
+        if self.update == "adaptive":
+            return self._adaptive_step(real, batch, global_batch, start)
         step = self.g_optimizer.iterations
-        d_vars = self.discriminator.trainable_variables
         for k in range(self.d_steps):
-            fake = self.generate_raw(
-                self._replica_latent(step, k, batch, global_batch, start),
-                training=True,
+            latent = self._replica_latent(step, k, batch, global_batch, start)
+            d_loss, real_out, fake_out = self._d_update(
+                real, latent, step, k, global_batch, start
             )
-            real_seen, fake_seen = (
-                self._replica_augment(x, step, k, which, global_batch, start)
-                for which, x in enumerate((real, fake))
-            )
-            with tf.GradientTape() as tape:
-                real_out = self.discriminate(real_seen, training=True)
-                fake_out = self.discriminate(fake_seen, training=True)
-                d_loss = self._d_loss(real_out, fake_out, global_batch)
-                # A no-op unless the optimizer scales losses (float16).
-                scaled = self.d_optimizer.scale_loss(d_loss)
-            self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
-
-        g_vars = self.generator_variables
         latent = self._replica_latent(
             step, self.d_steps, batch, global_batch, start
         )
+        g_loss = self._g_update(latent, step, self.d_steps, global_batch, start)
+        return self._log(
+            d_loss, g_loss, real_out, fake_out, global_batch, batch
+        )
+
+    def _d_update(self, real, latent, step, stream, global_batch, start):
+        """One D step against fakes from `latent`; `(loss, D(real),
+        D(fake))`."""
+        fake = self.generate_raw(latent, training=True)
+        real_seen, fake_seen = (
+            self._replica_augment(x, step, stream, which, global_batch, start)
+            for which, x in enumerate((real, fake))
+        )
+        d_vars = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            real_out = self.discriminate(real_seen, training=True)
+            fake_out = self.discriminate(fake_seen, training=True)
+            d_loss = self._d_loss(real_out, fake_out, global_batch)
+            # A no-op unless the optimizer scales losses (float16).
+            scaled = self.d_optimizer.scale_loss(d_loss)
+        self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
+        return d_loss, real_out, fake_out
+
+    def _g_update(self, latent, step, stream, global_batch, start):
+        """One G step from `latent`; G's adversarial loss."""
+        g_vars = self.generator_variables
         with tf.GradientTape() as tape:
             fake = self.generate_raw(latent, training=True)
             fake = self._replica_augment(
-                fake, step, self.d_steps, 1, global_batch, start
+                fake, step, stream, 1, global_batch, start
             )
             g_out = self.discriminate(fake, training=True)
             g_loss, total = self._g_loss(g_out, global_batch)
             scaled = self.g_optimizer.scale_loss(total)
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
-        return self._log(
-            d_loss, g_loss, real_out, fake_out, global_batch, batch
+        return g_loss
+
+    # ------------------------------------------------------ adaptive switch
+    def _add_switch_state(self):
+        """Model variables, so a `.keras` file or a BackupAndRestore resume
+        continues the schedule. Each replica updates its own copy (no
+        aggregation): every replica computes the same values."""
+
+        def add(name, value, dtype):
+            return self.add_weight(
+                name=name,
+                shape=(),
+                dtype=dtype,
+                initializer=keras.initializers.Constant(value),
+                trainable=False,
+                autocast=False,
+            )
+
+        self.switch_threshold = add(
+            "switch_threshold", self.switch.start, "float32"
         )
+        self.switch_g_run = add("switch_g_run", 0, "int32")
+        self.switch_d_run = add("switch_d_run", 0, "int32")
+
+    def _adaptive_step(self, real, batch, global_batch, start):
+        rule = self.switch
+        # Every update is one apply of one optimizer: their iterations
+        # together count updates, so real batches too.
+        updates = self.d_optimizer.iterations + self.g_optimizer.iterations
+        step = updates // rule.updates_per_batch
+        self._move_threshold()
+        g_steps = tf.constant(0.0)
+        for k in range(rule.updates_per_batch):
+            latent = self._replica_latent(step, k, batch, global_batch, start)
+            take_g = self._generator_behind(
+                latent, step, k, global_batch, start
+            )
+            _cross_replica_cond(
+                take_g,
+                functools.partial(self._adaptive_g_update, stream=k),
+                functools.partial(self._adaptive_d_update, stream=k),
+                (real, latent, step, batch, global_batch, start),
+            )
+            g_run, d_run = self.switch_g_run, self.switch_d_run
+            g_run.assign(tf.where(take_g, g_run + 1, 0))
+            d_run.assign(tf.where(take_g, 0, d_run + 1))
+            g_steps += tf.cast(take_g, "float32")
+        self._trackers["g_steps"].update_state(g_steps)
+        self._trackers["threshold"].update_state(self.switch_threshold)
+        return self._logs()
+
+    def _move_threshold(self):
+        """The once-per-batch check of `AdaptiveSwitch.next_threshold`."""
+        rule = self.switch
+        threshold = self.switch_threshold
+        g_run, d_run = self.switch_g_run, self.switch_d_run
+        up = g_run >= rule.g_run
+        raised = tf.minimum(threshold + rule.step, rule.high)
+        threshold.assign(tf.where(up, raised, threshold))
+        g_run.assign(tf.where(up, 0, g_run))
+        down = d_run >= rule.d_run
+        lowered = tf.maximum(threshold - rule.step, rule.low)
+        threshold.assign(tf.where(down, lowered, threshold))
+        d_run.assign(tf.where(down, 0, d_run))
+
+    def _generator_behind(self, latent, step, stream, global_batch, start):
+        """Whether the next update trains G: G's adversarial loss on
+        `latent`, batch norm in inference mode, above the threshold."""
+        fake = self.generate_raw(latent, training=False)
+        fake = self._replica_augment(fake, step, stream, 1, global_batch, start)
+        loss = tf.nn.compute_average_loss(
+            self.generator_loss_fn(self.discriminate(fake, training=False)),
+            global_batch_size=global_batch,
+        )
+        # The mean over the global batch, the same on every replica: one
+        # decision for all of them.
+        ctx = tf.distribute.get_replica_context()
+        loss = ctx.all_reduce(tf.distribute.ReduceOp.SUM, loss)
+        return loss > self.switch_threshold
+
+    def _adaptive_d_update(
+        self, real, latent, step, batch, global_batch, start, stream
+    ):
+        d_loss, real_out, fake_out = self._d_update(
+            real, latent, step, stream, global_batch, start
+        )
+        self._track(
+            global_batch, batch, d_loss=d_loss, d_real=real_out, d_fake=fake_out
+        )
+
+    def _adaptive_g_update(
+        self, real, latent, step, batch, global_batch, start, stream
+    ):
+        del real  # a G step sees no real data
+        g_loss = self._g_update(latent, step, stream, global_batch, start)
+        self._track(global_batch, batch, g_loss=g_loss)
 
     def _simultaneous_step(self, real, batch, global_batch, start):
         step = self.g_optimizer.iterations
@@ -447,20 +582,33 @@ class GAN(keras.Model):
         )
 
     def _log(self, d_loss, g_loss, real_out, fake_out, global_batch, batch):
+        self._track(
+            global_batch,
+            batch,
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=real_out,
+            d_fake=fake_out,
+        )
+        return self._logs()
+
+    def _track(self, global_batch, batch, **values):
+        """Updates the trackers of `values`: losses `d_loss`/`g_loss`, D's
+        raw outputs `d_real`/`d_fake`."""
         # Losses are sums over this replica / global batch; the local mean is
         # that times global/local. Keras then averages replicas' metrics.
-        scale = ops.cast(global_batch / batch, d_loss.dtype)
+        scale = ops.cast(global_batch / batch, "float32")
         # Weighted by the replica's examples: the last batch of an epoch may
         # be split unevenly.
         weight = ops.cast(batch, "float32")
-        self._trackers["d_loss"].update_state(d_loss * scale, weight)
-        self._trackers["g_loss"].update_state(g_loss * scale, weight)
-        self._trackers["d_real"].update_state(
-            self.discriminator_score(real_out), weight
-        )
-        self._trackers["d_fake"].update_state(
-            self.discriminator_score(fake_out), weight
-        )
+        for name, value in values.items():
+            if name.endswith("_loss"):
+                value = value * ops.cast(scale, value.dtype)
+            else:
+                value = self.discriminator_score(value)
+            self._trackers[name].update_state(value, weight)
+
+    def _logs(self):
         self.update_extra_metrics()
         logs = {m.name: m.result() for m in self.metrics}
         if isinstance(
@@ -570,6 +718,7 @@ class GAN(keras.Model):
             "seed": self.seed,
             "augment": list(self.augment),
             "update": self.update,
+            "switch": self.switch and self.switch.get_config(),
         }
 
     @classmethod
@@ -640,6 +789,28 @@ def _loss_scaled(optimizer):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer
     return keras.optimizers.LossScaleOptimizer(optimizer)
+
+
+def _cross_replica_cond(pred, true_fn, false_fn, args):
+    """`true_fn(*args)` if `pred` else `false_fn(*args)`, in a replica
+    function, for branches that hold collectives (synchronised batch norm,
+    `optimizer.apply`).
+
+    A replica-context `tf.cond` cannot hold a `merge_call` ("merge_call
+    called while defining a new graph", tensorflow/tensorflow#59487), so
+    the cond is taken once in cross-replica context, on the first replica's
+    `pred` (which must be the same on all), and the branch runs on every
+    replica, as Keras' `LossScaleOptimizer._tf_apply` applies or skips."""
+
+    def merged(strategy, pred, *args):
+        pred = strategy.experimental_local_results(pred)[0]
+
+        def branch(fn):
+            return lambda: strategy.extended.call_for_each_replica(fn, args)
+
+        tf.cond(pred, branch(true_fn), branch(false_fn))
+
+    tf.distribute.get_replica_context().merge_call(merged, args=(pred, *args))
 
 
 def _unpack(data):
