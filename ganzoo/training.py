@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
-LR_DECAYS = ("none", "linear", "linear_after")
+LR_DECAYS = ("none", "linear", "linear_after", "exponential")
 OPTIMIZERS = ("adam", "sgd")
 PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
 # Networks whose float32 train step XLA speeds up on CPU (measured in
@@ -150,15 +150,35 @@ class TrainConfig:
     )
     beta_1: float = _field(0.5, "Adam beta_1.")
     momentum: float = _field(0.0, "SGD momentum (optimizer=sgd).")
+    final_momentum: float | None = _field(
+        None,
+        "optimizer=sgd: momentum rising linearly from momentum to this "
+        "between epochs momentum_start and momentum_saturate (counted from "
+        "1; pylearn2's MomentumAdjustor, the GAN authors'). None: constant.",
+    )
+    momentum_start: int = _field(
+        1, "final_momentum: the epoch (from 1) the rise starts from."
+    )
+    momentum_saturate: int = _field(
+        250, "final_momentum: the epoch (from 1) it reaches final_momentum."
+    )
     lr_decay: str = _field(
         "none",
         "Learning-rate schedule: constant; linear to 0 at the last step; "
         "linear_after: flat for lr_flat_epochs epochs, then linear epoch by "
-        "epoch to ~0 in the last (the DeLiGAN authors').",
+        "epoch to ~0 in the last (the DeLiGAN authors'); exponential: "
+        "divided by lr_decay_factor every batch down to min_lr (pylearn2's "
+        "ExponentialDecay, the GAN authors').",
         LR_DECAYS,
     )
     lr_flat_epochs: int = _field(
         0, "lr_decay=linear_after: epochs at the full rate before the decay."
+    )
+    lr_decay_factor: float = _field(
+        1.000004, "lr_decay=exponential: the divisor of the rate per batch."
+    )
+    min_lr: float = _field(
+        1e-6, "lr_decay=exponential: the floor of both rates."
     )
     g_ema: float = _field(
         0.0,
@@ -281,6 +301,7 @@ class TrainConfig:
         )
         check_range("beta_1", self.beta_1, 0, 1)
         check_range("momentum", self.momentum, 0, 1)
+        self._validate_sgd_schedules()
         check_range("g_ema", self.g_ema, 0, 1)  # 0: no moving average
         policy = augment_lib.check_policy(self.augment)
         if policy and spec.data_range is None:
@@ -337,6 +358,53 @@ class TrainConfig:
                 f"model=deligan, not model={self.model}."
             )
 
+    def _validate_sgd_schedules(self):
+        """The checks of the GAN authors' rate decay and momentum ramp."""
+        if self.lr_decay == "exponential":
+            if self.update == "adaptive":
+                raise ArgumentError(
+                    "lr_decay=exponential follows optimizer updates, which "
+                    "update=adaptive shares between G and D unevenly; use "
+                    "update=simultaneous or alternating."
+                )
+            if not self.lr_decay_factor > 1:
+                raise ArgumentError(
+                    "lr_decay_factor must be a number > 1, got "
+                    f"{self.lr_decay_factor!r}."
+                )
+            check_range("min_lr", self.min_lr, 0, min(self.d_lr, self.g_lr))
+        else:
+            for name in ("lr_decay_factor", "min_lr"):
+                if getattr(self, name) != _default(name):
+                    raise ArgumentError(
+                        f"{name} is for lr_decay=exponential; choose it or "
+                        f"leave {name} at {_default(name)}."
+                    )
+        if self.final_momentum is None:
+            for name in ("momentum_start", "momentum_saturate"):
+                if getattr(self, name) != _default(name):
+                    raise ArgumentError(
+                        f"{name} is for final_momentum (a momentum ramp); "
+                        f"set final_momentum or leave {name} at "
+                        f"{_default(name)}."
+                    )
+            return
+        if self.optimizer != "sgd":
+            raise ArgumentError(
+                "final_momentum is for optimizer=sgd, not optimizer="
+                f"{self.optimizer}."
+            )
+        check_range("final_momentum", self.final_momentum, 0, 1)
+        check_positive_ints(
+            momentum_start=self.momentum_start,
+            momentum_saturate=self.momentum_saturate,
+        )
+        if self.momentum_saturate < self.momentum_start:
+            raise ArgumentError(
+                "momentum_saturate must be >= momentum_start="
+                f"{self.momentum_start}, got {self.momentum_saturate}."
+            )
+
     def image_shape(self):
         """`(image_size, image_size, channels)` the run trains on: what
         `image_size` / `channels` say, else the data's own shape (MNIST
@@ -357,6 +425,11 @@ class TrainConfig:
         size = self.image_size or size or spec.image_sizes[0]
         channels = self.channels or channels or spec.channels[0]
         return size, size, channels
+
+
+def _default(name):
+    """A TrainConfig field's default (to tell a flag the user set)."""
+    return TrainConfig.__dataclass_fields__[name].default
 
 
 def build_model(cfg):
@@ -743,13 +816,23 @@ def _real_batches(model):
 
 def _schedules(cfg):
     """The callbacks that set the optimizers' hyperparameters by epoch."""
+    callbacks = []
     if cfg.lr_decay == "linear_after":
-        return [
+        callbacks.append(
             schedules.FlatThenLinear(
                 cfg.d_lr, cfg.g_lr, cfg.epochs, cfg.lr_flat_epochs
             )
-        ]
-    return []
+        )
+    if cfg.final_momentum is not None:
+        callbacks.append(
+            schedules.MomentumAdjustor(
+                cfg.momentum,
+                cfg.final_momentum,
+                cfg.momentum_start,
+                cfg.momentum_saturate,
+            )
+        )
+    return callbacks
 
 
 def _optimizer(cfg, lr, updates_per_step, ema=0.0):
@@ -759,10 +842,20 @@ def _optimizer(cfg, lr, updates_per_step, ema=0.0):
         lr = keras.optimizers.schedules.PolynomialDecay(
             lr, cfg.epochs * cfg.steps_per_epoch * updates_per_step, 0.0
         )
+    elif cfg.lr_decay == "exponential":
+        # Per real batch, from optimizer.iterations (restored on resume).
+        lr = schedules.FlooredExponentialDecay(
+            lr, cfg.lr_decay_factor, cfg.min_lr, updates_per_step
+        )
     # With ema, Keras keeps the average in the optimizer (so
     # BackupAndRestore saves it) and `GAN.fit` writes it into the weights
     # at the end.
     average = dict(use_ema=True, ema_momentum=ema) if ema else {}
+    if cfg.optimizer == "sgd" and cfg.final_momentum is not None:
+        # Keras' SGD would keep the first momentum in the traced step.
+        return schedules.VariableMomentumSGD(
+            lr, momentum=cfg.momentum, **average
+        )
     if cfg.optimizer == "sgd":
         return keras.optimizers.SGD(lr, momentum=cfg.momentum, **average)
     return keras.optimizers.Adam(lr, beta_1=cfg.beta_1, **average)

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from ganzoo import schedules
 from tests import helpers
@@ -57,3 +58,308 @@ def test_flat_then_linear_is_the_deligan_authors_rate():
 def test_flat_then_linear_bad_flat_epochs(flat):
     with pytest.raises(ValueError, match=r"flat_epochs must be .* \[0, "):
         schedules.FlatThenLinear(1.0, 1.0, epochs=4, flat_epochs=flat)
+
+
+def _pylearn2_rates(base, decay_factor, min_lr, updates):
+    """pylearn2's `ExponentialDecay.__call__` after each SGD update (in
+    float64): the rates updates 0..updates-1 used."""
+    rates, lr, floored = [], base, False
+    for count in range(1, updates + 1):  # `_count` after each update
+        rates.append(lr)
+        if not floored:
+            lr = base / decay_factor**count
+            if lr <= min_lr:
+                floored, lr = True, min_lr
+        else:
+            lr = min_lr
+    return rates
+
+
+def test_floored_exponential_decay_is_pylearn2s_per_update_rate():
+    rate = schedules.FlooredExponentialDecay(0.1, 1.000004, 1e-6)
+    expected = _pylearn2_rates(0.1, 1.000004, 1e-6, 3)
+    for step in range(3):
+        assert float(rate(step)) == pytest.approx(expected[step], rel=1e-6)
+    # By hand: 0.1 / 1.000004**t; the floor 1e-6 from
+    # t = ceil(ln(1e5) / ln(1.000004)) = 2,878,236 on.
+    for step, value in [
+        (500, 0.1 / 1.000004**500),
+        (250 * 500, 0.1 * 0.60653),  # exp(-0.5): 250 epochs of 500
+        (2_878_235, 1.0000013e-6),
+        (2_878_236, 1e-6),
+        (10**7, 1e-6),
+    ]:
+        assert float(rate(step)) == pytest.approx(value, rel=2e-5)
+
+
+def test_floored_exponential_decay_steps_once_per_batch():
+    """With d_steps=3 updates per batch, D's rate changes every 3 updates."""
+    rate = schedules.FlooredExponentialDecay(1.0, 2.0, 0.1, updates_per_batch=3)
+    values = [float(rate(step)) for step in range(13)]
+    expected = [1.0] * 3 + [0.5] * 3 + [0.25] * 3 + [0.125] * 3 + [0.1]
+    np.testing.assert_allclose(values, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(decay_factor=1.0), "decay_factor must be a number > 1"),
+        (dict(min_lr=0.2), r"min_lr must be in \[0, 0.1\)"),
+        (dict(updates_per_batch=0), "updates_per_batch must be a positive"),
+    ],
+)
+def test_floored_exponential_decay_bad_arguments(kwargs, message):
+    args = dict(decay_factor=1.000004, min_lr=1e-6) | kwargs
+    with pytest.raises(ValueError, match=message):
+        schedules.FlooredExponentialDecay(0.1, **args)
+
+
+def _pylearn2_momenta(init, final, start, saturate, epochs):
+    """pylearn2's `MomentumAdjustor` as `Train.main_loop` drives it: `setup`
+    (count = epochs seen = 0), `on_monitor` once before training and after
+    each epoch; the momenta epochs 0..epochs-1 trained with."""
+    momenta = []
+    # `_count` in epoch e: e + 1 (on_monitor ran once before training).
+    for count in range(1, epochs + 1):
+        alpha = min(1.0, max(0.0, (count - start) / (saturate - start)))
+        momenta.append(init * (1 - alpha) + alpha * final)
+    return momenta
+
+
+def test_momentum_adjustor_is_pylearn2s_ramp():
+    ramp = schedules.MomentumAdjustor(0.5, 0.7, start=1, saturate=250)
+    by_hand = {0: 0.5, 1: 0.5 + 0.2 / 249, 125: 0.5 + 0.2 * 125 / 249}
+    by_hand.update({248: 0.7 - 0.2 / 249, 249: 0.7, 250: 0.7, 300: 0.7})
+    for epoch, value in by_hand.items():
+        assert ramp.momentum(epoch) == pytest.approx(value, abs=1e-12)
+    pylearn2 = _pylearn2_momenta(0.5, 0.7, 1, 250, 301)
+    np.testing.assert_allclose(
+        [ramp.momentum(e) for e in range(301)], pylearn2, atol=1e-12
+    )
+
+
+def test_momentum_adjustor_bad_arguments():
+    with pytest.raises(ValueError, match="saturate must be >= start=5"):
+        schedules.MomentumAdjustor(0.5, 0.7, start=5, saturate=4)
+    with pytest.raises(ValueError, match=r"final_momentum must be in \[0, 1"):
+        schedules.MomentumAdjustor(0.5, 1.0, start=1, saturate=4)
+
+
+def _traced_momentum_steps(optimizer, set_momentum):
+    """w after one step at momentum 0.5 and one at momentum 0, both through
+    one traced function, with gradient 1 and rate 1."""
+    w = keras.Variable(np.zeros(1, "float32"))
+    optimizer.build([w])
+
+    @tf.function
+    def step():
+        optimizer.apply([tf.ones(1)], [w])
+
+    step()  # v = -1, w = -1
+    set_momentum(optimizer, 0.0)
+    step()  # momentum 0: v = -1, w = -2; still 0.5: v = -1.5, w = -2.5
+    return float(w.numpy()[0])
+
+
+def test_keras_sgd_keeps_its_traced_momentum():
+    """Why `VariableMomentumSGD`: Keras' SGD bakes `momentum` into the
+    traced step (if this starts failing, Keras reads it at run time now)."""
+    opt = keras.optimizers.SGD(1.0, momentum=0.5)
+    w = _traced_momentum_steps(opt, lambda o, m: setattr(o, "momentum", m))
+    assert w == -2.5
+
+
+def test_variable_momentum_sgd_uses_the_new_momentum_after_tracing():
+    opt = schedules.VariableMomentumSGD(1.0, momentum=0.5)
+    w = _traced_momentum_steps(opt, lambda o, m: o.momentum_variable.assign(m))
+    assert w == -2.0
+
+
+class _SetMomentum(keras.callbacks.Callback):
+    """The reference: Keras' SGD reads `momentum` at each step when run
+    eagerly, or (`retrace`) when the train step is traced again."""
+
+    def __init__(self, ramp, retrace=False):
+        super().__init__()
+        self.ramp, self.retrace = ramp, retrace
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for opt in (self.model.d_optimizer, self.model.g_optimizer):
+            opt.momentum = self.ramp.momentum(epoch)
+        if self.retrace:
+            # `fit` looks up `train_function` at every step.
+            self.model.make_train_function(force=True)
+
+
+def _sgd_fit(optimizer, callback, **compile_kwargs):
+    """A tiny GAN trained 3 epochs of 2 batches with the momentum ramp 0.5,
+    0.7, 0.9 and a rate divided by 1.5 per batch; its final weights."""
+    model = helpers.tiny_toy_model("gan", update="simultaneous")
+    ramp = schedules.MomentumAdjustor(0.5, 0.9, start=1, saturate=3)
+    model.compile(
+        **{
+            name: optimizer(
+                schedules.FlooredExponentialDecay(0.05, 1.5, 1e-3),
+                momentum=0.5,
+            )
+            for name in ("d_optimizer", "g_optimizer")
+        },
+        **compile_kwargs,
+    )
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    model.fit(
+        x,
+        batch_size=32,
+        epochs=3,
+        verbose=0,
+        shuffle=False,
+        callbacks=[callback(ramp)],
+    )
+    return model.get_weights()
+
+
+def test_momentum_ramp_takes_effect_inside_traced_fit():
+    """`fit` (traced, and with XLA) with `MomentumAdjustor` and
+    `VariableMomentumSGD` ends where Keras' SGD ends when its momentum is
+    read at every step; traced once, Keras' SGD misses the ramp."""
+    eager = _sgd_fit(keras.optimizers.SGD, _SetMomentum, run_eagerly=True)
+    traced = _sgd_fit(schedules.VariableMomentumSGD, lambda ramp: ramp)
+    assert helpers.max_abs_diff(eager, traced) < 1e-6
+    baked = _sgd_fit(keras.optimizers.SGD, _SetMomentum)
+    assert helpers.max_abs_diff(eager, baked) > 1e-4
+    # XLA draws the noise unlike eager: its reference traces again each
+    # epoch, so each epoch's XLA step has that epoch's momentum built in.
+    retraced = _sgd_fit(
+        keras.optimizers.SGD,
+        lambda ramp: _SetMomentum(ramp, retrace=True),
+        jit_compile=True,
+    )
+    xla = _sgd_fit(
+        schedules.VariableMomentumSGD, lambda ramp: ramp, jit_compile=True
+    )
+    assert helpers.max_abs_diff(retraced, xla) < 1e-6
+
+
+def test_momentum_adjustor_needs_variable_momentum_sgd():
+    model = helpers.tiny_toy_model("gan")
+    model.compile(
+        d_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
+        g_optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
+    )
+    ramp = schedules.MomentumAdjustor(0.5, 0.7, start=1, saturate=3)
+    x = np.zeros((32, 2), "float32")
+    with pytest.raises(ValueError, match="needs VariableMomentumSGD"):
+        model.fit(x, batch_size=32, epochs=1, verbose=0, callbacks=[ramp])
+
+
+def test_sgd_recipe_round_trips_through_keras_file(tmp_path):
+    """The optimizers, their rate schedule and the current momentum come
+    back from a `.keras` file."""
+    model = helpers.tiny_toy_model("gan", update="simultaneous")
+    rate = schedules.FlooredExponentialDecay(0.1, 1.000004, 1e-6)
+    model.compile(
+        d_optimizer=schedules.VariableMomentumSGD(rate, momentum=0.5),
+        g_optimizer=schedules.VariableMomentumSGD(0.1, momentum=0.5),
+    )
+    assert (
+        schedules.FlooredExponentialDecay.from_config(
+            rate.get_config()
+        ).get_config()
+        == rate.get_config()
+    )
+    ramp = schedules.MomentumAdjustor(0.5, 0.7, start=1, saturate=2)
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    model.fit(x, batch_size=32, epochs=2, verbose=0, callbacks=[ramp])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    d_opt = loaded.d_optimizer
+    assert type(d_opt) is schedules.VariableMomentumSGD
+    assert type(d_opt.learning_rate) is not float  # still a schedule
+    assert d_opt.get_config()["learning_rate"]["config"] == rate.get_config()
+    assert float(d_opt.momentum_variable.numpy()) == pytest.approx(0.7)
+    assert int(d_opt.iterations.numpy()) == 4
+    for a, b in zip(helpers.all_weights(model), helpers.all_weights(loaded)):
+        np.testing.assert_array_equal(a, b)
+
+
+class _StopAt(keras.callbacks.Callback):
+    """Raises at the start of `epoch` (None: never); records the epochs
+    begun."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch, self.begun = epoch, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begun.append(epoch)
+        if epoch == self.epoch:
+            raise RuntimeError("interrupted")
+
+
+def test_sgd_recipe_resumes_exactly_with_backup_and_restore(tmp_path):
+    """Interrupted after 2 of 4 epochs and resumed: the same weights as one
+    run (the rate follows `iterations`, the momentum the epoch)."""
+
+    def run(callbacks):
+        model = helpers.tiny_toy_model("gan", update="simultaneous")
+        model.compile(
+            **{
+                name: schedules.VariableMomentumSGD(
+                    schedules.FlooredExponentialDecay(0.05, 1.2, 1e-3),
+                    momentum=0.5,
+                )
+                for name in ("d_optimizer", "g_optimizer")
+            }
+        )
+        x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+        ramp = schedules.MomentumAdjustor(0.5, 0.9, start=1, saturate=4)
+        model.fit(
+            x,
+            batch_size=32,
+            epochs=4,
+            verbose=0,
+            shuffle=False,
+            callbacks=[ramp, *callbacks],
+        )
+        return helpers.all_weights(model)
+
+    whole = run([])
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    with pytest.raises(RuntimeError, match="interrupted"):
+        run([backup, _StopAt(2)])
+    epochs = _StopAt(None)
+    resumed = run(
+        [keras.callbacks.BackupAndRestore(str(tmp_path / "backup")), epochs]
+    )
+    assert epochs.begun == [2, 3]  # resumed, not started again
+    assert helpers.max_abs_diff(whole, resumed) < 1e-6
+
+
+def test_sgd_recipe_under_mirrored_matches_one_device(mirrored):
+    """The momentum variable, set from the callback, reaches both replicas;
+    the rate schedule follows the shared `iterations`."""
+
+    def run(strategy):
+        with strategy.scope():
+            model = helpers.tiny_toy_model("gan", update="simultaneous")
+            model.compile(
+                **{
+                    name: schedules.VariableMomentumSGD(
+                        schedules.FlooredExponentialDecay(0.05, 1.2, 1e-3),
+                        momentum=0.5,
+                    )
+                    for name in ("d_optimizer", "g_optimizer")
+                },
+                jit_compile=False,
+            )
+        x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+        model.fit(
+            tf.data.Dataset.from_tensor_slices(x).batch(16),
+            epochs=3,
+            verbose=0,
+            callbacks=[schedules.MomentumAdjustor(0.5, 0.9, 1, 3)],
+        )
+        return helpers.all_weights(model)
+
+    single = run(tf.distribute.get_strategy())
+    assert helpers.max_abs_diff(single, run(mirrored)) < 1e-5

@@ -87,6 +87,42 @@ def _usage_error(argv, capsys):
         ),
         (["--lr_flat_epochs=3"], "lr_flat_epochs is for lr_decay=linear_af"),
         (["--component_sampling=cycle"], "is for model=deligan, not model=gan"),
+        (
+            ["--lr_decay=exponential", "--lr_decay_factor=0.9"],
+            "lr_decay_factor must be a number > 1, got 0.9.",
+        ),
+        (
+            ["--lr_decay=exponential", "--d_lr=0.1", "--min_lr=0.001"],
+            "min_lr must be in [0, 0.0002), got 0.001.",
+        ),
+        (["--min_lr=1e-5"], "min_lr is for lr_decay=exponential"),
+        (
+            ["--lr_decay_factor=1.1"],
+            "leave lr_decay_factor at 1.000004",
+        ),
+        (
+            ["--update=adaptive", "--lr_decay=exponential"],
+            "use update=simultaneous or alternating",
+        ),
+        (["--final_momentum=0.7"], "final_momentum is for optimizer=sgd"),
+        (
+            ["--optimizer=sgd", "--final_momentum=1.2"],
+            "final_momentum must be in [0, 1), got 1.2.",
+        ),
+        (
+            [
+                "--optimizer=sgd",
+                "--final_momentum=0.7",
+                "--momentum_start=10",
+                "--momentum_saturate=5",
+            ],
+            "momentum_saturate must be >= momentum_start=10, got 5.",
+        ),
+        (
+            ["--optimizer=sgd", "--final_momentum=0.7", "--momentum_start=0"],
+            "momentum_start must be a positive integer, got 0.",
+        ),
+        (["--momentum_saturate=100"], "momentum_saturate is for final_moment"),
         ([], "output_dir"),
     ],
 )
@@ -107,6 +143,10 @@ def test_bad_flags_fail_before_training(
             "one of <gan|lsgan|deligan>",
         ),
         (["train", "--batch_size=many", "--output_dir=x"], "--batch_size"),
+        (
+            ["train", "--lr_decay=exp", "--output_dir=x"],
+            "one of <none|linear|linear_after|exponential>",
+        ),
         (["fly"], "unknown command 'fly'; choose from list, sample"),
         (["sample", "deligan-mnist", "--num", "-3"], "--num=-3"),
         (
@@ -342,3 +382,75 @@ def test_deligan_recipe_adaptive_cycle_linear_after(tmp_path):
     model, _ = presets_io.load_preset_dir(tmp_path / "run" / "preset")
     assert model.switch.updates_per_batch == 2
     assert model.mixture.component_sampling == "cycle"
+
+
+# The GAN paper's MNIST recipe, as zoo_weights/papers.md's command says.
+GAN_PAPER_RECIPE = dict(
+    model="gan",
+    network="mnist_mlp",
+    dataset="mnist",
+    take=50000,
+    batch_size=100,
+    optimizer="sgd",
+    d_lr=0.05,
+    g_lr=0.1,
+    momentum=0.5,
+    final_momentum=0.7,
+    momentum_start=1,
+    momentum_saturate=250,
+    lr_decay="exponential",
+    lr_decay_factor=1.000004,
+    min_lr=1e-6,
+    update="simultaneous",
+)
+
+
+def test_papers_md_command_is_the_gan_paper_recipe(flags, data_dir):
+    from ganzoo import training
+
+    text = (REPO / "zoo_weights" / "papers.md").read_text()
+    (line,) = [
+        line
+        for line in text.splitlines()
+        if line.startswith("ganzoo train --model=gan ")
+        and "--lr_decay=exponential" in line
+    ]
+    args = line.replace("--epochs=N", "--epochs=1").split()[2:]
+    flags(["ganzoo", *args])
+    assert {k: flags[k].value for k in GAN_PAPER_RECIPE} == GAN_PAPER_RECIPE
+    names = [f.name for f in dataclasses.fields(training.TrainConfig)]
+    cfg = training.TrainConfig(**{n: flags[n].value for n in names})
+    cfg.data_dir = str(data_dir)
+    assert training.steps_per_epoch(cfg.validate()) == 500
+
+
+def test_gan_paper_sgd_recipe_end_to_end(data_dir, tmp_path):
+    """SGD with the authors' rate decay and momentum ramp through `train`:
+    the optimizers and callback it builds, and a run that finishes."""
+    import math
+
+    from ganzoo import schedules, training
+
+    # Shrunk: a narrow net, 2 epochs of 2 batches, the ramp over 2 epochs.
+    cfg = training.TrainConfig(
+        **GAN_PAPER_RECIPE
+        | dict(take=400, momentum_saturate=2, width=0.05, epochs=2),
+        data_dir=str(data_dir),
+        steps_per_epoch=2,
+        grid_size=2,
+    )
+    d_opt = training._optimizer(cfg, cfg.d_lr, cfg.d_steps)
+    assert isinstance(d_opt, schedules.VariableMomentumSGD)
+    assert d_opt.momentum == 0.5
+    assert d_opt.get_config()["learning_rate"]["config"] == {
+        "initial_learning_rate": 0.05,
+        "decay_factor": 1.000004,
+        "min_lr": 1e-6,
+        "updates_per_batch": 1,
+        "name": "FlooredExponentialDecay",
+    }
+    (ramp,) = training._schedules(cfg)
+    assert [ramp.momentum(e) for e in (0, 1, 2)] == [0.5, 0.7, 0.7]
+    card = training.train(cfg, tmp_path / "run", verbose=0)
+    assert card["steps"] == 4
+    assert all(math.isfinite(v) for v in card["final_logs"].values())
