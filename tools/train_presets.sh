@@ -20,7 +20,9 @@ declare -A RECIPE=(
   [lsgan-ring8]="--model=lsgan --coding=real_label --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   # The 25-mode grid: 80 epochs, chosen over 40 on validation samples.
   [gan-grid25]="--model=gan --network=toy --dataset=grid25 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=80 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
-  [lsgan-grid25]="--model=lsgan --coding=real_label --network=toy --dataset=grid25 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=80 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
+  # LSGAN: 160 epochs, chosen over 80 (24/25) and width 4 at 80 epochs on
+  # validation samples (25/25 at 97.7% vs 96.4% high quality).
+  [lsgan-grid25]="--model=lsgan --coding=real_label --network=toy --dataset=grid25 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=160 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   [deligan-grid25]="--model=deligan --num_components=50 --network=toy --dataset=grid25 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=80 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   [deligan-ring8]="--model=deligan --num_components=50 --network=toy --dataset=ring8 --width=2 --batch_size=256 --steps_per_epoch=500 --epochs=20 --d_lr=1e-3 --g_lr=1e-3 --lr_decay=linear"
   # DiffAugment on D's inputs lets the 500-image run train 150 epochs
