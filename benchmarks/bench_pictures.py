@@ -2,7 +2,7 @@
 and ganzoo's step against the same nets and optimizer in PyTorch eager.
 
     pip install torch==2.13.0    # the CPU build; only this benchmark needs it
-    python benchmarks/bench_pictures.py              # ~15 min on 2 cores
+    python benchmarks/bench_pictures.py              # ~6 min on 2 cores
     python benchmarks/bench_pictures.py --smoke      # a 1-minute check
 
 Part 1, the pipeline. 2,000 random 64x64 JPEGs are written to a temporary
