@@ -459,9 +459,11 @@ def _nearest_section(cards):
         "training image, averaged over 1,000 samples (seed 0), beside the same",
         "for 1,000 held-out real images (the test split). A generator that",
         "copied its training images would sit far below the held-out real",
-        "images; `metrics.nearest_neighbours`, measured by `promote` and",
-        "`measure`. Pictures: samples (top) over their nearest training image",
-        "(bottom).",
+        "images, with a minimum of 0; a ratio below 1 says the samples stay",
+        "nearer their training images than new real images do, the minimum",
+        "says how near the closest comes. `metrics.nearest_neighbours`,",
+        "measured by `promote` and `measure`. Pictures: samples (top) over",
+        "their nearest training image (bottom).",
         "",
         (
             "| preset | training images | samples: mean (min) | held-out "
