@@ -21,6 +21,7 @@ import sys
 import typing
 
 from absl import app, flags
+from absl import logging as absl_logging
 
 __all__ = ["COMMANDS", "EXIT_USAGE", "define_flags", "main", "run"]
 
@@ -296,6 +297,10 @@ def _cmd_evaluate(args):
 
 def main(argv):
     """Dispatches `ganzoo COMMAND ...` (argv as parsed by absl)."""
+    if not FLAGS["verbosity"].present:
+        # absl logs INFO by default: TensorFlow's SavedModel writer alone
+        # prints a screenful of it on `export`.
+        absl_logging.set_verbosity(absl_logging.WARNING)
     try:
         if len(argv) < 2 or argv[1] not in COMMANDS:
             raise app.UsageError(

@@ -454,3 +454,16 @@ def test_gan_paper_sgd_recipe_end_to_end(data_dir, tmp_path):
     card = training.train(cfg, tmp_path / "run", verbose=0)
     assert card["steps"] == 4
     assert all(math.isfinite(v) for v in card["final_logs"].values())
+
+
+def test_export_prints_one_line(data_dir, tmp_path):
+    """As a user runs it: `ganzoo export` says where the SavedModel went
+    and nothing else (absl would log TensorFlow's SavedModel writer at
+    INFO)."""
+    proc = _ganzoo(["export", "gan-ring8", str(tmp_path / "serving")], data_dir)
+    output = proc.communicate(timeout=120)[0].decode()
+    assert proc.returncode == 0, output
+    lines = output.strip().splitlines()
+    assert lines == [f"SavedModel written to {tmp_path / 'serving' / '1'}"], (
+        output
+    )
