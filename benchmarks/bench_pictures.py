@@ -206,10 +206,6 @@ def alternate(runners, rounds):
     return rates
 
 
-def median_ratio(a, b):
-    return statistics.median(x / y for x, y in zip(a, b))
-
-
 def pipeline_part(args):
     b = args.batch_size
     with tempfile.TemporaryDirectory() as tmp:
@@ -257,7 +253,7 @@ def pipeline_part(args):
         f"| GAN `fit` step, dcgan 64x64x3, in-memory batch | "
         f"{statistics.median(rates['step']):,.1f} |"
     )
-    ratio = median_ratio(rates["pipeline"], rates["step"])
+    ratio = bench_train._median_ratio(rates["pipeline"], rates["step"])
     print(f"\npipeline / step: **{ratio:,.0f}x** (target >= 10x)\n")
 
 
@@ -292,9 +288,9 @@ def torch_part(args):
                 f"| {key} | {statistics.median(plain):,.1f} "
                 f"| {statistics.median(xla):,.1f} "
                 f"| {statistics.median(torch):,.1f} "
-                f"| {median_ratio(plain, torch):.2f} "
+                f"| {bench_train._median_ratio(plain, torch):.2f} "
                 f"(min {min(a / b for a, b in zip(plain, torch)):.2f}) "
-                f"| {median_ratio(xla, torch):.2f} "
+                f"| {bench_train._median_ratio(xla, torch):.2f} "
                 f"(min {min(a / b for a, b in zip(xla, torch)):.2f}) |"
             )
 

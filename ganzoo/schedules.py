@@ -1,8 +1,10 @@
 """Learning-rate and momentum schedules of the papers' recipes, for both of a
 GAN's optimizers.
 
-They follow real batches and epochs, not optimizer updates: under
-`update="adaptive"` an optimizer's `iterations` count only its own steps.
+`FlatThenLinear` and `MomentumAdjustor` follow epochs, so they hold under
+`update="adaptive"` too, where an optimizer's `iterations` count only its
+own steps; `FlooredExponentialDecay` follows `iterations` (one per real
+batch with the other update modes).
 """
 
 import math
@@ -262,15 +264,23 @@ class MomentumAdjustor(keras.callbacks.Callback):
             alpha = min(1.0, max(0.0, alpha))
         return self.initial * (1 - alpha) + alpha * self.final
 
-    def on_epoch_begin(self, epoch, logs=None):
-        value = self.momentum(epoch)
-        for opt in (self.model.d_optimizer, self.model.g_optimizer):
-            # Under mixed_float16 the SGD is inside a LossScaleOptimizer.
-            inner = getattr(opt, "inner_optimizer", opt)
+    def _optimizers(self):
+        # Under mixed_float16 the SGD is inside a LossScaleOptimizer.
+        return [
+            getattr(opt, "inner_optimizer", opt)
+            for opt in (self.model.d_optimizer, self.model.g_optimizer)
+        ]
+
+    def on_train_begin(self, logs=None):
+        for inner in self._optimizers():
             if not isinstance(inner, VariableMomentumSGD):
                 raise ArgumentError(
                     "MomentumAdjustor needs VariableMomentumSGD optimizers "
                     f"(Keras' SGD ignores a momentum changed during fit), "
                     f"got {type(inner).__name__}."
                 )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        value = self.momentum(epoch)
+        for inner in self._optimizers():
             inner.momentum_variable.assign(value)

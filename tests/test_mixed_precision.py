@@ -126,3 +126,11 @@ def test_train_config_flag(tmp_path):
     assert keras.mixed_precision.global_policy().name == "float32"
     with pytest.raises(ValueError, match="mixed_precision"):
         training.TrainConfig(mixed_precision="float8").validate()
+
+
+def test_adaptive_update_refuses_float16_loss_scaling():
+    # A skipped (overflowing) update would not advance `iterations`, from
+    # which the adaptive step counts real batches.
+    with pytest.raises(ValueError, match="cannot run under mixed_float16"):
+        _build("gan", "mixed_float16", update="adaptive")
+    assert _build("gan", "mixed_bfloat16", update="adaptive").built

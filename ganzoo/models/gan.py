@@ -258,6 +258,13 @@ class GAN(keras.Model):
         self.d_optimizer = _get_optimizer(d_optimizer, "d_optimizer")
         self.g_optimizer = _get_optimizer(g_optimizer, "g_optimizer")
         if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
+            if self.update == "adaptive":
+                # A loss-scaled update skipped on overflow does not advance
+                # `iterations`, from which the adaptive step counts batches.
+                raise ArgumentError(
+                    "update='adaptive' cannot run under mixed_float16 (loss "
+                    "scaling skips updates); use float32 or mixed_bfloat16."
+                )
             self.d_optimizer = _loss_scaled(self.d_optimizer)
             self.g_optimizer = _loss_scaled(self.g_optimizer)
         # Built here, in the strategy's scope: built lazily inside a replica
