@@ -7,12 +7,15 @@ from keras import ops
 from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
 
 __all__ = [
+    "COMPONENT_SAMPLINGS",
     "Maxout",
     "MinValue",
     "MinibatchDiscrimination",
     "MixtureLatent",
 ]
 
+# `MixtureLatent(component_sampling=...)` choices.
+COMPONENT_SAMPLINGS = ("uniform", "cycle")
 # `MinibatchDiscrimination(normalization=...)` choices.
 _NORMALIZATIONS = ("standard", "grand_sum")
 
@@ -89,7 +92,7 @@ class MixtureLatent(keras.layers.Layer):
                 f"min_sigma must be in (0, sigma_init={sigma_init}], got "
                 f"{min_sigma}."
             )
-        if component_sampling not in ("uniform", "cycle"):
+        if component_sampling not in COMPONENT_SAMPLINGS:
             raise ArgumentError(
                 "component_sampling must be 'uniform' or 'cycle', got "
                 f"{component_sampling!r}."

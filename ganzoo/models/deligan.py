@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras import ops
 
 from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
-from ganzoo.layers import MixtureLatent
+from ganzoo.layers import COMPONENT_SAMPLINGS, MixtureLatent
 from ganzoo.models.gan import GAN, SAMPLE_STREAM
 
 __all__ = [
@@ -17,7 +17,6 @@ __all__ = [
     "DeLiGAN",
 ]
 
-COMPONENT_SAMPLINGS = ("uniform", "cycle")
 # `sample(..., sampling=...)`: ganzoo's eps ~ N(0, I) (as in training), or
 # the authors' evaluation, eps ~ U(-1, 1) with components in turn.
 SAMPLINGS = ("normal", "paper")
