@@ -87,9 +87,10 @@ def save_png(array, path):
         Image.fromarray(array).save(tmp, format="PNG")
 
 
-def line_chart(series, y_max, title="", size=(480, 320)):
-    """Draws `{name: [value per epoch]}` as lines, as RGB uint8 (Pillow
-    only: matplotlib is not a dependency).
+def line_chart(series, y_max, title="", size=(480, 320), y_min=0.0):
+    """Draws `{name: [value per epoch]}` as lines on the y range
+    `[y_min, y_max]`, as RGB uint8 (Pillow only: matplotlib is not a
+    dependency).
 
     Example:
     >>> line_chart({"modes": [2, 5, 8]}, y_max=8, title="coverage").shape
@@ -99,6 +100,10 @@ def line_chart(series, y_max, title="", size=(480, 320)):
 
     if not series or not all(len(v) for v in series.values()):
         raise ArgumentError("series must map names to non-empty value lists.")
+    if not y_min < y_max:
+        raise ArgumentError(
+            f"y_min must be < y_max, got y_min={y_min!r}, y_max={y_max!r}."
+        )
     width, height = size
     left, right, top, bottom = 50, 20, 30, 30
     image = Image.new("RGB", size, "white")
@@ -108,11 +113,12 @@ def line_chart(series, y_max, title="", size=(480, 320)):
 
     def xy(i, v):
         x = left + (width - left - right) * i / max(epochs - 1, 1)
-        y = height - bottom - (height - top - bottom) * v / y_max
+        span = (v - y_min) / (y_max - y_min)
+        y = height - bottom - (height - top - bottom) * span
         return x, y
 
-    for tick in np.linspace(0, y_max, 5):
-        draw.text((5, xy(0, tick)[1] - 6), f"{tick:.2g}", fill="black")
+    for tick in np.linspace(y_min, y_max, 5):
+        draw.text((5, xy(0, tick)[1] - 6), f"{tick:.4g}", fill="black")
     draw.text((left, 8), title, fill="black")
     draw.text((left, height - 20), f"epochs 1 .. {epochs}", fill="black")
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]

@@ -50,10 +50,12 @@ __all__ = [
     "TRAIN_IMAGES_FILE",
     "TrainConfig",
     "build_model",
+    "compile_model",
     "describe_data",
     "get_strategy",
     "is_chief",
     "make_dataset",
+    "schedule_callbacks",
     "steps_per_epoch",
     "train",
     "training_files",
@@ -609,11 +611,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         model = build_model(cfg)
         if cfg.init_from:
             _init_from(model, cfg.init_from)
-        model.compile(
-            d_optimizer=_optimizer(cfg, cfg.d_lr, cfg.d_steps),
-            g_optimizer=_optimizer(cfg, cfg.g_lr, 1, ema=cfg.g_ema),
-            jit_compile=jit_compile,
-        )
+        compile_model(model, cfg, jit_compile=jit_compile)
     # Every worker checkpoints (BackupAndRestore keeps the non-chiefs' files
     # in temporary folders it deletes); only the chief writes the run's
     # pictures, logs, config and preset.
@@ -622,7 +620,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.TerminateOnNaN(),
         progress,
-        *_schedules(cfg),
+        *schedule_callbacks(cfg),
     ]
     extra_files = {}
     if pictures is not None:
@@ -653,7 +651,11 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     if model.stop_training:
         raise RuntimeError("Training stopped early (NaN loss); no preset.")
     done = progress.state
-    steps = _real_batches(model)
+    # Every epoch ran to its end (BackupAndRestore resumes at epoch
+    # boundaries): the batches trained on, whatever the update rule, and
+    # under mixed_float16 too (an update skipped on overflow does not
+    # advance optimizer.iterations).
+    steps = cfg.epochs * epoch_steps
     card = {
         "model": cfg.model,
         "network": cfg.network,
@@ -775,7 +777,7 @@ def _jit_compile(cfg, strategy):
     visible (XLA on GPUs), else XLA for the XLA_ON_CPU networks in float32
     on one CPU device with no strategy (MirroredStrategy with XLA on logical
     CPUs fails to place its resources). Call it outside any strategy
-    scope."""
+    scope; `strategy=None` means none."""
     if cfg.jit_compile is not None:
         return bool(cfg.jit_compile)
     if tf.config.list_logical_devices("GPU"):
@@ -783,7 +785,7 @@ def _jit_compile(cfg, strategy):
     return (
         cfg.network in XLA_ON_CPU
         and cfg.mixed_precision == "none"
-        and strategy is tf.distribute.get_strategy()
+        and (strategy is None or strategy is tf.distribute.get_strategy())
     )
 
 
@@ -803,19 +805,18 @@ def _global_policy(name):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def _real_batches(model):
-    """Batches trained on: G's updates, or under update=adaptive (where
-    each batch has a fixed number of G or D updates) all updates over
-    that number."""
-    updates = int(model.g_optimizer.iterations.numpy())
-    if model.update != "adaptive":
-        return updates
-    updates += int(model.d_optimizer.iterations.numpy())
-    return updates // model.switch.updates_per_batch
+def schedule_callbacks(cfg):
+    """The Keras callbacks of `cfg` that set the optimizers'
+    hyperparameters by epoch (`FlatThenLinear` for
+    `lr_decay="linear_after"`, `MomentumAdjustor` for `final_momentum`);
+    pass them to `fit` beside a model compiled with `make_optimizers(cfg)`.
+    Per-update schedules live in the optimizers themselves.
 
-
-def _schedules(cfg):
-    """The callbacks that set the optimizers' hyperparameters by epoch."""
+    Example:
+    >>> cfg = TrainConfig(epochs=40, lr_decay="linear_after", lr_flat_epochs=10)
+    >>> [type(c).__name__ for c in schedule_callbacks(cfg.validate())]
+    ['FlatThenLinear']
+    """
     callbacks = []
     if cfg.lr_decay == "linear_after":
         callbacks.append(
@@ -833,6 +834,35 @@ def _schedules(cfg):
             )
         )
     return callbacks
+
+
+def compile_model(model, cfg, jit_compile=None):
+    """Compiles `model` (from `build_model(cfg)`) as `train` does, and
+    returns it: Adam (`beta_1`) or SGD (`momentum`; a `VariableMomentumSGD`
+    under `final_momentum`) at `d_lr` / `g_lr`, with `lr_decay`'s
+    per-update schedule and G's moving average (`g_ema`) kept in G's
+    optimizer. For tools that call `fit` themselves: pass
+    `schedule_callbacks(cfg)` to it.
+
+    `jit_compile`: None for `cfg.jit_compile`, else the default of `train`
+    without a strategy (XLA for `mnist_mlp` on a CPU in float32, Keras'
+    "auto" where a GPU is visible). Under a strategy, `train` decides
+    before entering its scope and passes the answer here.
+
+    Example:
+    >>> cfg = TrainConfig(optimizer="sgd", momentum=0.5).validate()
+    >>> model = compile_model(build_model(cfg), cfg)
+    >>> type(model.d_optimizer).__name__, float(model.d_optimizer.momentum)
+    ('SGD', 0.5)
+    """
+    if jit_compile is None:
+        jit_compile = _jit_compile(cfg, None)
+    model.compile(
+        d_optimizer=_optimizer(cfg, cfg.d_lr, cfg.d_steps),
+        g_optimizer=_optimizer(cfg, cfg.g_lr, 1, ema=cfg.g_ema),
+        jit_compile=jit_compile,
+    )
+    return model
 
 
 def _optimizer(cfg, lr, updates_per_step, ema=0.0):

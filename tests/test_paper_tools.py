@@ -1,6 +1,6 @@
-"""`python -m tools.paper_deligan` end to end on tiny settings: results per
-run, a resume that skips finished chunks, and the write-up (into a copy of
-papers.md, never the real one)."""
+"""`python -m tools.paper_deligan` and `tools.paper_gan` end to end on tiny
+settings: results per run, a resume that skips finished chunks, and the
+write-up (into a copy of papers.md, never the real one)."""
 
 import json
 import os
@@ -19,30 +19,10 @@ PAPERS = REPO / "zoo_weights" / "papers.md"
 RUNS = ("gan", "deligan")
 
 
-def _tool(tmp_path, data_dir, *extra, papers="papers.md"):
-    args = [
-        sys.executable,
-        "-m",
-        "tools.paper_deligan",
-        f"--runs_dir={tmp_path / 'runs'}",
-        f"--papers_md={tmp_path / papers}",
-        f"--docs_dir={tmp_path / 'docs'}",
-        f"--summary_json={tmp_path / 'summary.json'}",
-        f"--data_dir={data_dir}",
-        "--seeds=0",
-        # MNIST: one epoch (one chunk); the toy: two chunks of one epoch.
-        "--epochs=1",
-        "--flat_epochs=0",
-        "--eval_every=1",
-        "--eval_samples=100",
-        "--toy_epochs=2",
-        "--toy_eval_every=1",
-        "--toy_samples=200",
-        *extra,
-    ]
+def _run(args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     done = subprocess.run(
-        args,
+        [sys.executable, "-m", *args],
         check=False,
         cwd=REPO,
         env=env,
@@ -52,6 +32,29 @@ def _tool(tmp_path, data_dir, *extra, papers="papers.md"):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
+
+
+def _tool(tmp_path, data_dir, *extra, papers="papers.md"):
+    return _run(
+        [
+            "tools.paper_deligan",
+            f"--runs_dir={tmp_path / 'runs'}",
+            f"--papers_md={tmp_path / papers}",
+            f"--docs_dir={tmp_path / 'docs'}",
+            f"--summary_json={tmp_path / 'summary.json'}",
+            f"--data_dir={data_dir}",
+            "--seeds=0",
+            # MNIST: one epoch (one chunk); the toy: two chunks of one epoch.
+            "--epochs=1",
+            "--flat_epochs=0",
+            "--eval_every=1",
+            "--eval_samples=100",
+            "--toy_epochs=2",
+            "--toy_eval_every=1",
+            "--toy_samples=200",
+            *extra,
+        ]
+    )
 
 
 def _result(tmp_path, part, model):
@@ -135,3 +138,134 @@ def test_paper_deligan_runs_resumes_and_writes(tmp_path, data_dir):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert len(summary["claims"]) == 3
     assert ("<!-- deligan-paper:" in PAPERS.read_text()) == had_section
+
+
+def _gan_tool(tmp_path, data_dir, *extra):
+    # A narrow net on 400 images (4 batches an epoch), 100 samples a
+    # Parzen estimate: the paper's protocol on tiny settings.
+    return _run(
+        [
+            "tools.paper_gan",
+            f"--runs_dir={tmp_path / 'runs'}",
+            f"--papers_md={tmp_path / 'papers.md'}",
+            f"--docs_dir={tmp_path / 'docs'}",
+            f"--summary_json={tmp_path / 'summary.json'}",
+            f"--data_dir={data_dir}",
+            "--seeds=0",
+            "--epochs=3",
+            "--eval_every=1",
+            "--samples=100",
+            "--width=0.05",
+            "--take=400",
+            *extra,
+        ]
+    )
+
+
+@pytest.mark.slow
+def test_paper_gan_chooses_on_validation_and_resumes(tmp_path, data_dir):
+    shutil.copy(PAPERS, tmp_path / "papers.md")
+    run = tmp_path / "runs" / "gan-s0"
+
+    # 1: two chunks, then stopped: no test number yet.
+    out = _gan_tool(tmp_path, data_dir, "--max_chunks=2")
+    assert "gan-s0 epoch 2/3 | validation Parzen" in out
+    assert "gan-s0: stopped after 2 chunk(s)" in out
+    state = json.loads((run / "result.json").read_text())
+    assert (state["epochs_done"], state["finished"]) == (2, False)
+    assert "test" not in state
+    assert state["train_config"]["optimizer"] == "sgd"
+    valid = [e["metrics"]["mean"] for e in state["evals"]]
+    best = state["best"]
+    assert best["valid_ll"] == max(valid)
+    assert best["epoch"] == 1 + int(np.argmax(valid))
+    # The last chunk's checkpoint and the best one, nothing stale.
+    kept = {p.name for p in run.glob("*.keras")}
+    assert kept == {"model-e00002.keras", best["checkpoint"]}
+
+    # 2: resumes after epoch 2, finishes, measures the chosen checkpoint.
+    out = _gan_tool(tmp_path, data_dir)
+    assert "gan-s0: resumed after epoch 2" in out
+    assert "epoch 1/3" not in out and "gan-s0 epoch 3/3" in out
+    state = json.loads((run / "result.json").read_text())
+    assert state["finished"] and len(state["evals"]) == 3
+    valid = [e["metrics"]["mean"] for e in state["evals"]]
+    assert state["best"]["epoch"] == 1 + int(np.argmax(valid))
+    test = state["test"]
+    assert test["sample_seeds"] == [0, 1, 2]
+    assert np.isfinite(test["mean"]) and test["std"] >= 0
+    assert test["mean"] == pytest.approx(
+        np.mean([r["mean"] for r in test["per_seed"]])
+    )
+    assert {p.name for p in run.glob("*.keras")} == {
+        "model-e00003.keras",
+        state["best"]["checkpoint"],
+    }
+    assert "gan-s0: finished, skipped" in _gan_tool(tmp_path, data_dir)
+
+    # 3: the write-up.
+    text = (tmp_path / "papers.md").read_text()
+    assert "<!-- gan-paper: generated by tools/paper_gan.py -->" in text
+    assert "<!-- deligan-paper:" in text  # the other sections stay
+    section = text.split("<!-- gan-paper:")[1]
+    assert f"{test['mean']:.1f} +- {test['std']:.1f}" in section
+    assert re.search(r"\*\*(holds|does not hold)\*\*", section)
+    assert "--epochs=3" in section and "--take=400" in section
+    for png in ("gan_parzen_curve.png", "gan_samples.png"):
+        with Image.open(tmp_path / "docs" / png) as image:
+            assert min(image.size) > 100
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["runs"]["0"]["test"] == test
+
+
+def test_paper_gan_refuses_take_over_validation(tmp_path, data_dir):
+    args = [
+        sys.executable,
+        "-m",
+        "tools.paper_gan",
+        f"--runs_dir={tmp_path / 'runs'}",
+        "--take=50001",
+    ]
+    done = subprocess.run(
+        args, check=False, cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert "--take must be in [1, 50000]" in done.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_paper_gan_recipe_is_the_yaml():
+    """RECIPE: what goodfeli/adversarial's mnist.yaml sets (papers.md's
+    reading of it), as TrainConfig fields a config accepts."""
+    from tools.paper_gan import RECIPE, config
+
+    cfg = config(0, epochs=1)
+    assert (cfg.network, cfg.take, cfg.batch_size) == ("mnist_mlp", 50000, 100)
+    assert (cfg.g_lr, cfg.lr_decay_factor, cfg.min_lr) == (0.1, 1.000004, 1e-6)
+    assert (cfg.momentum, cfg.final_momentum, cfg.momentum_saturate) == (
+        0.5,
+        0.7,
+        250,
+    )
+    assert cfg.update == "simultaneous" and RECIPE["d_lr"] == 0.05
+
+
+def test_line_chart_y_range():
+    """`line_chart` draws on [y_min, y_max]: a line at y_min sits on the
+    bottom edge of the frame, one at y_max on the top; a range that is
+    not one is refused."""
+    from ganzoo import _checks, images
+
+    def rows_with(colour, chart):
+        # Left of the legend (drawn from x = 480 - 20 - 150).
+        plot = chart[:, 50:300]
+        return np.nonzero(np.all(plot == colour, axis=-1).any(axis=1))[0]
+
+    blue = (0x1F, 0x77, 0xB4)
+    low = images.line_chart({"a": [200.0, 200.0]}, y_min=200, y_max=240)
+    high = images.line_chart({"a": [240.0, 240.0]}, y_min=200, y_max=240)
+    # The frame is 30 px from the top and the bottom of the 320-px image.
+    assert abs(rows_with(blue, low).mean() - (320 - 30)) < 4
+    assert abs(rows_with(blue, high).mean() - 30) < 4
+    with pytest.raises(_checks.ArgumentError, match="y_min must be < y_max"):
+        images.line_chart({"a": [1.0]}, y_min=2, y_max=1)

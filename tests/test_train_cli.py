@@ -15,6 +15,7 @@ from PIL import Image
 
 from ganzoo import cli, presets_io
 from tests.conftest import REPO
+from tools.paper_gan import RECIPE
 
 TOY = [
     "--model=deligan",
@@ -384,28 +385,9 @@ def test_deligan_recipe_adaptive_cycle_linear_after(tmp_path):
     assert model.mixture.component_sampling == "cycle"
 
 
-# The GAN paper's MNIST recipe, as zoo_weights/papers.md's command says.
-GAN_PAPER_RECIPE = dict(
-    model="gan",
-    network="mnist_mlp",
-    dataset="mnist",
-    take=50000,
-    batch_size=100,
-    optimizer="sgd",
-    d_lr=0.05,
-    g_lr=0.1,
-    momentum=0.5,
-    final_momentum=0.7,
-    momentum_start=1,
-    momentum_saturate=250,
-    lr_decay="exponential",
-    lr_decay_factor=1.000004,
-    min_lr=1e-6,
-    update="simultaneous",
-)
-
-
 def test_papers_md_command_is_the_gan_paper_recipe(flags, data_dir):
+    """zoo_weights/papers.md's one-line command is tools/paper_gan.py's
+    RECIPE."""
     from ganzoo import training
 
     text = (REPO / "zoo_weights" / "papers.md").read_text()
@@ -417,7 +399,7 @@ def test_papers_md_command_is_the_gan_paper_recipe(flags, data_dir):
     ]
     args = line.replace("--epochs=N", "--epochs=1").split()[2:]
     flags(["ganzoo", *args])
-    assert {k: flags[k].value for k in GAN_PAPER_RECIPE} == GAN_PAPER_RECIPE
+    assert {k: flags[k].value for k in RECIPE} == RECIPE
     names = [f.name for f in dataclasses.fields(training.TrainConfig)]
     cfg = training.TrainConfig(**{n: flags[n].value for n in names})
     cfg.data_dir = str(data_dir)
@@ -433,13 +415,12 @@ def test_gan_paper_sgd_recipe_end_to_end(data_dir, tmp_path):
 
     # Shrunk: a narrow net, 2 epochs of 2 batches, the ramp over 2 epochs.
     cfg = training.TrainConfig(
-        **GAN_PAPER_RECIPE
-        | dict(take=400, momentum_saturate=2, width=0.05, epochs=2),
+        **RECIPE | dict(take=400, momentum_saturate=2, width=0.05, epochs=2),
         data_dir=str(data_dir),
         steps_per_epoch=2,
         grid_size=2,
     )
-    d_opt = training._optimizer(cfg, cfg.d_lr, cfg.d_steps)
+    d_opt = training.compile_model(training.build_model(cfg), cfg).d_optimizer
     assert isinstance(d_opt, schedules.VariableMomentumSGD)
     assert d_opt.momentum == 0.5
     assert d_opt.get_config()["learning_rate"]["config"] == {
@@ -449,7 +430,7 @@ def test_gan_paper_sgd_recipe_end_to_end(data_dir, tmp_path):
         "updates_per_batch": 1,
         "name": "FlooredExponentialDecay",
     }
-    (ramp,) = training._schedules(cfg)
+    (ramp,) = training.schedule_callbacks(cfg)
     assert [ramp.momentum(e) for e in (0, 1, 2)] == [0.5, 0.7, 0.7]
     card = training.train(cfg, tmp_path / "run", verbose=0)
     assert card["steps"] == 4

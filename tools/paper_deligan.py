@@ -74,10 +74,11 @@ import math
 import os
 import pathlib
 import sys
-import time
 
 import numpy as np
 from absl import app, flags
+
+from tools import _chunks
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 PARTS = ("mnist", "toy")
@@ -201,46 +202,41 @@ def build(part, model, seed):
     callbacks)` of one run, as `ganzoo.training.train` builds them."""
     import keras
 
-    from ganzoo import schedules, training
+    from ganzoo import training
 
     keras.utils.set_random_seed(seed)
     if part == "mnist":
         cfg = mnist_config(model, seed)
-        net = training.build_model(cfg)
+        net = training.compile_model(training.build_model(cfg), cfg)
         steps = training.steps_per_epoch(cfg)
-        lrs = (cfg.d_lr, cfg.g_lr)
-        callbacks = [
-            schedules.FlatThenLinear(*lrs, cfg.epochs, cfg.lr_flat_epochs)
-        ]
 
         def data(first_epoch):
             # The stateless per-pass order: skipping the batches already
             # trained on continues the very order of one uninterrupted fit.
             return training.make_dataset(cfg).skip(first_epoch * steps)
 
-    else:
-        net = toy_model(model, seed)
-        lrs = (TOY_LR, TOY_LR)
-        steps = TOY_POINTS // TOY_BATCH
-        callbacks = []
-        points = toy_data(TOY_POINTS, seed)
+        return net, data, steps, training.schedule_callbacks(cfg)
 
-        def data(first_epoch):
-            import tensorflow as tf
+    net = toy_model(model, seed)
+    steps = TOY_POINTS // TOY_BATCH
+    points = toy_data(TOY_POINTS, seed)
 
-            ds = (
-                tf.data.Dataset.from_tensor_slices(points)
-                .shuffle(TOY_POINTS, seed=seed, reshuffle_each_iteration=True)
-                .repeat()
-                .batch(TOY_BATCH, drop_remainder=True)
-            )
-            return ds.skip(first_epoch * steps).prefetch(2)
+    def data(first_epoch):
+        import tensorflow as tf
+
+        ds = (
+            tf.data.Dataset.from_tensor_slices(points)
+            .shuffle(TOY_POINTS, seed=seed, reshuffle_each_iteration=True)
+            .repeat()
+            .batch(TOY_BATCH, drop_remainder=True)
+        )
+        return ds.skip(first_epoch * steps).prefetch(2)
 
     net.compile(
-        d_optimizer=keras.optimizers.Adam(lrs[0], beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(lrs[1], beta_1=0.5),
+        d_optimizer=keras.optimizers.Adam(TOY_LR, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(TOY_LR, beta_1=0.5),
     )
-    return net, data, steps, callbacks
+    return net, data, steps, []
 
 
 def toy_data(num, seed):
@@ -371,93 +367,24 @@ def run_dir(part, model, seed):
 
 def run_one(part, model, seed):
     """Trains one run chunk by chunk, evaluating and saving after each."""
-    import keras
-
-    from ganzoo import _atomic
+    import dataclasses
 
     out = run_dir(part, model, seed)
-    result_file = out / "result.json"
-    want = settings(part)
-    state = json.loads(result_file.read_text()) if result_file.exists() else {}
-    if state and state["settings"] != want:
-        raise app.UsageError(
-            f"{out} was trained with {state['settings']}, not {want}: choose "
-            "another --runs_dir or delete it."
-        )
-    if state.get("finished"):
-        print(f"{out.name}: finished, skipped", flush=True)
-        return
-    epochs, every = want["epochs"], want["eval_every"]
-    net, data, steps, callbacks = build(part, model, seed)
-    done = state.get("epochs_done", 0)
-    if done:
-        # The checkpoint holds the weights, both optimizers' state (their
-        # iterations key the noise) and the switch's threshold and runs.
-        net = keras.saving.load_model(out / state["checkpoint"])
-        print(f"{out.name}: resumed after epoch {done}", flush=True)
-    else:
-        state = dict(
-            part=part,
-            model=model,
-            seed=seed,
-            settings=want,
-            epochs_done=0,
-            train_seconds=0.0,
-            evals=[],
-        )
-        if part == "mnist":
-            import dataclasses
-
-            state["train_config"] = dataclasses.asdict(
-                mnist_config(model, seed)
-            )
-    out.mkdir(parents=True, exist_ok=True)
-    chunks = 0
-    while done < epochs:
-        if FLAGS.max_chunks and chunks >= FLAGS.max_chunks:
-            print(f"{out.name}: stopped after {chunks} chunk(s)", flush=True)
-            return
-        stop = min(done + every, epochs)
-        start = time.time()
-        history = net.fit(
-            data(done),
-            initial_epoch=done,
-            epochs=stop,
-            steps_per_epoch=steps,
-            callbacks=callbacks,
-            verbose=0,
-        )
-        seconds = time.time() - start
-        logs = {k: float(v[-1]) for k, v in history.history.items()}
-        start = time.time()
-        metrics = evaluate(part, model, net, seed)
-        entry = dict(
-            epoch=stop,
-            train_seconds=round(seconds, 2),
-            eval_seconds=round(time.time() - start, 2),
-            seconds_per_epoch=round(seconds / (stop - done), 4),
-            logs=logs,
-            metrics=metrics,
-        )
-        checkpoint = f"model-e{stop:05d}.keras"
-        with _atomic.temp_path_for(out / checkpoint, suffix=".keras") as tmp:
-            net.save(tmp)
-        state["evals"].append(entry)
-        state.update(
-            epochs_done=stop,
-            checkpoint=checkpoint,
-            train_seconds=round(state["train_seconds"] + seconds, 2),
-            finished=stop >= epochs,
-        )
-        if state["finished"]:
-            np.save(out / "final_samples.npy", final_samples(part, model, net))
-        # The JSON is the commit point: it names the checkpoint it matches.
-        _atomic.write_text(result_file, json.dumps(state, indent=1) + "\n")
-        previous = f"model-e{done:05d}.keras"
-        if done and previous != checkpoint:
-            (out / previous).unlink(missing_ok=True)
-        print(progress_line(out.name, stop, epochs, entry), flush=True)
-        done, chunks = stop, chunks + 1
+    fresh = dict(part=part, model=model, seed=seed)
+    if part == "mnist":
+        fresh["train_config"] = dataclasses.asdict(mnist_config(model, seed))
+    _chunks.run_in_chunks(
+        out,
+        settings(part),
+        build=lambda: build(part, model, seed),
+        evaluate=lambda net: evaluate(part, model, net, seed),
+        progress_line=progress_line,
+        fresh_state=fresh,
+        on_finish=lambda net: np.save(
+            out / "final_samples.npy", final_samples(part, model, net)
+        ),
+        max_chunks=FLAGS.max_chunks,
+    )
 
 
 def final_samples(part, model, net):

@@ -1,0 +1,140 @@
+"""Training one run of a paper tool chunk by chunk, resumable: after every
+chunk of epochs the run is evaluated and saved, so a killed run resumes
+from its last chunk and a finished one is skipped.
+
+A run folder holds `result.json` and `model-eNNNNN.keras`, the checkpoint
+of the last chunk (and whatever a tool's `after_chunk` keeps beside it).
+The JSON is the commit point: it is written last, atomically, and names
+the checkpoint it matches, so a crash between the two leaves the previous
+chunk's state whole.
+"""
+
+import json
+import time
+
+from absl import app
+
+
+def run_in_chunks(
+    out,
+    settings,
+    build,
+    evaluate,
+    progress_line,
+    fresh_state=None,
+    after_chunk=None,
+    on_finish=None,
+    max_chunks=0,
+):
+    """Trains the run of folder `out` to `settings["epochs"]`, in chunks
+    of `settings["eval_every"]` epochs.
+
+    Args:
+        out: the run's folder (`pathlib.Path`).
+        settings: what the run depends on (JSON-able, holding `epochs` and
+            `eval_every`); a folder trained with other settings is refused.
+        build: `() -> (compiled model, data(first_epoch) -> dataset,
+            steps per epoch, fit callbacks)`.
+        evaluate: `(model) -> metrics` (JSON-able), after every chunk.
+        progress_line: `(name, epoch, epochs, entry) -> str`, printed
+            after every chunk.
+        fresh_state: extra fields of a new run's JSON.
+        after_chunk: `(model, state, entry) -> files`, before the JSON is
+            written (it may add to `state`); the files it returns are
+            deleted once the JSON no longer names them.
+        on_finish: `(model) -> None`, once, after the last chunk's fit and
+            before its JSON.
+        max_chunks: stop after this many new chunks (0: no limit).
+    """
+    import keras
+
+    from ganzoo import _atomic
+
+    result_file = out / "result.json"
+    state = json.loads(result_file.read_text()) if result_file.exists() else {}
+    if state and state["settings"] != settings:
+        raise app.UsageError(
+            f"{out} was trained with {state['settings']}, not {settings}: "
+            "choose another --runs_dir or delete it."
+        )
+    if state.get("finished"):
+        print(f"{out.name}: finished, skipped", flush=True)
+        return
+    epochs, every = settings["epochs"], settings["eval_every"]
+    net, data, steps, callbacks = build()
+    done = state.get("epochs_done", 0)
+    if done:
+        # The checkpoint holds the weights and both optimizers' state
+        # (their iterations key the noise), and any switch state.
+        net = keras.saving.load_model(out / state["checkpoint"])
+        print(f"{out.name}: resumed after epoch {done}", flush=True)
+    else:
+        state = dict(
+            **(fresh_state or {}),
+            settings=settings,
+            epochs_done=0,
+            train_seconds=0.0,
+            evals=[],
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    chunks = 0
+    while done < epochs:
+        if max_chunks and chunks >= max_chunks:
+            print(f"{out.name}: stopped after {chunks} chunk(s)", flush=True)
+            return
+        stop = min(done + every, epochs)
+        start = time.time()
+        history = net.fit(
+            data(done),
+            initial_epoch=done,
+            epochs=stop,
+            steps_per_epoch=steps,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        seconds = time.time() - start
+        logs = {k: float(v[-1]) for k, v in history.history.items()}
+        start = time.time()
+        metrics = evaluate(net)
+        entry = dict(
+            epoch=stop,
+            train_seconds=round(seconds, 2),
+            eval_seconds=round(time.time() - start, 2),
+            seconds_per_epoch=round(seconds / (stop - done), 4),
+            logs=logs,
+            metrics=metrics,
+        )
+        checkpoint = f"model-e{stop:05d}.keras"
+        with _atomic.temp_path_for(out / checkpoint, suffix=".keras") as tmp:
+            net.save(tmp)
+        state["evals"].append(entry)
+        state.update(
+            epochs_done=stop,
+            checkpoint=checkpoint,
+            train_seconds=round(state["train_seconds"] + seconds, 2),
+            finished=stop >= epochs,
+        )
+        stale = [f"model-e{done:05d}.keras"] if done else []
+        if after_chunk is not None:
+            stale += after_chunk(net, state, entry)
+        if state["finished"] and on_finish is not None:
+            on_finish(net)
+        _atomic.write_text(result_file, json.dumps(state, indent=1) + "\n")
+        named = set(_names(state))
+        for name in stale:
+            if name not in named:
+                (out / name).unlink(missing_ok=True)
+        print(progress_line(out.name, stop, epochs, entry), flush=True)
+        done, chunks = stop, chunks + 1
+
+
+def _names(state):
+    """Every string value of `state` (the files it names among them)."""
+    if isinstance(state, dict):
+        for value in state.values():
+            yield from _names(value)
+    elif isinstance(state, list):
+        for value in state:
+            yield from _names(value)
+    elif isinstance(state, str):
+        yield state
