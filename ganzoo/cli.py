@@ -217,26 +217,12 @@ def _cmd_sample(args):
     model = zoo.load(args[0])
     if not hasattr(model, "sample"):
         raise app.UsageError(f"{args[0]} is a classifier, not a generator.")
-    samples = model.sample(
-        FLAGS.num, seed=FLAGS.seed, **_sampling(args[0], model)
-    )
+    samples = model.sample(FLAGS.num, seed=FLAGS.seed, sampling=FLAGS.sampling)
     if FLAGS.out.endswith(".npy"):
         zoo.atomic_save_npy(FLAGS.out, samples)
     else:
         images.save_png(images.samples_to_image(samples), FLAGS.out)
     print(f"Wrote {FLAGS.num} samples of {args[0]} to {FLAGS.out}")
-
-
-def _sampling(name, model):
-    """`sample`'s keyword for `--sampling` (none for the default)."""
-    if FLAGS.sampling == "normal":
-        return {}
-    if not hasattr(model, "num_components"):
-        raise app.UsageError(
-            f"--sampling={FLAGS.sampling} is the DeLiGAN authors' evaluation;"
-            f" {name} is a {type(model).__name__}. Use --sampling=normal."
-        )
-    return {"sampling": FLAGS.sampling}
 
 
 def _cmd_export(args):

@@ -19,7 +19,7 @@ from ganzoo._checks import (
 )
 
 # SAMPLINGS: as the model samples (DeLiGAN: eps ~ N(0, I)), or "paper", as
-# the DeLiGAN authors evaluated (`ganzoo.DeLiGAN.sample`).
+# the DeLiGAN authors evaluated (`ganzoo.DeLiGAN.draw_latent`).
 from ganzoo.models.deligan import PAPER_SAMPLES_PER_COMPONENT, SAMPLINGS
 
 __all__ = [
@@ -151,19 +151,13 @@ def evaluate_model(
     >>> evaluate_model(ganzoo.load("gan-ring8"))["metrics"]  # doctest: +SKIP
     """
     check_non_negative_ints(recalibrate_bn=recalibrate_bn)
-    check_choice("sampling", sampling, SAMPLINGS)
-    draw = {}
-    if sampling == "paper":
-        if not hasattr(model, "num_components"):
-            raise ArgumentError(
-                f"sampling='paper' is the DeLiGAN authors' evaluation; "
-                f"{source or model.name} is a {type(model).__name__}. Use "
-                "sampling='normal'."
-            )
-        draw["sampling"] = sampling
-        if num_samples is None:
-            num_samples = model.num_components * PAPER_SAMPLES_PER_COMPONENT
-    num_samples = DEFAULT_NUM_SAMPLES if num_samples is None else num_samples
+    model.check_sampling(sampling)  # before any work
+    if num_samples is None:
+        num_samples = (
+            model.num_components * PAPER_SAMPLES_PER_COMPONENT
+            if sampling == "paper"
+            else DEFAULT_NUM_SAMPLES
+        )
     check_positive_ints(num_samples=num_samples)
     post_training = None
     if recalibrate_bn:
@@ -177,7 +171,7 @@ def evaluate_model(
             "batch_size=100, seed=0)"
         )
     dataset = dataset or getattr(model, "preset_metadata", {}).get("dataset")
-    samples = model.sample(num_samples, seed=seed, **draw)
+    samples = model.sample(num_samples, seed=seed, sampling=sampling)
     result = _evaluate(
         samples,
         source or model.name,
@@ -189,7 +183,7 @@ def evaluate_model(
     )
     if post_training:
         result["post_training"] = post_training
-    if draw:
+    if sampling == "paper":
         result["sampling"] = (
             f"paper: eps ~ U(-1, 1), components in turn "
             f"({num_samples / model.num_components:g} per component)"

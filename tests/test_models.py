@@ -466,3 +466,26 @@ def test_deligan_paper_sampling_is_uniform_with_100_per_component():
         )
     with pytest.raises(ValueError, match="normal, paper"):
         model.sample(4, sampling="uniform")
+
+
+@pytest.mark.parametrize("kind", ["gan", "lsgan"])
+def test_only_deligan_draws_the_paper_sampling(kind):
+    """GAN and LSGAN refuse sampling="paper" in every door (`sample`,
+    `draw_latent`, `check_sampling`) with the one message, and still
+    sample with sampling="normal" as without it."""
+    model = helpers.tiny_toy_model(kind)
+    assert model.samplings == ("normal",)
+    seed = tf.constant([0, 1], tf.int64)
+    for call in (
+        lambda: model.sample(4, seed=0, sampling="paper"),
+        lambda: model.draw_latent(4, seed, "paper"),
+        lambda: model.check_sampling("paper"),
+    ):
+        with pytest.raises(ValueError, match="which .*GAN does not have"):
+            call()
+    np.testing.assert_array_equal(
+        model.sample(4, seed=3, sampling="normal"), model.sample(4, seed=3)
+    )
+    deligan = helpers.tiny_toy_model("deligan", num_components=4)
+    assert deligan.samplings == ganzoo.models.gan.SAMPLINGS
+    deligan.check_sampling("paper")

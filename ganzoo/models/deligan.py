@@ -1,14 +1,12 @@
 """DeLiGAN (Gurumurthy et al. 2017)."""
 
-import random
-
 import keras
 import tensorflow as tf
 from keras import ops
 
-from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
+from ganzoo._checks import ArgumentError
 from ganzoo.layers import COMPONENT_SAMPLINGS, MixtureLatent
-from ganzoo.models.gan import GAN, SAMPLE_STREAM
+from ganzoo.models.gan import GAN, SAMPLINGS
 
 __all__ = [
     "COMPONENT_SAMPLINGS",
@@ -17,9 +15,6 @@ __all__ = [
     "DeLiGAN",
 ]
 
-# `sample(..., sampling=...)`: ganzoo's eps ~ N(0, I) (as in training), or
-# the authors' evaluation, eps ~ U(-1, 1) with components in turn.
-SAMPLINGS = ("normal", "paper")
 # The authors evaluated 100 batches of 50 = 100 samples per component.
 PAPER_SAMPLES_PER_COMPONENT = 100
 
@@ -61,6 +56,7 @@ class DeLiGAN(GAN):
     """
 
     metric_names = GAN.metric_names + ("sigma",)
+    samplings = SAMPLINGS
 
     def __init__(
         self,
@@ -109,14 +105,25 @@ class DeLiGAN(GAN):
 
     def draw_latent(self, num, seed, sampling="normal"):
         """`(eps, components)`: standard-normal noise and component ids
-        (`component_sampling`); with `sampling="paper"`, eps ~ U(-1, 1) and
-        sample k takes component k mod N, as the authors' evaluation.
+        (`component_sampling`). `sampling="paper"` draws as the DeLiGAN
+        authors evaluated: eps ~ U(-1, 1) (not the N(0, I) of training) and
+        sample k takes component k mod N, so `sample(100 * N, ...,
+        sampling="paper")` gives 100 samples per component (their 5,000 for
+        50 components).
 
         Example:
-        >>> eps, ids = model.draw_latent(6, tf.constant([0, 1]), "paper")
-        ... # doctest: +SKIP
+        >>> import ganzoo, tensorflow as tf
+        >>> m = ganzoo.DeLiGAN(
+        ...     generator=ganzoo.networks.toy_generator(units=8),
+        ...     discriminator=ganzoo.networks.toy_discriminator(units=8),
+        ...     latent_dim=2, num_components=5)
+        >>> eps, ids = m.draw_latent(7, tf.constant([0, 1]), "paper")
+        >>> ids.numpy().tolist()
+        [0, 1, 2, 3, 4, 0, 1]
+        >>> m.sample(500, seed=0, sampling="paper").shape
+        (500, 2)
         """
-        check_choice("sampling", sampling, SAMPLINGS)
+        self.check_sampling(sampling)
         shape = (num, self.latent_dim)
         if sampling == "paper":
             eps = tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
@@ -133,27 +140,6 @@ class DeLiGAN(GAN):
                 dtype=tf.int32,
             )
         return eps, ids
-
-    def sample(self, num, seed=None, batch_size=1000, sampling="normal"):
-        """`num` samples, as `GAN.sample`. `sampling="paper"` draws them as
-        the DeLiGAN authors evaluated: eps ~ U(-1, 1) (not the N(0, I) of
-        training) and components in turn, so `num = 100 * N` gives 100 per
-        component (their 5,000 for 50 components).
-
-        Example:
-        >>> import ganzoo
-        >>> m = ganzoo.DeLiGAN(
-        ...     generator=ganzoo.networks.toy_generator(units=8),
-        ...     discriminator=ganzoo.networks.toy_discriminator(units=8),
-        ...     latent_dim=2, num_components=5)
-        >>> m.sample(500, seed=0, sampling="paper").shape
-        (500, 2)
-        """
-        check_positive_ints(num=num)
-        seed = random.randrange(2**31) if seed is None else int(seed)
-        key = tf.constant([seed, SAMPLE_STREAM], tf.int64)
-        latent = self.draw_latent(int(num), key, sampling)
-        return self.generate(latent, batch_size)
 
     def generate_raw(self, latent, training=False):
         if isinstance(latent, (tuple, list)):

@@ -2,7 +2,6 @@
 model."""
 
 import contextlib
-import functools
 import random
 
 import keras
@@ -13,12 +12,13 @@ from keras import ops
 from ganzoo import augment as augment_lib
 from ganzoo import losses
 from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
-from ganzoo.models.adaptive import AdaptiveSwitch
+from ganzoo.models.adaptive import AdaptiveSwitch, _AdaptiveUpdate
 
 __all__ = [
     "GAN",
     "LATENT_DISTRIBUTIONS",
     "SAMPLE_STREAM",
+    "SAMPLINGS",
     "UPDATES",
 ]
 
@@ -29,12 +29,13 @@ UPDATES = ("alternating", "simultaneous", "adaptive")
 # `sample(n, seed=s)` uses the key [s, SAMPLE_STREAM].
 SAMPLE_STREAM = 1 << 20
 _EVAL_STREAM = (1 << 20) + 1
-# Logged by update="adaptive": G steps per real batch, the threshold.
-_SWITCH_METRICS = ("g_steps", "threshold")
+# `sample(..., sampling=...)`: the model's own prior, as in training, or
+# "paper", the DeLiGAN authors' evaluation (DeLiGAN only).
+SAMPLINGS = ("normal", "paper")
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
-class GAN(keras.Model):
+class GAN(_AdaptiveUpdate, keras.Model):
     """Generative adversarial nets (Goodfellow et al. 2014, arXiv 1406.2661).
 
     `fit` runs Algorithm 1: `d_steps` discriminator updates (each with fresh
@@ -159,7 +160,7 @@ class GAN(keras.Model):
         self.g_optimizer = None
         names = self.metric_names
         if self.switch:
-            names += _SWITCH_METRICS
+            names += self._switch_metrics
             self._add_switch_state()
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self._check_networks()
@@ -178,6 +179,8 @@ class GAN(keras.Model):
 
     # ----------------------------------------------------- what subclasses change
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake")
+    # The `SAMPLINGS` that `sample` / `draw_latent` accept.
+    samplings = ("normal",)
 
     def discriminator_loss(self, real_output, fake_output):
         """Per-example D loss; `minimax_discriminator_loss` for GAN."""
@@ -200,15 +203,40 @@ class GAN(keras.Model):
         """A scalar added to G's loss (none for GAN)."""
         return
 
-    def draw_latent(self, num, seed):
+    def check_sampling(self, sampling):
+        """Raises `ArgumentError` unless this model draws `sampling`: one
+        of `SAMPLINGS`, and of the model's own `samplings` ("paper", the
+        DeLiGAN authors' evaluation, is DeLiGAN's only).
+
+        Example:
+        >>> import ganzoo
+        >>> gan = ganzoo.GAN(
+        ...     generator=ganzoo.networks.toy_generator(units=8),
+        ...     discriminator=ganzoo.networks.toy_discriminator(units=8),
+        ...     latent_dim=2)
+        >>> gan.check_sampling("paper")
+        Traceback (most recent call last):
+        ganzoo._checks.ArgumentError: sampling='paper' is the DeLiGAN authors' evaluation, which GAN does not have: use sampling='normal'.
+        """
+        check_choice("sampling", sampling, SAMPLINGS)
+        if sampling not in self.samplings:
+            raise ArgumentError(
+                f"sampling={sampling!r} is the DeLiGAN authors' evaluation, "
+                f"which {type(self).__name__} does not have: use "
+                "sampling='normal'."
+            )
+
+    def draw_latent(self, num, seed, sampling="normal"):
         """Latent noise for `num` examples from a stateless `seed` (int[2]).
 
-        The same `(num, seed)` always gives the same noise. DeLiGAN returns
-        `(eps, component_ids)`.
+        The same `(num, seed)` always gives the same noise. `sampling` is
+        one of `SAMPLINGS`: `"normal"`, the model's own prior; `"paper"`
+        only for DeLiGAN, whose latent is `(eps, component_ids)`.
 
         Example:
         >>> z = model.draw_latent(8, tf.constant([0, 1]))  # doctest: +SKIP
         """
+        self.check_sampling(sampling)
         shape = (num, self.latent_dim)
         if self.latent_distribution == "uniform":
             bound = 3.0**0.5
@@ -435,101 +463,6 @@ class GAN(keras.Model):
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
         return g_loss
 
-    # ------------------------------------------------------ adaptive switch
-    def _add_switch_state(self):
-        """Model variables, so a `.keras` file or a BackupAndRestore resume
-        continues the schedule. Each replica updates its own copy (no
-        aggregation): every replica computes the same values."""
-
-        def add(name, value, dtype):
-            return self.add_weight(
-                name=name,
-                shape=(),
-                dtype=dtype,
-                initializer=keras.initializers.Constant(value),
-                trainable=False,
-                autocast=False,
-            )
-
-        self.switch_threshold = add(
-            "switch_threshold", self.switch.start, "float32"
-        )
-        self.switch_g_run = add("switch_g_run", 0, "int32")
-        self.switch_d_run = add("switch_d_run", 0, "int32")
-
-    def _adaptive_step(self, real, batch, global_batch, start):
-        rule = self.switch
-        # Every update is one apply of one optimizer: their iterations
-        # together count updates, so real batches too.
-        updates = self.d_optimizer.iterations + self.g_optimizer.iterations
-        step = updates // rule.updates_per_batch
-        self._move_threshold()
-        g_steps = tf.constant(0.0)
-        for k in range(rule.updates_per_batch):
-            latent = self._replica_latent(step, k, batch, global_batch, start)
-            take_g = self._generator_behind(
-                latent, step, k, global_batch, start
-            )
-            _cross_replica_cond(
-                take_g,
-                functools.partial(self._adaptive_g_update, stream=k),
-                functools.partial(self._adaptive_d_update, stream=k),
-                (real, latent, step, batch, global_batch, start),
-            )
-            g_run, d_run = self.switch_g_run, self.switch_d_run
-            g_run.assign(tf.where(take_g, g_run + 1, 0))
-            d_run.assign(tf.where(take_g, 0, d_run + 1))
-            g_steps += tf.cast(take_g, "float32")
-        self._trackers["g_steps"].update_state(g_steps)
-        self._trackers["threshold"].update_state(self.switch_threshold)
-        return self._logs()
-
-    def _move_threshold(self):
-        """The once-per-batch check of `AdaptiveSwitch.next_threshold`."""
-        rule = self.switch
-        threshold = self.switch_threshold
-        g_run, d_run = self.switch_g_run, self.switch_d_run
-        up = g_run >= rule.g_run
-        raised = tf.minimum(threshold + rule.step, rule.high)
-        threshold.assign(tf.where(up, raised, threshold))
-        g_run.assign(tf.where(up, 0, g_run))
-        down = d_run >= rule.d_run
-        lowered = tf.maximum(threshold - rule.step, rule.low)
-        threshold.assign(tf.where(down, lowered, threshold))
-        d_run.assign(tf.where(down, 0, d_run))
-
-    def _generator_behind(self, latent, step, stream, global_batch, start):
-        """Whether the next update trains G: G's adversarial loss on
-        `latent`, batch norm in inference mode, above the threshold."""
-        fake = self.generate_raw(latent, training=False)
-        fake = self._replica_augment(fake, step, stream, 1, global_batch, start)
-        loss = tf.nn.compute_average_loss(
-            self.generator_loss_fn(self.discriminate(fake, training=False)),
-            global_batch_size=global_batch,
-        )
-        # The mean over the global batch, the same on every replica: one
-        # decision for all of them.
-        ctx = tf.distribute.get_replica_context()
-        loss = ctx.all_reduce(tf.distribute.ReduceOp.SUM, loss)
-        return loss > self.switch_threshold
-
-    def _adaptive_d_update(
-        self, real, latent, step, batch, global_batch, start, stream
-    ):
-        d_loss, real_out, fake_out = self._d_update(
-            real, latent, step, stream, global_batch, start
-        )
-        self._track(
-            global_batch, batch, d_loss=d_loss, d_real=real_out, d_fake=fake_out
-        )
-
-    def _adaptive_g_update(
-        self, real, latent, step, batch, global_batch, start, stream
-    ):
-        del real  # a G step sees no real data
-        g_loss = self._g_update(latent, step, stream, global_batch, start)
-        self._track(global_batch, batch, g_loss=g_loss)
-
     def _simultaneous_step(self, real, batch, global_batch, start):
         step = self.g_optimizer.iterations
         d_vars = self.discriminator.trainable_variables
@@ -661,12 +594,14 @@ class GAN(keras.Model):
     def call(self, latent, training=False):
         return self.generate_raw(latent, training=training)
 
-    def sample(self, num, seed=None, batch_size=1000):
+    def sample(self, num, seed=None, batch_size=1000, sampling="normal"):
         """`num` samples as a float32 numpy array.
 
         Images are rescaled to [0, 1] (shape `(num, H, W, C)`); 2-D toy
         points are returned as they are. The same `seed` gives the same
-        samples; `seed=None` draws a fresh one.
+        samples; `seed=None` draws a fresh one. `sampling` as in
+        `draw_latent`: `"paper"` draws a DeLiGAN's samples as its authors
+        evaluated (`DeLiGAN.draw_latent`); other models refuse it.
 
         Example:
         >>> images = model.sample(16, seed=0)  # doctest: +SKIP
@@ -674,7 +609,8 @@ class GAN(keras.Model):
         check_positive_ints(num=num)
         seed = random.randrange(2**31) if seed is None else int(seed)
         key = tf.constant([seed, SAMPLE_STREAM], tf.int64)
-        return self.generate(self.draw_latent(int(num), key), batch_size)
+        latent = self.draw_latent(int(num), key, sampling)
+        return self.generate(latent, batch_size)
 
     def generate(self, latent, batch_size=1000):
         """Generator output for the given latent noise, as numpy float32;
@@ -796,28 +732,6 @@ def _loss_scaled(optimizer):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer
     return keras.optimizers.LossScaleOptimizer(optimizer)
-
-
-def _cross_replica_cond(pred, true_fn, false_fn, args):
-    """`true_fn(*args)` if `pred` else `false_fn(*args)`, in a replica
-    function, for branches that hold collectives (synchronised batch norm,
-    `optimizer.apply`).
-
-    A replica-context `tf.cond` cannot hold a `merge_call` ("merge_call
-    called while defining a new graph", tensorflow/tensorflow#59487), so
-    the cond is taken once in cross-replica context, on the first replica's
-    `pred` (which must be the same on all), and the branch runs on every
-    replica, as Keras' `LossScaleOptimizer._tf_apply` applies or skips."""
-
-    def merged(strategy, pred, *args):
-        pred = strategy.experimental_local_results(pred)[0]
-
-        def branch(fn):
-            return lambda: strategy.extended.call_for_each_replica(fn, args)
-
-        tf.cond(pred, branch(true_fn), branch(false_fn))
-
-    tf.distribute.get_replica_context().merge_call(merged, args=(pred, *args))
 
 
 def _unpack(data):
