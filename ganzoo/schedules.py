@@ -14,6 +14,8 @@ from keras import ops
 
 from ganzoo._checks import (
     ArgumentError,
+    _is_int,
+    _is_real,
     check_positive,
     check_positive_ints,
     check_range,
@@ -53,13 +55,13 @@ class FlatThenLinear(keras.callbacks.Callback):
     def __init__(self, d_lr, g_lr, epochs, flat_epochs=0):
         super().__init__()
         check_positive_ints(epochs=epochs)
-        if not (isinstance(flat_epochs, int) and 0 <= flat_epochs < epochs):
+        if not (_is_int(flat_epochs) and 0 <= flat_epochs < epochs):
             raise ArgumentError(
                 f"flat_epochs must be an integer in [0, epochs={epochs}), got "
                 f"{flat_epochs!r}."
             )
         self.d_lr, self.g_lr = float(d_lr), float(g_lr)
-        self.epochs, self.flat_epochs = epochs, flat_epochs
+        self.epochs, self.flat_epochs = int(epochs), int(flat_epochs)
 
     def factor(self, epoch):
         """The multiplier of the base rates in `epoch` (from 0).
@@ -118,7 +120,7 @@ class FlooredExponentialDecay(keras.optimizers.schedules.LearningRateSchedule):
     ):
         super().__init__()
         check_positive(initial_learning_rate=initial_learning_rate)
-        if not (isinstance(decay_factor, (int, float)) and decay_factor > 1):
+        if not (_is_real(decay_factor) and decay_factor > 1):
             raise ArgumentError(
                 f"decay_factor must be a number > 1, got {decay_factor!r}."
             )
@@ -247,7 +249,7 @@ class MomentumAdjustor(keras.callbacks.Callback):
                 f"saturate must be >= start={start}, got {saturate!r}."
             )
         self.initial, self.final = float(initial), float(final)
-        self.start, self.saturate = start, saturate
+        self.start, self.saturate = int(start), int(saturate)
 
     def momentum(self, epoch):
         """The momentum of `epoch` (of `fit`, from 0).

@@ -363,3 +363,22 @@ def test_sgd_recipe_under_mirrored_matches_one_device(mirrored):
 
     single = run(tf.distribute.get_strategy())
     assert helpers.max_abs_diff(single, run(mirrored)) < 1e-5
+
+
+def test_schedules_take_numpy_numbers():
+    """Numbers from numpy (a sweep's `np.arange`, a JSON loaded by numpy)
+    are numbers: the checks take them as they take Python's."""
+    flat = schedules.FlatThenLinear(1e-3, 1e-3, np.int64(40), np.int32(10))
+    assert flat.factor(39) == schedules.FlatThenLinear(
+        1e-3, 1e-3, 40, 10
+    ).factor(39)
+    decay = schedules.FlooredExponentialDecay(
+        np.float32(0.1), np.float64(1.000004), np.float64(1e-6)
+    )
+    assert decay.decay_factor == 1.000004
+    ramp = schedules.MomentumAdjustor(0.5, 0.7, np.int64(1), np.int64(250))
+    assert ramp.momentum(250) == 0.7
+    with pytest.raises(ValueError, match="flat_epochs must be an integer"):
+        schedules.FlatThenLinear(1e-3, 1e-3, 40, np.float64(10.0))
+    with pytest.raises(ValueError, match="decay_factor must be a number"):
+        schedules.FlooredExponentialDecay(0.1, np.bool_(True), 1e-6)
