@@ -46,6 +46,8 @@ __all__ = [
     "deligan_mnist_generator",
     "deligan_paper_mnist_discriminator",
     "deligan_paper_mnist_generator",
+    "gan_paper_mnist_discriminator",
+    "gan_paper_mnist_generator",
     "mnist_maxout_discriminator",
     "mnist_mlp_generator",
     "toy_discriminator",
@@ -105,6 +107,44 @@ def mnist_maxout_discriminator(
         x = layers.Dropout(dropout)(x) if dropout else x
     x = layers.Dense(1, name="logit", dtype="float32")(x)
     return keras.Model(x_in, x, name="mnist_maxout_discriminator")
+
+
+def gan_paper_mnist_generator(latent_dim=100, units=1200):
+    """`mnist_mlp_generator` initialised as goodfeli/adversarial's
+    `mnist.yaml` does: every kernel ~ U(-0.05, 0.05) (pylearn2's `irange`),
+    biases 0. Its output bias can start at the data's log-odds instead
+    (`TrainConfig.g_output_bias="data"`), as the yaml's
+    `init_sigmoid_bias_from_marginals`.
+
+    Example:
+    >>> g = gan_paper_mnist_generator(latent_dim=4, units=8)
+    >>> float(abs(g.layers[1].kernel).numpy().max()) <= 0.05
+    True
+    """
+    return _uniform_kernels(mnist_mlp_generator(latent_dim, units), 0.05)
+
+
+def gan_paper_mnist_discriminator(units=240, pieces=5):
+    """`mnist_maxout_discriminator` initialised as `mnist.yaml` does: every
+    kernel ~ U(-0.005, 0.005), biases 0 (Keras' default Glorot init is about
+    ten times larger).
+
+    Example:
+    >>> d = gan_paper_mnist_discriminator(units=8, pieces=2)
+    >>> float(abs(d.get_layer("logit").kernel).numpy().max()) <= 0.005
+    True
+    """
+    return _uniform_kernels(mnist_maxout_discriminator(units, pieces), 0.005)
+
+
+def _uniform_kernels(model, init_range):
+    """Redraws every kernel of `model` from U(-init_range, init_range)
+    (from Keras' global seed, as the initialisers it replaces)."""
+    init = keras.initializers.RandomUniform(-init_range, init_range)
+    for weight in model.weights:
+        if weight.path.endswith("kernel"):
+            weight.assign(init(weight.shape, weight.dtype))
+    return model
 
 
 def deligan_mnist_generator(latent_dim=30, filters=16, batch_norm=True):
@@ -670,6 +710,16 @@ NETWORKS = {
         data_range=(0.0, 1.0),
         latent_dim=100,
         latent="uniform",
+        **_MNIST_IMAGES,
+    ),
+    "gan_paper_mnist": NetworkSpec(
+        gan_paper_mnist_generator,
+        gan_paper_mnist_discriminator,
+        g_width=("units", 1200),
+        d_width=("units", 240),
+        data_range=(0.0, 1.0),
+        latent_dim=100,
+        latent="normal",  # adversarial.Generator's default noise
         **_MNIST_IMAGES,
     ),
     "deligan_mnist": NetworkSpec(

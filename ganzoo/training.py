@@ -17,6 +17,7 @@ import sys
 import warnings
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from ganzoo import (
@@ -43,6 +44,7 @@ from ganzoo.models.gan import UPDATES
 from ganzoo.models.lsgan import CODINGS
 
 __all__ = [
+    "G_OUTPUT_BIASES",
     "LR_DECAYS",
     "OPTIMIZERS",
     "PRECISIONS",
@@ -66,9 +68,10 @@ STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 LR_DECAYS = ("none", "linear", "linear_after", "exponential")
 OPTIMIZERS = ("adam", "sgd")
 PRECISIONS = ("none", "mixed_float16", "mixed_bfloat16")
+G_OUTPUT_BIASES = ("zeros", "data")
 # Networks whose float32 train step XLA speeds up on CPU (measured in
 # benchmarks/BENCHMARKS.md); the others run faster without it there.
-XLA_ON_CPU = ("mnist_mlp",)
+XLA_ON_CPU = ("mnist_mlp", "gan_paper_mnist")
 # In a run on a folder (and its preset): the pictures it trained on.
 TRAIN_IMAGES_FILE = "train_images.json"
 
@@ -209,6 +212,14 @@ class TrainConfig:
     )
     latent_dim: int | None = _field(None, "Latent size (default per network).")
     width: float = _field(1.0, "Width multiplier of both networks.")
+    g_output_bias: str = _field(
+        "zeros",
+        "G's output-layer bias at the start: zeros (Keras'), or data: the "
+        "log-odds of the training images' mean pixel, so G starts at the "
+        "mean image (pylearn2's init_sigmoid_bias_from_marginals, the GAN "
+        "authors'; for networks whose G ends in a sigmoid).",
+        G_OUTPUT_BIASES,
+    )
     num_components: int = _field(50, "DeLiGAN mixture components.")
     sigma_init: float = _field(0.2, "DeLiGAN initial sigma.")
     sigma_reg: float = _field(1.0 / 3.0, "DeLiGAN sigma regulariser weight.")
@@ -305,6 +316,13 @@ class TrainConfig:
         check_range("momentum", self.momentum, 0, 1)
         self._validate_sgd_schedules()
         check_range("g_ema", self.g_ema, 0, 1)  # 0: no moving average
+        if self.g_output_bias == "data" and spec.data_range != (0.0, 1.0):
+            raise ArgumentError(
+                f"g_output_bias=data is for generators with a sigmoid output "
+                f"(images in [0, 1]: mnist_mlp, gan_paper_mnist); network="
+                f"{self.network!r} makes {spec.data_range or '2-D points'}. "
+                "Use g_output_bias=zeros."
+            )
         policy = augment_lib.check_policy(self.augment)
         if policy and spec.data_range is None:
             raise ArgumentError(
@@ -476,7 +494,36 @@ def build_model(cfg):
         kwargs.update(
             generator_loss=cfg.generator_loss, latent_distribution=spec.latent
         )
+    if cfg.g_output_bias == "data":
+        _output_bias_from_data(generator, cfg)
     return models.MODELS[cfg.model](**kwargs)
+
+
+def _output_bias_from_data(generator, cfg):
+    """pylearn2's `init_sigmoid_bias_from_marginals`: G's sigmoid output
+    layer starts at the log-odds of the training images' mean pixel
+    (clipped to [1e-3, 1 - 1e-3]), so G's first samples are the mean
+    image."""
+    last = [layer for layer in generator.layers if layer.weights][-1]
+    if getattr(last, "activation", None) is not keras.activations.sigmoid:
+        raise ArgumentError(
+            f"g_output_bias=data needs a generator whose last layer is a "
+            f"sigmoid; network={cfg.network!r}'s is {last.name!r}. Use "
+            "g_output_bias=zeros."
+        )
+    size, _, channels = cfg.image_shape()
+    x = datasets.image_arrays(
+        cfg.dataset,
+        "train",
+        size,
+        channels,
+        cfg.resize,
+        cfg.data_dir,
+        limit=cfg.limit,
+        take=cfg.take,
+    )
+    mean = np.clip(x.reshape(len(x), -1).mean(axis=0) / 255.0, 1e-3, 1 - 1e-3)
+    last.bias.assign(np.log(mean / (1.0 - mean)).astype("float32"))
 
 
 def get_strategy(name="auto"):

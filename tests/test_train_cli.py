@@ -448,3 +448,34 @@ def test_export_prints_one_line(data_dir, tmp_path):
     assert lines == [f"SavedModel written to {tmp_path / 'serving' / '1'}"], (
         output
     )
+
+
+def test_g_output_bias_from_data_is_pylearn2s_marginals(data_dir):
+    """g_output_bias=data: G's sigmoid layer starts at the log-odds of the
+    mean training pixel (clipped to [1e-3, 1 - 1e-3]), as mnist.yaml's
+    init_sigmoid_bias_from_marginals; the authors' small init then makes
+    G's first samples near the mean image. Networks without a sigmoid
+    output refuse it."""
+    from ganzoo import datasets, training
+
+    cfg = training.TrainConfig(
+        network="gan_paper_mnist",
+        take=300,
+        g_output_bias="data",
+        data_dir=str(data_dir),
+    ).validate()
+    model = training.build_model(cfg)
+    x, _ = datasets.load_arrays("mnist", "train", data_dir=str(data_dir))
+    mean = np.clip(x[:300].reshape(300, -1).mean(0) / 255.0, 1e-3, 1 - 1e-3)
+    bias = model.generator.layers[-2].bias.numpy()
+    np.testing.assert_allclose(bias, np.log(mean / (1 - mean)), rtol=1e-5)
+    first = model.sample(64, seed=0).reshape(64, -1)
+    assert np.abs(first.mean(0) - mean).max() < 0.1
+    plain = training.build_model(
+        dataclasses.replace(cfg, g_output_bias="zeros")
+    )
+    assert not plain.generator.layers[-2].bias.numpy().any()
+    with pytest.raises(ValueError, match="g_output_bias=data is for"):
+        training.TrainConfig(
+            network="deligan_mnist", g_output_bias="data"
+        ).validate()

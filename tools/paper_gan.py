@@ -3,9 +3,11 @@ log-likelihood of 225 +- 2), under the authors' recipe, with ganzoo's
 public API.
 
 The recipe (`RECIPE`) is goodfeli/adversarial's `mnist.yaml`, read with
-lisa-lab/pylearn2 for what its objects do: the paper's MLPs
-(`mnist_mlp`: G 100 -> 1200 -> 1200 -> 784 sigmoid, D two maxout layers
-240x5 with dropout), train[0:50000], batch 100, SGD at 0.1 divided by
+lisa-lab/pylearn2 for what its objects do: the paper's MLPs initialised
+as the yaml does (`gan_paper_mnist`: G N(0, 1) noise 100 -> 1200 -> 1200
+-> 784 sigmoid, kernels ~ U(-0.05, 0.05), the output bias at the data's
+log-odds; D two maxout layers 240x5 with dropout, kernels ~
+U(-0.005, 0.005)), train[0:50000], batch 100, SGD at 0.1 divided by
 1.000004 per batch down to 1e-6, momentum rising linearly from 0.5 at epoch
 1 to 0.7 at epoch 250, D and G updated together from one dropped-out D
 pass (`update="simultaneous"`). D's rate is 0.05: ganzoo's D loss sums the
@@ -52,7 +54,8 @@ FLAGS = flags.FLAGS
 # The authors' recipe as `ganzoo.training.TrainConfig` fields.
 RECIPE = dict(
     model="gan",
-    network="mnist_mlp",
+    network="gan_paper_mnist",
+    g_output_bias="data",
     dataset="mnist",
     take=50000,
     batch_size=100,
