@@ -59,6 +59,7 @@ def run_in_chunks(
     after_chunk=None,
     on_finish=None,
     max_chunks=0,
+    extendable=False,
 ):
     """Trains the run of folder `out` to `settings["epochs"]`, in chunks
     of `settings["eval_every"]` epochs.
@@ -79,6 +80,9 @@ def run_in_chunks(
         on_finish: `(model) -> None`, once, after the last chunk's fit and
             before its JSON.
         max_chunks: stop after this many new chunks (0: no limit).
+        extendable: whether a run may go on to more `epochs` than it was
+            started with (for schedules that do not depend on the run's
+            length); its other settings must match.
     """
     import keras
 
@@ -86,11 +90,21 @@ def run_in_chunks(
 
     result_file = out / "result.json"
     state = json.loads(result_file.read_text()) if result_file.exists() else {}
-    if state and state["settings"] != settings:
+    if state and _other_settings(state["settings"], extendable) != (
+        _other_settings(settings, extendable)
+    ):
         raise app.UsageError(
             f"{out} was trained with {state['settings']}, not {settings}: "
             "choose another --runs_dir or delete it."
         )
+    if state and state["epochs_done"] > settings["epochs"]:
+        raise app.UsageError(
+            f"{out} has trained {state['epochs_done']} epochs already, more "
+            f"than --epochs={settings['epochs']}."
+        )
+    if state and state["settings"] != settings:
+        # Extended: the run goes on where it stopped.
+        state.update(settings=settings, finished=False)
     if state.get("finished"):
         print(f"{out.name}: finished, skipped", flush=True)
         return
@@ -160,6 +174,13 @@ def run_in_chunks(
                 (out / name).unlink(missing_ok=True)
         print(progress_line(out.name, stop, epochs, entry), flush=True)
         done, chunks = stop, chunks + 1
+
+
+def _other_settings(settings, extendable):
+    """The settings a resumed run must match: all, or all but `epochs`."""
+    return {
+        k: v for k, v in settings.items() if not extendable or k != "epochs"
+    }
 
 
 def _names(state):

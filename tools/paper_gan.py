@@ -34,7 +34,9 @@ speed drifts), each validation evaluation about 30 s.
     python -m tools.paper_gan --write_only             # same flags
 
 Resumable by chunk (`tools._paper_tools`): a killed run resumes from its last
-chunk and a finished one is skipped. Writes
+chunk and a finished one is skipped; a larger `--epochs` extends finished
+runs (the recipe's schedules do not depend on the run's length), keeping
+the best checkpoint so far. Writes
 `--runs_dir/gan-s<seed>/result.json`, `--summary_json`, the PNGs under
 `--docs_dir` and the `gan-paper` section of `--papers_md`.
 """
@@ -231,6 +233,9 @@ def run_one(seed):
         fresh_state=dict(seed=seed, train_config=dataclasses.asdict(cfg)),
         after_chunk=functools.partial(keep_best, out),
         max_chunks=FLAGS.max_chunks,
+        # The rate decays by batch and the momentum ramp by epoch, from
+        # fixed starts: neither depends on the run's length.
+        extendable=True,
     )
 
 
