@@ -856,7 +856,7 @@ def schedule_callbacks(cfg):
     """The Keras callbacks of `cfg` that set the optimizers'
     hyperparameters by epoch (`FlatThenLinear` for
     `lr_decay="linear_after"`, `MomentumAdjustor` for `final_momentum`);
-    pass them to `fit` beside a model compiled with `make_optimizers(cfg)`.
+    pass them to `fit` beside a model compiled by `compile_model`.
     Per-update schedules live in the optimizers themselves.
 
     Example:
