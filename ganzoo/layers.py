@@ -1,17 +1,24 @@
 """Layers the papers need: DeLiGAN's mixture latent, maxout, minibatch
-discrimination."""
+discrimination, and dropout / Gaussian noise keyed by global batch row."""
+
+import contextlib
+import threading
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
 
 __all__ = [
     "COMPONENT_SAMPLINGS",
+    "KeyedDropout",
+    "KeyedGaussianNoise",
     "Maxout",
     "MinValue",
     "MinibatchDiscrimination",
     "MixtureLatent",
+    "noise_key",
 ]
 
 # `MixtureLatent(component_sampling=...)` choices.
@@ -299,3 +306,149 @@ class MinibatchDiscrimination(keras.layers.Layer):
             normalization=self.normalization,
         )
         return config
+
+
+class _Keys(threading.local):
+    # The open `noise_key`s, per thread: a MirroredStrategy traces each
+    # replica's step in a thread of its own.
+    def __init__(self):
+        self.stack = []
+
+
+_KEYS = _Keys()
+
+
+class _NoiseKey:
+    """An open `noise_key`: its seed and rows, and how many keyed layer
+    calls it has served (each call draws from its own stream)."""
+
+    def __init__(self, seed, start, global_batch):
+        self.seed = seed
+        self.start = start
+        self.global_batch = global_batch
+        self.calls = 0
+
+    def rows(self, inputs, draw):
+        """`draw(shape, seed)` for the global batch, `inputs`' rows of it."""
+        seed = tf.random.experimental.stateless_fold_in(self.seed, self.calls)
+        self.calls += 1
+        shape = tf.shape(inputs)
+        total = shape[0] if self.global_batch is None else self.global_batch
+        full = draw(tf.concat([[total], shape[1:]], 0), seed)
+        return full[self.start : self.start + shape[0]]
+
+
+@contextlib.contextmanager
+def noise_key(seed, start=0, global_batch=None):
+    """Keys the `KeyedDropout` / `KeyedGaussianNoise` calls made inside it.
+
+    Each keyed layer call (in call order; the n-th is keyed by `seed`
+    folded with n) draws its mask or noise for a global batch of
+    `global_batch` rows and keeps rows `start:start + batch` of it, so that
+    replicas holding consecutive parts of the global batch together draw
+    what one device draws for all of it. `GAN` opens one around each
+    training call of its discriminator. The context is read when the
+    layers are called (at trace time inside a `tf.function`), in the
+    calling thread.
+
+    Args:
+        seed: a stateless seed, int tensor or list of shape `(2,)`.
+        start: the row of the global batch where the inputs' rows start.
+        global_batch: rows in the global batch; `None`: the inputs' own.
+
+    Example:
+    >>> layer = KeyedDropout(0.5)
+    >>> x = keras.ops.ones((4, 3))
+    >>> with noise_key([0, 1]):
+    ...     whole = layer(x, training=True)
+    >>> with noise_key([0, 1], start=2, global_batch=4):
+    ...     part = layer(x[2:], training=True)
+    >>> bool(keras.ops.all(part == whole[2:]))
+    True
+    """
+    _KEYS.stack.append(_NoiseKey(seed, start, global_batch))
+    try:
+        yield
+    finally:
+        _KEYS.stack.pop()
+
+
+def _open_key():
+    return _KEYS.stack[-1] if _KEYS.stack else None
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class KeyedDropout(keras.layers.Dropout):
+    """`keras.layers.Dropout` whose mask, inside a `noise_key`, is drawn for
+    the global batch and sliced by row, so N replicas drop what one device
+    drops (Keras draws per replica).
+
+    Outside a `noise_key` it is Keras' `Dropout`; at inference, the
+    identity. Kept units are divided by `1 - rate`, as in Keras (dropout:
+    Srivastava et al. 2014, JMLR 15). The GAN paper's maxout discriminator
+    uses it.
+
+    Args:
+        rate: fraction of units dropped, in [0, 1).
+        seed: seed of the unkeyed (Keras) mask.
+
+    Example:
+    >>> layer = KeyedDropout(0.5)
+    >>> with noise_key([0, 0]):
+    ...     y = layer(keras.ops.ones((2, 4)), training=True)
+    >>> sorted(set(keras.ops.convert_to_numpy(y).ravel().tolist()))
+    [0.0, 2.0]
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
+        if not 0 <= rate < 1:
+            raise ArgumentError(f"rate must be in [0, 1), got {rate!r}.")
+        if kwargs.get("noise_shape") is not None:
+            raise ArgumentError("KeyedDropout takes no noise_shape.")
+        super().__init__(rate, seed=seed, **kwargs)
+
+    def call(self, inputs, training=False):
+        key = _open_key()
+        if key is None or not training or self.rate == 0:
+            return super().call(inputs, training=training)
+        kept = key.rows(
+            inputs,
+            lambda shape, seed: (
+                tf.random.stateless_uniform(shape, seed) >= self.rate
+            ),
+        )
+        scale = ops.cast(kept, "float32") / (1 - self.rate)
+        return inputs * ops.cast(scale, inputs.dtype)
+
+
+@keras.saving.register_keras_serializable(package="ganzoo")
+class KeyedGaussianNoise(keras.layers.GaussianNoise):
+    """`keras.layers.GaussianNoise` whose noise, inside a `noise_key`, is
+    drawn for the global batch and sliced by row, like `KeyedDropout`.
+
+    Outside a `noise_key` it is Keras' `GaussianNoise`; at inference, the
+    identity. The DeLiGAN authors' CIFAR-10 discriminator uses it.
+
+    Args:
+        stddev: standard deviation of the added noise.
+        seed: seed of the unkeyed (Keras) noise.
+
+    Example:
+    >>> layer = KeyedGaussianNoise(0.1)
+    >>> with noise_key([0, 0]):
+    ...     y = layer(keras.ops.zeros((1000, 1)), training=True)
+    >>> round(float(keras.ops.std(y)), 1)
+    0.1
+    """
+
+    def call(self, inputs, training=False):
+        key = _open_key()
+        if key is None or not training or self.stddev == 0:
+            return super().call(inputs, training=training)
+        noise = key.rows(
+            inputs,
+            lambda shape, seed: tf.random.stateless_normal(
+                shape, seed, stddev=self.stddev
+            ),
+        )
+        return inputs + ops.cast(noise, inputs.dtype)

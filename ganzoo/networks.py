@@ -26,9 +26,14 @@ import warnings
 import keras
 from keras import layers
 
-from ganzoo._checks import ArgumentError
+from ganzoo._checks import ArgumentError, check_non_negative_ints
 from ganzoo._checks import check_positive_ints as _check_positive
-from ganzoo.layers import Maxout, MinibatchDiscrimination
+from ganzoo.layers import (
+    KeyedDropout,
+    KeyedGaussianNoise,
+    Maxout,
+    MinibatchDiscrimination,
+)
 
 __all__ = [
     "CIFAR_SHAPE",
@@ -91,7 +96,9 @@ def mnist_maxout_discriminator(
     """The GAN paper's MNIST discriminator: maxout(240x5) twice, one logit.
 
     Dropout rates are drop probabilities (the paper's keep probabilities 0.8
-    on the input and 0.5 on hidden units).
+    on the input and 0.5 on hidden units). The masks are `KeyedDropout`'s:
+    in a ganzoo model's training step, the same on N replicas as on one
+    device.
 
     Example:
     >>> d = mnist_maxout_discriminator(units=8, pieces=2)
@@ -101,10 +108,10 @@ def mnist_maxout_discriminator(
     _check_positive(units=units, pieces=pieces)
     x_in = keras.Input(image_shape, name="images")
     x = layers.Flatten()(x_in)
-    x = layers.Dropout(input_dropout)(x) if input_dropout else x
+    x = KeyedDropout(input_dropout)(x) if input_dropout else x
     for _ in range(2):
         x = Maxout(units, pieces)(x)
-        x = layers.Dropout(dropout)(x) if dropout else x
+        x = KeyedDropout(dropout)(x) if dropout else x
     x = layers.Dense(1, name="logit", dtype="float32")(x)
     return keras.Model(x_in, x, name="mnist_maxout_discriminator")
 
@@ -348,10 +355,12 @@ def deligan_cifar_discriminator(
     dropout 0.5; three 3x3 convs to 2f, the third stride 2 (16 -> 8);
     dropout 0.5; a 3x3 valid conv to 2f (8 -> 6); two 1x1 convs to 2f; a
     global mean pool; minibatch discrimination (`minibatch_kernels` x 5,
-    standard normalisation); one logit. Every conv has leaky ReLU 0.2
+    standard normalisation; `0` drops it, making the net per-example as
+    data parallelism likes); one logit. Every conv has leaky ReLU 0.2
     (f = `filters`, 96 in the original: 96 and 192 channels). Noise and
-    dropout act only in training; the stride-2 convs pad 1 pixel on each
-    side, as Theano. No batch norm.
+    dropout act only in training (`KeyedGaussianNoise`, `KeyedDropout`:
+    the same on N replicas as on one device); the stride-2 convs pad 1
+    pixel on each side, as Theano. No batch norm.
 
     Differences kept, and why:
     - No weight normalisation or its data-dependent initialisation (each
@@ -370,21 +379,23 @@ def deligan_cifar_discriminator(
     >>> deligan_cifar_discriminator(filters=2, minibatch_kernels=3).output_shape
     (None, 1)
     """
-    _check_positive(filters=filters, minibatch_kernels=minibatch_kernels)
+    _check_positive(filters=filters)
+    check_non_negative_ints(minibatch_kernels=minibatch_kernels)
     x_in = keras.Input(CIFAR_SHAPE, name="images")
-    x = layers.GaussianNoise(noise_stddev)(x_in) if noise_stddev else x_in
+    x = KeyedGaussianNoise(noise_stddev)(x_in) if noise_stddev else x_in
     for width in (filters, 2 * filters):
         x = _conv_lrelu(x, width, 3)
         x = _conv_lrelu(x, width, 3)
         # Theano's pad=1 on both sides; Keras' "same" would pad the end only.
         x = layers.ZeroPadding2D(1)(x)
         x = _conv_lrelu(x, width, 3, strides=2, padding="valid")
-        x = layers.Dropout(dropout)(x) if dropout else x
+        x = KeyedDropout(dropout)(x) if dropout else x
     x = _conv_lrelu(x, 2 * filters, 3, padding="valid")
     x = _conv_lrelu(x, 2 * filters, 1)
     x = _conv_lrelu(x, 2 * filters, 1)
     x = layers.GlobalAveragePooling2D()(x)
-    x = MinibatchDiscrimination(minibatch_kernels, 5, name="minibatch")(x)
+    if minibatch_kernels:
+        x = MinibatchDiscrimination(minibatch_kernels, 5, name="minibatch")(x)
     x = layers.Dense(1, name="logit", dtype="float32")(x)
     return keras.Model(x_in, x, name="deligan_cifar_discriminator")
 

@@ -1,11 +1,16 @@
 """The update must not depend on the strategy: optimizers built in its scope,
-losses averaged over the global batch, noise distinct per replica."""
+losses averaged over the global batch, noise distinct per replica, D's
+dropout and noise keyed by global row."""
+
+import contextlib
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import ganzoo
+from ganzoo import layers
 from tests import helpers
 
 STEPS = 3
@@ -332,3 +337,90 @@ def test_cycle_components_follow_rows_of_the_global_batch(mirrored):
         )
         got = np.concatenate([np.asarray(p) for p in parts])
         np.testing.assert_array_equal(got, np.arange(sum(sizes)) % 3)
+
+
+def _keyed_d_model(d, seed=5, kind="gan", **kwargs):
+    """A tiny model with D's dropout / noise on: the GAN paper's maxout D
+    (MNIST) or the DeLiGAN authors' CIFAR-10 D."""
+    keras.utils.set_random_seed(seed)
+    if d == "maxout":
+        g = ganzoo.networks.mnist_mlp_generator(latent_dim=4, units=8)
+        disc = ganzoo.networks.mnist_maxout_discriminator(units=8, pieces=2)
+    else:
+        g = ganzoo.networks.deligan_cifar_generator(latent_dim=4, filters=2)
+        # Minibatch discrimination compares a replica's own examples: off.
+        disc = ganzoo.networks.deligan_cifar_discriminator(
+            filters=2, minibatch_kernels=0
+        )
+    extra = {"num_components": 3} if kind == "deligan" else {}
+    return helpers.MODEL_CLASSES[kind](
+        generator=g,
+        discriminator=disc,
+        latent_dim=4,
+        seed=seed,
+        **extra,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    "d, kind, kwargs",
+    [
+        ("maxout", "gan", dict(d_steps=2)),
+        ("maxout", "gan", dict(update="simultaneous")),
+        ("maxout", "gan", dict(update="adaptive", switch=SWITCH)),
+        ("cifar", "deligan", {}),
+    ],
+    ids=["maxout", "maxout-simultaneous", "maxout-adaptive", "cifar"],
+)
+def test_keyed_dropout_and_noise_match_single_device(d, kind, kwargs, mirrored):
+    """D's dropout masks and Gaussian noise are drawn per row of the global
+    batch (`layers.KeyedDropout`, `KeyedGaussianNoise`): 2 replicas update
+    as one device, also with a last batch of 3 split 2/1."""
+    shape = (28, 28, 1) if d == "maxout" else (32, 32, 3)
+    x = np.random.default_rng(3).uniform(-1, 1, (35, *shape))
+    x = x.astype("float32")
+    build = lambda: _keyed_d_model(d, kind=kind, **kwargs)
+    single, h1 = _fit(
+        build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x, 16
+    )
+    multi, h2 = _fit(build, OPTIMIZERS["sgd"], mirrored, x, 16)
+    steps = [
+        [int(o.iterations.numpy()) for o in (m.d_optimizer, m.g_optimizer)]
+        for m in (single, multi)
+    ]
+    # The same D and G steps (the adaptive update takes both kinds).
+    assert steps[0] == steps[1] and min(steps[0]) > 0
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(single), helpers.all_weights(multi)
+        )
+        < 1e-5
+    )
+    for name in h1:
+        np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, contexts",
+    [(dict(d_steps=2), 5), (dict(update="simultaneous"), 2)],
+)
+def test_each_discriminator_pass_has_its_own_key(kwargs, contexts, monkeypatch):
+    """Real and fake passes, each D step and G's pass open their own
+    `noise_key`, in training mode: D's 3 dropout layers draw in each."""
+    opened = []
+    noise_key = layers.noise_key
+
+    @contextlib.contextmanager
+    def spy(seed, start=0, global_batch=None):
+        with noise_key(seed, start, global_batch):
+            yield
+            opened.append((tuple(np.asarray(seed)), layers._open_key().calls))
+
+    monkeypatch.setattr(layers, "noise_key", spy)
+    model = _keyed_d_model("maxout", **kwargs)
+    model.compile(jit_compile=False)
+    model.train_step(np.zeros((4, 28, 28, 1), "float32"))
+    assert len(opened) == contexts
+    assert len({seed for seed, _ in opened}) == contexts
+    assert {calls for _, calls in opened} == {3}

@@ -1,11 +1,20 @@
-"""MixtureLatent, Maxout and MinibatchDiscrimination."""
+"""MixtureLatent, Maxout, MinibatchDiscrimination, and the keyed dropout and
+noise."""
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from ganzoo._checks import ArgumentError
-from ganzoo.layers import Maxout, MinibatchDiscrimination, MixtureLatent
+from ganzoo.layers import (
+    KeyedDropout,
+    KeyedGaussianNoise,
+    Maxout,
+    MinibatchDiscrimination,
+    MixtureLatent,
+    noise_key,
+)
 
 
 def test_mixture_initialisation_and_formula():
@@ -164,3 +173,105 @@ def test_minibatch_bad_arguments(kwargs, message):
     with pytest.raises(ArgumentError, match=message) as info:
         MinibatchDiscrimination(**kwargs)
     assert "\n" not in str(info.value)
+
+
+KEYED = {
+    "dropout": (KeyedDropout, keras.layers.Dropout, 0.3),
+    "noise": (KeyedGaussianNoise, keras.layers.GaussianNoise, 0.3),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KEYED))
+def test_keyed_layers_without_a_key_are_keras_layers(kind):
+    keyed, plain, value = KEYED[kind]
+    x = np.ones((400, 50), "float32")
+    y = np.asarray(keyed(value, seed=3)(x, training=True))
+    np.testing.assert_array_equal(y, plain(value, seed=3)(x, training=True))
+    if kind == "dropout":
+        assert np.mean(y == 0) == pytest.approx(0.3, abs=0.01)
+        np.testing.assert_allclose(y[y != 0], 1 / 0.7, rtol=1e-6)
+    else:
+        assert np.std(y - x) == pytest.approx(0.3, rel=0.02)
+    for layer in (keyed(value), keyed(0.0)):
+        np.testing.assert_array_equal(layer(x), x)
+        with noise_key([0, 1]):
+            np.testing.assert_array_equal(layer(x, training=False), x)
+
+
+@pytest.mark.parametrize("kind", sorted(KEYED))
+def test_keyed_layers_slice_the_global_batch_by_row(kind):
+    """Rows 3:7 drawn on their own, keyed as rows 3:7 of 7, are rows 3:7
+    of the draw for all 7; also traced, with a tensor seed and rows."""
+    layer = KEYED[kind][0](0.5)
+    x = np.random.default_rng(0).normal(size=(7, 4, 5)).astype("float32")
+    with noise_key([4, 2]):
+        whole = np.asarray(layer(x, training=True))
+        second = np.asarray(layer(x, training=True))
+    with noise_key([4, 2], start=0, global_batch=7):
+        head = np.asarray(layer(x[:3], training=True))
+
+    @tf.function
+    def tail(rows, start, total):
+        with noise_key(tf.constant([4, 2], tf.int64), start, total):
+            return layer(rows, training=True)
+
+    parts = np.concatenate([head, tail(x[3:], tf.constant(3), tf.constant(7))])
+    np.testing.assert_array_equal(parts, whole)
+    # Each call inside a key draws its own stream; a new key, another.
+    assert not np.array_equal(whole, second)
+    with noise_key([4, 3]):
+        assert not np.array_equal(layer(x, training=True), whole)
+
+
+def test_keyed_dropout_keeps_keras_scaling():
+    x = np.random.default_rng(1).uniform(1, 2, (200, 100)).astype("float32")
+    with noise_key([0, 0]):
+        y = np.asarray(KeyedDropout(0.2)(x, training=True))
+    kept = y != 0
+    assert np.mean(kept) == pytest.approx(0.8, abs=0.01)
+    np.testing.assert_allclose(y[kept], x[kept] / 0.8, rtol=1e-6)
+
+
+def test_keyed_layers_keras_file_round_trip(tmp_path):
+    inp = keras.Input((6,))
+    x = KeyedGaussianNoise(0.1, seed=2, name="noise")(inp)
+    x = keras.layers.Dense(4)(x)
+    out = KeyedDropout(0.25, seed=1, name="drop")(x)
+    model = keras.Model(inp, out)
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    for name, cls in (("noise", KeyedGaussianNoise), ("drop", KeyedDropout)):
+        layer = restored.get_layer(name)
+        assert type(layer) is cls
+        assert layer.get_config() == model.get_layer(name).get_config()
+    x = np.random.default_rng(2).normal(size=(5, 6)).astype("float32")
+    np.testing.assert_allclose(restored(x), model(x), rtol=1e-6)
+    outputs = []
+    for net in (model, restored):
+        with noise_key([9, 9]):
+            outputs.append(np.asarray(net(x, training=True)))
+    np.testing.assert_allclose(*outputs, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", sorted(KEYED))
+def test_keyed_layers_under_mixed_bfloat16(kind):
+    layer = KEYED[kind][0](0.5, dtype="mixed_bfloat16")
+    x = np.ones((8, 16), "float32")
+    with noise_key([0, 5]):
+        y = layer(x, training=True)
+    assert y.dtype == "bfloat16"
+    with noise_key([0, 5]):
+        y32 = KEYED[kind][0](0.5)(x, training=True)
+    # The same draw as in float32, rounded to bfloat16.
+    np.testing.assert_allclose(
+        np.asarray(tf.cast(y, "float32")), y32, rtol=1e-2, atol=1e-2
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"rate": 1.0}, {"rate": -0.1}, {"rate": 0.5, "noise_shape": (1, 3)}],
+)
+def test_keyed_dropout_bad_arguments(kwargs):
+    with pytest.raises(ArgumentError):
+        KeyedDropout(**kwargs)

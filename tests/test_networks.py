@@ -8,6 +8,11 @@ import tensorflow as tf
 import ganzoo
 from ganzoo import networks, training
 from ganzoo._checks import ArgumentError
+from ganzoo.layers import (
+    KeyedDropout,
+    KeyedGaussianNoise,
+    MinibatchDiscrimination,
+)
 from tests import helpers
 
 FIXED_SHAPE_PAIRS = [
@@ -128,13 +133,14 @@ def test_deligan_cifar_layers_follow_the_original():
         (8, 8),
         (6, 6),
     ]
+    # Keyed by global row: replicas draw what one device draws.
+    assert type(d.layers[1]) is KeyedGaussianNoise
     assert d.layers[1].stddev == 0.2
     assert [
-        x.rate for x in d.layers if isinstance(x, keras.layers.Dropout)
-    ] == [
-        0.5,
-        0.5,
-    ]
+        (type(x), x.rate)
+        for x in d.layers
+        if isinstance(x, keras.layers.Dropout)
+    ] == [(KeyedDropout, 0.5)] * 2
     assert not any(
         isinstance(x, keras.layers.BatchNormalization) for x in d.layers
     )
@@ -145,6 +151,33 @@ def test_deligan_cifar_layers_follow_the_original():
         "standard",
     )
     assert md.input.shape[1:] == (192,)
+
+
+def test_cifar_discriminator_without_minibatch_features():
+    d = networks.deligan_cifar_discriminator(filters=2, minibatch_kernels=0)
+    assert not any(isinstance(x, MinibatchDiscrimination) for x in d.layers)
+    assert d.get_layer("logit").input.shape[1:] == (4,)
+    with pytest.raises(ArgumentError, match="minibatch_kernels"):
+        networks.deligan_cifar_discriminator(minibatch_kernels=-1)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        networks.mnist_maxout_discriminator,
+        networks.gan_paper_mnist_discriminator,
+    ],
+)
+def test_maxout_discriminators_use_keyed_dropout(build):
+    """The paper's dropout (0.2 on the input, 0.5 on each maxout layer),
+    keyed by global row."""
+    d = build(units=4, pieces=2)
+    dropouts = [x for x in d.layers if isinstance(x, keras.layers.Dropout)]
+    assert [(type(x), x.rate) for x in dropouts] == [
+        (KeyedDropout, 0.2),
+        (KeyedDropout, 0.5),
+        (KeyedDropout, 0.5),
+    ]
 
 
 def test_cifar_deconv_keeps_theano_alignment():

@@ -353,16 +353,22 @@ tested here.
   compares each example with the others *in its replica's batch*, so its
   output depends on how the global batch is split: 2 replicas of 32 are
   not 1 device of 64. Use `deligan_mnist_discriminator(minibatch_kernels=0)`
-  if you need replica-count independence.
+  (or the same argument of `deligan_cifar_discriminator`) if you need
+  replica-count independence.
 - **Batch normalisation is synchronised.** ganzoo's generators use
   `BatchNormalization(synchronized=True)`, so batch statistics are over
   the global batch and the update does not depend on the replica count.
   Networks of your own need the same flag for that.
-- **Dropout masks differ by replica count.** The GAN paper's maxout
-  discriminator uses dropout. Keras draws its masks on each replica for
-  that replica's examples, not per global example, so N replicas draw
-  other masks than one device: training is equivalent in distribution,
-  not bit for bit.
+- **Dropout and noise in D are keyed by global row.** The GAN paper's
+  maxout discriminator (dropout) and the DeLiGAN authors' CIFAR-10 one
+  (Gaussian noise and dropout) use `ganzoo.layers.KeyedDropout` and
+  `KeyedGaussianNoise`: in the training step each replica draws the
+  masks and noise of the whole global batch, keyed like the latent noise,
+  and keeps its own rows, so N replicas drop what one device drops.
+  Keras' own `Dropout` and `GaussianNoise` draw on each replica for its
+  own examples: in networks of your own, or in a model saved with them
+  (the `gan-mnist` preset's config), training on N replicas is
+  equivalent in distribution to one device, not bit for bit.
 - **XLA on logical CPU devices.** `jit_compile=True` with
   `MirroredStrategy` over logical CPUs fails to place resources; ganzoo's
   default `jit_compile="auto"` leaves XLA off on CPUs and under

@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras import ops
 
 from ganzoo import augment as augment_lib
+from ganzoo import layers as layers_lib
 from ganzoo import losses
 from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
 from ganzoo.models.adaptive import AdaptiveSwitch, _AdaptiveUpdate
@@ -441,8 +442,12 @@ class GAN(_AdaptiveUpdate, keras.Model):
         )
         d_vars = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_out = self.discriminate(real_seen, training=True)
-            fake_out = self.discriminate(fake_seen, training=True)
+            real_out = self._train_discriminate(
+                real_seen, step, stream, 0, global_batch, start
+            )
+            fake_out = self._train_discriminate(
+                fake_seen, step, stream, 1, global_batch, start
+            )
             d_loss = self._d_loss(real_out, fake_out, global_batch)
             # A no-op unless the optimizer scales losses (float16).
             scaled = self.d_optimizer.scale_loss(d_loss)
@@ -457,7 +462,9 @@ class GAN(_AdaptiveUpdate, keras.Model):
             fake = self._replica_augment(
                 fake, step, stream, 1, global_batch, start
             )
-            g_out = self.discriminate(fake, training=True)
+            g_out = self._train_discriminate(
+                fake, step, stream, 1, global_batch, start
+            )
             g_loss, total = self._g_loss(g_out, global_batch)
             scaled = self.g_optimizer.scale_loss(total)
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
@@ -474,8 +481,12 @@ class GAN(_AdaptiveUpdate, keras.Model):
                 self._replica_augment(x, step, 0, which, global_batch, start)
                 for which, x in enumerate((real, fake))
             )
-            real_out = self.discriminate(real_seen, training=True)
-            fake_out = self.discriminate(fake_seen, training=True)
+            real_out = self._train_discriminate(
+                real_seen, step, 0, 0, global_batch, start
+            )
+            fake_out = self._train_discriminate(
+                fake_seen, step, 0, 1, global_batch, start
+            )
             d_loss = self._d_loss(real_out, fake_out, global_batch)
             g_loss, total = self._g_loss(fake_out, global_batch)
             d_scaled = self.d_optimizer.scale_loss(d_loss)
@@ -562,8 +573,9 @@ class GAN(_AdaptiveUpdate, keras.Model):
         """Hook for subclasses with more trackers than `metric_names`."""
 
     def _keyed_seed(self, purpose, *keys):
-        """The stateless seed of `purpose` (0 noise, 1 augmentation) for
-        `keys` (step, stream, ...): `[self.seed, purpose]` folded with each."""
+        """The stateless seed of `purpose` (0 latent noise, 1 augmentation,
+        2 D's dropout and noise) for `keys` (step, stream, ...):
+        `[self.seed, purpose]` folded with each."""
         seed = tf.constant([self.seed, purpose], tf.int64)
         for key in keys:
             seed = tf.random.experimental.stateless_fold_in(seed, key)
@@ -572,6 +584,16 @@ class GAN(_AdaptiveUpdate, keras.Model):
     def _replica_latent(self, step, stream, batch, global_batch, start):
         full = self.draw_latent(global_batch, self._keyed_seed(0, step, stream))
         return tf.nest.map_structure(lambda t: t[start : start + batch], full)
+
+    def _train_discriminate(
+        self, data, step, stream, which, global_batch, start
+    ):
+        """`discriminate(data, training=True)` with D's keyed layers
+        (`layers.KeyedDropout`, `KeyedGaussianNoise`) keyed by (seed, step,
+        stream, `which`: 0 real, 1 generated) and by global row."""
+        seed = self._keyed_seed(2, step, stream, which)
+        with layers_lib.noise_key(seed, start, global_batch):
+            return self.discriminate(data, training=True)
 
     def _replica_augment(
         self, images, step, stream, which, global_batch, start
