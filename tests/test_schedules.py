@@ -1,5 +1,8 @@
 """The papers' schedules of learning rate (and momentum) by epoch."""
 
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -280,6 +283,34 @@ def test_sgd_recipe_round_trips_through_keras_file(tmp_path):
     assert int(d_opt.iterations.numpy()) == 4
     for a, b in zip(helpers.all_weights(model), helpers.all_weights(loaded)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_sgd_model_loads_after_importing_ganzoo_models_only(tmp_path):
+    """A fresh interpreter loads an SGD-trained model's `.keras` after
+    `import ganzoo.models` alone (`VariableMomentumSGD` lives in
+    `schedules`, which `ganzoo`'s lazy imports would not load)."""
+    model = helpers.tiny_toy_model("gan", update="simultaneous")
+    model.compile(
+        d_optimizer=schedules.VariableMomentumSGD(0.1, momentum=0.5),
+        g_optimizer=schedules.VariableMomentumSGD(0.1, momentum=0.5),
+    )
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    model.fit(x, batch_size=32, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    code = (
+        "import sys, keras, ganzoo.models\n"
+        "m = keras.saving.load_model(sys.argv[1])\n"
+        "print(type(m).__name__, type(m.g_optimizer).__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "m.keras")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["GAN", "VariableMomentumSGD"]
 
 
 class _StopAt(keras.callbacks.Callback):
