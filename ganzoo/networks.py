@@ -730,7 +730,7 @@ NETWORKS = {
         d_width=("units", 240),
         data_range=(0.0, 1.0),
         latent_dim=100,
-        latent="normal",  # adversarial.Generator's default noise
+        latent="uniform",  # mnist.yaml's noise: 'uniform', U(-sqrt 3, sqrt 3)
         **_MNIST_IMAGES,
     ),
     "deligan_mnist": NetworkSpec(

@@ -4,7 +4,7 @@ public API.
 
 The recipe (`RECIPE`) is goodfeli/adversarial's `mnist.yaml`, read with
 lisa-lab/pylearn2 for what its objects do: the paper's MLPs initialised
-as the yaml does (`gan_paper_mnist`: G N(0, 1) noise 100 -> 1200 -> 1200
+as the yaml does (`gan_paper_mnist`: G U(-sqrt 3, sqrt 3) noise 100 -> 1200 -> 1200
 -> 784 sigmoid, kernels ~ U(-0.05, 0.05), the output bias at the data's
 log-odds; D two maxout layers 240x5 with dropout, kernels ~
 U(-0.005, 0.005)), train[0:50000], batch 100, SGD at 0.1 divided by
