@@ -240,13 +240,16 @@ class MinibatchDiscrimination(keras.layers.Layer):
       added features of a batch sum to 1. It is computed in float32, as
       that grand sum of batch^2 x kernels terms can overflow float16.
 
-    Under data parallelism the batch is the per-replica batch, so, like
-    batch normalisation without synchronisation, results depend on how the
-    global batch is split. With `"grand_sum"` the split also changes the
-    features' scale: the original divides by a sum over its whole (single
-    device) batch; here each replica divides by the sum over its own
-    examples, so with R replicas of b the features are about R times those
-    of one device with the global batch R x b.
+    The batch is the global batch: under a `tf.distribute` strategy with
+    several replicas (in a replica context, as in `fit`), each replica
+    compares its own examples with those of every replica
+    (`ReplicaContext.all_gather`), and `"grand_sum"` divides by the grand
+    sum over all of them (`all_reduce`). Like synchronised batch norm,
+    replicas holding consecutive parts of a batch (also unevenly) compute
+    what one device computes for the whole batch: the features, their
+    gradients for each replica's inputs and, once summed over the replicas
+    as the optimizer does, the kernel's gradient. Every replica must call
+    the layer, in the same order (the calls are collective).
 
     Args:
         num_kernels: number of similarity kernels (output features added).
@@ -285,10 +288,18 @@ class MinibatchDiscrimination(keras.layers.Layer):
         )
         if self.normalization == "grand_sum":
             m = ops.cast(m, "float32")
-        diff = ops.expand_dims(m, 0) - ops.expand_dims(m, 1)
+        replicas = _synced_replicas()
+        # The rows of every replica (its own included) in global batch
+        # order; their gradient flows back to the replica that holds them.
+        batch = m if replicas is None else replicas.all_gather(m, axis=0)
+        # (global j, local i, kernel, dim): M_i - M_j.
+        diff = ops.expand_dims(m, 0) - ops.expand_dims(batch, 1)
         similarity = ops.exp(-ops.sum(ops.abs(diff), axis=-1))
         if self.normalization == "grand_sum":
-            features = ops.sum(similarity, axis=0) / ops.sum(similarity)
+            total = ops.sum(similarity)
+            if replicas is not None:
+                total = replicas.all_reduce("sum", total)
+            features = ops.sum(similarity, axis=0) / total
             features = ops.cast(features, inputs.dtype)
         else:
             # Subtract exp(0) = 1, each example's similarity with itself.
@@ -306,6 +317,15 @@ class MinibatchDiscrimination(keras.layers.Layer):
             normalization=self.normalization,
         )
         return config
+
+
+def _synced_replicas():
+    """The replica context when replicas of a strategy run in sync (in a
+    replica context, more than one), else `None`."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return None
+    return ctx
 
 
 class _Keys(threading.local):

@@ -191,9 +191,10 @@ def deligan_mnist_discriminator(
     filters=16, minibatch_kernels=50, image_shape=MNIST_SHAPE
 ):
     """ganzoo's simplified DeLiGAN-style MNIST discriminator: 3x3 conv
-    16/32/64 (stride 2, leaky ReLU), minibatch discrimination, one logit.
-    `minibatch_kernels=0` drops the minibatch layer (then the net is
-    per-example, as data parallelism likes).
+    16/32/64 (stride 2, leaky ReLU), minibatch discrimination (over the
+    global batch under data parallelism, see `MinibatchDiscrimination`),
+    one logit. `minibatch_kernels=0` drops the minibatch layer (then the
+    net is per-example).
 
     Not the authors' net (that is `deligan_paper_mnist_discriminator`: 5x5
     convs, batch norm, a max-pool to 64 features, grand-sum-normalised
@@ -270,8 +271,10 @@ def deligan_paper_mnist_discriminator(filters=16, minibatch_kernels=None):
 
     As the original: conv kernels from a normal truncated at 2 std of 0.02,
     the logit's kernel N(0, 0.02), batch norm momentum 0.9 (epsilon 1e-3,
-    scale 1). Batch norm is synchronised across replicas; the minibatch
-    features are per replica (see `MinibatchDiscrimination`).
+    scale 1). Batch norm is synchronised across replicas, and the minibatch
+    features compare each example with the global batch (see
+    `MinibatchDiscrimination`), so the update is the same on N replicas as
+    on one device.
 
     Differences kept: the original's minibatch kernel is weight-normalised
     (a direction and a per-row log-scale); here it is one plain kernel, the
@@ -355,12 +358,13 @@ def deligan_cifar_discriminator(
     dropout 0.5; three 3x3 convs to 2f, the third stride 2 (16 -> 8);
     dropout 0.5; a 3x3 valid conv to 2f (8 -> 6); two 1x1 convs to 2f; a
     global mean pool; minibatch discrimination (`minibatch_kernels` x 5,
-    standard normalisation; `0` drops it, making the net per-example as
-    data parallelism likes); one logit. Every conv has leaky ReLU 0.2
-    (f = `filters`, 96 in the original: 96 and 192 channels). Noise and
-    dropout act only in training (`KeyedGaussianNoise`, `KeyedDropout`:
-    the same on N replicas as on one device); the stride-2 convs pad 1
-    pixel on each side, as Theano. No batch norm.
+    standard normalisation, over the global batch under data parallelism;
+    `0` drops it, making the net per-example); one logit. Every conv has
+    leaky ReLU 0.2 (f = `filters`, 96 in the original: 96 and 192
+    channels). Noise and dropout act only in training
+    (`KeyedGaussianNoise`, `KeyedDropout`: the same on N replicas as on one
+    device); the stride-2 convs pad 1 pixel on each side, as Theano. No
+    batch norm.
 
     Differences kept, and why:
     - No weight normalisation or its data-dependent initialisation (each

@@ -1,6 +1,7 @@
 """The update must not depend on the strategy: optimizers built in its scope,
 losses averaged over the global batch, noise distinct per replica, D's
-dropout and noise keyed by global row."""
+dropout and noise keyed by global row, its minibatch features over the global
+batch."""
 
 import contextlib
 
@@ -341,16 +342,18 @@ def test_cycle_components_follow_rows_of_the_global_batch(mirrored):
 
 def _keyed_d_model(d, seed=5, kind="gan", **kwargs):
     """A tiny model with D's dropout / noise on: the GAN paper's maxout D
-    (MNIST) or the DeLiGAN authors' CIFAR-10 D."""
+    (MNIST) or the DeLiGAN authors' CIFAR-10 D (minibatch discrimination
+    too)."""
     keras.utils.set_random_seed(seed)
     if d == "maxout":
         g = ganzoo.networks.mnist_mlp_generator(latent_dim=4, units=8)
         disc = ganzoo.networks.mnist_maxout_discriminator(units=8, pieces=2)
     else:
         g = ganzoo.networks.deligan_cifar_generator(latent_dim=4, filters=2)
-        # Minibatch discrimination compares a replica's own examples: off.
+        # With minibatch discrimination, which compares each replica's
+        # rows with the whole global batch.
         disc = ganzoo.networks.deligan_cifar_discriminator(
-            filters=2, minibatch_kernels=0
+            filters=2, minibatch_kernels=3
         )
     extra = {"num_components": 3} if kind == "deligan" else {}
     return helpers.MODEL_CLASSES[kind](
@@ -375,8 +378,9 @@ def _keyed_d_model(d, seed=5, kind="gan", **kwargs):
 )
 def test_keyed_dropout_and_noise_match_single_device(d, kind, kwargs, mirrored):
     """D's dropout masks and Gaussian noise are drawn per row of the global
-    batch (`layers.KeyedDropout`, `KeyedGaussianNoise`): 2 replicas update
-    as one device, also with a last batch of 3 split 2/1."""
+    batch (`layers.KeyedDropout`, `KeyedGaussianNoise`), and the CIFAR D's
+    minibatch features compare each row with the global batch: 2 replicas
+    update as one device, also with a last batch of 3 split 2/1."""
     shape = (28, 28, 1) if d == "maxout" else (32, 32, 3)
     x = np.random.default_rng(3).uniform(-1, 1, (35, *shape))
     x = x.astype("float32")
@@ -424,3 +428,41 @@ def test_each_discriminator_pass_has_its_own_key(kwargs, contexts, monkeypatch):
     assert len(opened) == contexts
     assert len({seed for seed, _ in opened}) == contexts
     assert {calls for _, calls in opened} == {3}
+
+
+def test_grand_sum_minibatch_discrimination_matches_single_device(mirrored):
+    """The DeLiGAN authors' MNIST D: its `"grand_sum"` minibatch features
+    compare each replica's rows with the whole global batch (real and
+    generated apart, as D sees them) and divide by the grand sum over all
+    of it; with its synchronised batch norm, 2 replicas update as one
+    device, also with a last batch of 3 split 2/1. (The CIFAR-10 D above
+    covers `"standard"` ones.)"""
+    x = np.random.default_rng(5).uniform(-1, 1, (35, 28, 28, 1))
+    x = x.astype("float32")
+
+    def build():
+        keras.utils.set_random_seed(2)
+        return ganzoo.DeLiGAN(
+            generator=ganzoo.networks.dcgan_mnist_generator(4, filters=2),
+            discriminator=ganzoo.networks.deligan_paper_mnist_discriminator(
+                filters=2, minibatch_kernels=3
+            ),
+            latent_dim=4,
+            num_components=3,
+            seed=2,
+            update="simultaneous",
+        )
+
+    single, h1 = _fit(
+        build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x, 16
+    )
+    multi, h2 = _fit(build, OPTIMIZERS["sgd"], mirrored, x, 16)
+    assert int(multi.g_optimizer.iterations.numpy()) == 3
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(single), helpers.all_weights(multi)
+        )
+        < 1e-5
+    )
+    for name in h1:
+        np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)

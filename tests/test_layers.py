@@ -161,6 +161,58 @@ def test_minibatch_config_round_trip():
     assert default.normalization == "standard"
 
 
+# (2, 0): an empty replica must still join the collectives (a replica alone
+# with the whole batch gave the right features before they were global too).
+@pytest.mark.parametrize("sizes", [(4, 4), (3, 2), (2, 0)])
+@pytest.mark.parametrize("normalization", ["standard", "grand_sum"])
+def test_minibatch_on_two_replicas_sees_the_global_batch(
+    normalization, sizes, mirrored
+):
+    """Replicas holding consecutive rows of a batch (also unevenly, or none)
+    compare them with the whole batch: their features are one device's, and
+    their gradients (kernel: summed over replicas, as the strategy does;
+    inputs: their own rows) too."""
+    rng = np.random.default_rng(2)
+    total = sum(sizes)
+    x = tf.constant(rng.normal(size=(total, 6)), "float32")
+    # Random weights on the features: the grand-sum ones always sum to 1.
+    w = tf.constant(rng.normal(size=(total, 3)), "float32")
+    kernel = rng.normal(scale=0.3, size=(6, 15)).astype("float32")
+    layer = _md_with_kernel(kernel, num_kernels=3, kernel_dim=5)
+    layer.normalization = normalization
+    with mirrored.scope():
+        twin = _md_with_kernel(kernel, num_kernels=3, kernel_dim=5)
+    twin.normalization = normalization
+
+    def run(md, rows, weights):
+        with tf.GradientTape() as tape:
+            tape.watch(rows)
+            features = md(rows)[:, 6:]
+            loss = tf.reduce_sum(features * weights)
+        return (features, *tape.gradient(loss, [md.kernel, rows]))
+
+    whole = [np.asarray(t) for t in run(layer, x, w)]
+
+    @tf.function
+    def part():
+        r = tf.distribute.get_replica_context().replica_id_in_sync_group
+        start = tf.gather(tf.cumsum([0, *sizes]), r)
+        end = start + tf.gather(sizes, r)
+        return run(twin, x[start:end], w[start:end])
+
+    parts = mirrored.experimental_local_results(mirrored.run(part))
+    features, grad_kernel, grad_rows = (
+        [np.asarray(t) for t in ts] for ts in zip(*parts)
+    )
+    np.testing.assert_allclose(
+        np.concatenate(features), whole[0], rtol=1e-5, atol=1e-7
+    )
+    np.testing.assert_allclose(sum(grad_kernel), whole[1], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        np.concatenate(grad_rows), whole[2], rtol=1e-4, atol=1e-6
+    )
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -349,12 +349,14 @@ tested here.
 
 ## Caveats
 
-- **Minibatch discrimination is per replica.** The DeLiGAN discriminator
-  compares each example with the others *in its replica's batch*, so its
-  output depends on how the global batch is split: 2 replicas of 32 are
-  not 1 device of 64. Use `deligan_mnist_discriminator(minibatch_kernels=0)`
-  (or the same argument of `deligan_cifar_discriminator`) if you need
-  replica-count independence.
+- **Minibatch discrimination sees the global batch.** The DeLiGAN
+  discriminators' `ganzoo.layers.MinibatchDiscrimination` gathers the
+  projected features of every replica (`ReplicaContext.all_gather`) and
+  compares each of its examples with the whole global batch (the
+  `"grand_sum"` form also divides by a cross-replica sum), so 2 replicas
+  of 32 compute what 1 device of 64 does, gradients included. The price
+  is a collective per call of D and, per replica, a
+  (global batch x its batch x kernels x 5) difference tensor.
 - **Batch normalisation is synchronised.** ganzoo's generators use
   `BatchNormalization(synchronized=True)`, so batch statistics are over
   the global batch and the update does not depend on the replica count.
