@@ -33,6 +33,7 @@ MODULES = [
     "ganzoo.models.lsgan",
     "ganzoo.models.deligan",
     "ganzoo.models.adaptive",
+    "ganzoo.models.adaptive_step",
 ]
 # Examples that run in a second or two and need no data or presets.
 DOCTESTED = [

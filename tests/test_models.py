@@ -391,19 +391,18 @@ def test_adaptive_threshold_moves_once_per_batch_before_its_updates():
 )
 def test_adaptive_threshold_rule_is_the_authors(threshold, g_run, d_run):
     """The step's tensor rule against `AdaptiveSwitch.next_threshold`
-    (dg_mnist.py: count1 > 3 raises, count2 < -1 lowers)."""
+    (dg_mnist.py: count1 > 3 raises, count2 < -1 lowers), both in
+    float32."""
     model = _adaptive()
     model.switch_threshold.assign(threshold)
     model.switch_g_run.assign(g_run)
     model.switch_d_run.assign(d_run)
     model._move_threshold()
-    expected = model.switch.next_threshold(threshold, g_run, d_run)
-    got = (
-        float(model.switch_threshold.numpy()),
-        int(model.switch_g_run.numpy()),
-        int(model.switch_d_run.numpy()),
+    expected = model.switch.next_threshold(
+        {"threshold": threshold, "g_run": g_run, "d_run": d_run}
     )
-    np.testing.assert_allclose(got, expected, atol=1e-6)
+    got = {k: v.numpy().item() for k, v in model._switch_state().items()}
+    assert got == expected
 
 
 @pytest.mark.parametrize("kind", ["gan", "deligan"])

@@ -82,6 +82,8 @@ def test_paper_deligan_runs_resumes_and_writes(tmp_path, data_dir):
 
     # 2: finished runs are skipped, the toy resumes from its checkpoint.
     out = _tool(tmp_path, data_dir)
+    from ganzoo.models import AdaptiveSwitch
+
     for model in RUNS:
         assert f"mnist-{model}-s0: finished, skipped" in out
         assert f"toy-{model}-s0: resumed after epoch 1" in out
@@ -98,6 +100,10 @@ def test_paper_deligan_runs_resumes_and_writes(tmp_path, data_dir):
             assert 1 <= metrics["classes_2pct"] <= 10
         toy = _result(tmp_path, "toy", model)
         assert [e["epoch"] for e in toy["evals"]] == [1, 2]
+        # dg_toy.py's rule, its floor logged.
+        rule = AdaptiveSwitch.dg_toy().get_config()
+        assert toy["settings"]["switch"] == rule
+        assert toy["evals"][-1]["logs"]["low"] == pytest.approx(0.73)
         assert toy["finished"]
         assert (
             len(list((tmp_path / "runs" / f"toy-{model}-s0").glob("*.keras")))

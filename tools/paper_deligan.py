@@ -20,28 +20,35 @@ ganzoo's public API under the authors' settings (val-iisc/deligan
    stacked); D 2 -> 32 tanh -> 1 logit, G 2 -> 32 tanh -> 2 tanh (built
    here: ganzoo's `toy` nets are ReLU / leaky ReLU with linear output and
    `toy_tanh` has an orthogonal init and linear output, so neither
-   matches); batch 50, 8 batches per epoch, 8,000 epochs, Adam 1e-4
-   beta_1 0.5 constant; DeLiGAN with 50 components in turn, sigma 0.02,
-   regulariser 0.1. Claim: DeLiGAN's samples follow the data more closely,
-   measured by an MMD (RBF kernel, median-heuristic bandwidth) and a 2-D
-   histogram distance against fresh data.
+   matches); batch 50, 8 batches per epoch, 8,000 epochs,
+   `update="adaptive"` with dg_toy.py's rule (`AdaptiveSwitch.dg_toy()`),
+   Adam 1e-4 beta_1 0.5 constant; DeLiGAN with 50 components in turn, sigma
+   0.02, regulariser 0.1. Claim: DeLiGAN's samples follow the data more
+   closely, measured by an MMD (RBF kernel, median-heuristic bandwidth) and
+   a 2-D histogram distance against fresh data.
 
 What differs from the authors' code:
 - Noise: ganzoo's DeLiGAN trains with eps ~ N(0, I) (dg_mnist.py does too;
   dg_toy.py draws eps ~ U(-1, 1)). The toy GAN does get the authors'
   U(-1, 1): its generator starts by scaling ganzoo's uniform latent,
   U(-sqrt 3, sqrt 3), by 1/sqrt 3. ganzoo draws fresh noise for each of
-  the 5 updates of a batch; the authors reuse one draw (dg_toy.py) or draw
-  per update (dg_mnist.py).
-- The toy's switching rule cannot be written as an `AdaptiveSwitch`:
-  dg_toy.py keeps one net counter (+1 per G step, -1 per D step, not reset
-  when the network changes) and raises the threshold by 0.01 when it
-  passes +10, lowers it by 0.001 when it passes -150, towards a floor that
-  starts at 0.73 and falls by 0.005 to 0.70 whenever an epoch starts with
-  the counter below -1000. `TOY_SWITCH` is the nearest rule: runs of 11 G
-  steps raise and runs of 151 D steps lower the threshold by one step of
-  0.001 (the downward one; the authors' upward step is 10 times larger),
-  floor 0.70.
+  the 5 updates of a batch (keyed by seed, batch and update, so any number
+  of replicas draws the same), and decides each update on the noise that
+  update trains with; the authors reuse one draw for all 5 (dg_toy.py) or
+  draw per update (dg_mnist.py).
+- Switching: the authors' two rules. MNIST: `AdaptiveSwitch`'s defaults,
+  `dg_mnist()` (runs of 4 G steps raise the threshold by 0.003, runs of 2 D
+  steps lower it, within [0.70, 1.0]), with the threshold in float32 where
+  the authors' Python has float64 (round-off only: no check of that rule
+  depends on it). Toy: exactly dg_toy.py's, `AdaptiveSwitch.dg_toy()`: one
+  net counter (+1 per G step, -1 per D step) that raises the threshold by
+  0.01 above +10 and lowers it by 0.001 below -150 unless it is at the
+  floor, which falls from 0.73 by 0.005 to 0.70 at each epoch start with
+  the counter below -1000; in float64, the authors' Python floats (in
+  float32, `thres > t1` and the floor's falls round differently: 308
+  downward moves from 1.0 to 0.70 instead of 300). A toy epoch is one pass
+  of 8 batches over a fresh shuffle, as theirs, so the floor is checked at
+  the same batches.
 - The MNIST D's minibatch kernel is not weight-normalised
   (`deligan_paper_mnist_discriminator` says why); Adam's epsilon is
   Keras' 1e-7, not 1e-8.
@@ -110,15 +117,6 @@ TOY_UNITS = 32
 TOY_COMPONENTS = 50
 TOY_SIGMA = 0.02
 TOY_SIGMA_REG = 0.1
-TOY_SWITCH = dict(
-    updates_per_batch=5,
-    start=1.0,
-    low=0.70,
-    high=1.0,
-    step=0.001,
-    g_run=11,
-    d_run=151,
-)
 TOY_BINS = 16  # of the 2-D histogram over [-1, 1]^2, G's tanh range
 CLASS_FLOOR = 0.02  # a digit counts as generated from 2% of the samples
 
@@ -165,7 +163,7 @@ def settings(part):
         epochs=FLAGS.toy_epochs,
         eval_every=FLAGS.toy_eval_every,
         eval_samples=FLAGS.toy_samples,
-        switch=TOY_SWITCH,
+        switch=toy_switch().get_config(),
     )
 
 
@@ -244,6 +242,13 @@ def toy_data(num, seed):
     return rng.normal(0.0, TOY_STD, (num, 2)).astype("float32")
 
 
+def toy_switch():
+    """dg_toy.py's switching rule."""
+    from ganzoo import models
+
+    return models.AdaptiveSwitch.dg_toy()
+
+
 def toy_model(model, seed):
     import keras
 
@@ -270,7 +275,7 @@ def toy_model(model, seed):
         data_range=None,
         seed=seed,
         update="adaptive",
-        switch=models.AdaptiveSwitch(**TOY_SWITCH),
+        switch=toy_switch(),
     )
     if model == "gan":
         return models.GAN(latent_distribution="uniform", **common)

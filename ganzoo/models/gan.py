@@ -13,7 +13,8 @@ from ganzoo import augment as augment_lib
 from ganzoo import layers as layers_lib
 from ganzoo import losses
 from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
-from ganzoo.models.adaptive import AdaptiveSwitch, _AdaptiveUpdate
+from ganzoo.models.adaptive import AdaptiveSwitch
+from ganzoo.models.adaptive_step import _AdaptiveUpdate
 
 __all__ = [
     "GAN",
@@ -78,10 +79,12 @@ class GAN(_AdaptiveUpdate, keras.Model):
             is decided from the loss over the global batch, so every
             replica takes the same branch.
         switch: the `ganzoo.models.AdaptiveSwitch` of `update="adaptive"`
-            (or its config dict; default: the paper's, 5 updates per batch).
-            Its threshold and run lengths are non-trainable variables of
-            the model, saved and restored with it. Logs `g_steps` (G steps
-            per batch) and `threshold`.
+            (or its config dict; default: the authors' MNIST rule,
+            `AdaptiveSwitch.dg_mnist()`, 5 updates per batch). Its state
+            (threshold, counts, the floor if it falls) is non-trainable
+            variables of the model, saved and restored with it. Logs
+            `g_steps` (G steps per batch), `threshold` and a falling floor
+            as `low`.
 
     Example:
     >>> import ganzoo, keras
