@@ -8,7 +8,12 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
+from ganzoo._checks import (
+    ArgumentError,
+    _is_real,
+    check_choice,
+    check_positive_ints,
+)
 
 __all__ = [
     "COMPONENT_SAMPLINGS",
@@ -460,6 +465,11 @@ class KeyedGaussianNoise(keras.layers.GaussianNoise):
     >>> round(float(keras.ops.std(y)), 1)
     0.1
     """
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        if not (_is_real(stddev) and stddev >= 0):
+            raise ArgumentError(f"stddev must be >= 0, got {stddev!r}.")
+        super().__init__(stddev, seed=seed, **kwargs)
 
     def call(self, inputs, training=False):
         key = _open_key()

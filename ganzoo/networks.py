@@ -97,8 +97,8 @@ def mnist_maxout_discriminator(
 
     Dropout rates are drop probabilities (the paper's keep probabilities 0.8
     on the input and 0.5 on hidden units). The masks are `KeyedDropout`'s:
-    in a ganzoo model's training step, the same on N replicas as on one
-    device.
+    in a ganzoo model's training step (at the same `jit_compile`), the same
+    on N replicas as on one device.
 
     Example:
     >>> d = mnist_maxout_discriminator(units=8, pieces=2)

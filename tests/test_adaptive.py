@@ -244,6 +244,18 @@ def test_fit_adds_the_floor_callback_once():
     assert [type(c) for c in listed.callbacks] == [_FallingLow]
 
 
+def test_fit_takes_callbacks_by_position_with_a_falling_floor():
+    """`fit(x, y, batch_size, epochs, verbose, callbacks)`: the caller's
+    callback runs and the floor still falls (the one `fit` override binds
+    the arguments by name)."""
+    model = _log2_model(FIT_RULES["dg_toy"])
+    record = _Record()
+    x = np.random.default_rng(0).normal(size=(128, 2)).astype("float32")
+    model.fit(x, None, 32, 6, 0, [record])
+    assert len(record.rows) == 6 * 4
+    assert record.rows[-1][1]["low"] < FIT_RULES["dg_toy"].low
+
+
 def test_mirrored_fit_follows_one_device(mirrored):
     """2 replicas: the same state after every batch as one device, the
     floor's fall (cross-replica, at epoch starts) on both copies."""
@@ -286,6 +298,12 @@ LEGACY = {
     "g_run": 2,
     "d_run": 5,
 }
+
+
+def test_named_rules_take_the_earlier_names():
+    rule = AdaptiveSwitch.dg_toy(step=0.002)
+    assert (rule.up_step, rule.down_step, rule.up_count) == (0.002, 0.002, 11)
+    assert AdaptiveSwitch.dg_mnist(g_run=3).up_count == 3
 
 
 def test_old_configs_load(tmp_path):

@@ -321,9 +321,16 @@ def test_keyed_layers_under_mixed_bfloat16(kind):
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"rate": 1.0}, {"rate": -0.1}, {"rate": 0.5, "noise_shape": (1, 3)}],
+    "layer, kwargs, message",
+    [
+        (KeyedDropout, {"rate": 1.0}, "rate must be in"),
+        (KeyedDropout, {"rate": -0.1}, "rate must be in"),
+        (KeyedDropout, {"rate": 0.5, "noise_shape": (1, 3)}, "noise_shape"),
+        (KeyedGaussianNoise, {"stddev": -1}, "stddev must be >= 0"),
+        (KeyedGaussianNoise, {"stddev": "0.1"}, "stddev must be >= 0"),
+    ],
 )
-def test_keyed_dropout_bad_arguments(kwargs):
-    with pytest.raises(ArgumentError):
-        KeyedDropout(**kwargs)
+def test_keyed_layers_bad_arguments(layer, kwargs, message):
+    with pytest.raises(ArgumentError, match=message) as error:
+        layer(**kwargs)
+    assert "\n" not in str(error.value)

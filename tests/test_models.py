@@ -377,34 +377,6 @@ def test_adaptive_threshold_moves_once_per_batch_before_its_updates():
     assert int(model.switch_g_run.numpy()) == 0
 
 
-@pytest.mark.parametrize(
-    "threshold, g_run, d_run",
-    [
-        (0.9, 4, 0),
-        (0.9, 3, 0),
-        (0.999, 7, 0),
-        (0.9, 0, 2),
-        (0.9, 0, 1),
-        (0.701, 0, 9),
-        (0.8, 0, 0),
-    ],
-)
-def test_adaptive_threshold_rule_is_the_authors(threshold, g_run, d_run):
-    """The step's tensor rule against `AdaptiveSwitch.next_threshold`
-    (dg_mnist.py: count1 > 3 raises, count2 < -1 lowers), both in
-    float32."""
-    model = _adaptive()
-    model.switch_threshold.assign(threshold)
-    model.switch_g_run.assign(g_run)
-    model.switch_d_run.assign(d_run)
-    model._move_threshold()
-    expected = model.switch.next_threshold(
-        {"threshold": threshold, "g_run": g_run, "d_run": d_run}
-    )
-    got = {k: v.numpy().item() for k, v in model._switch_state().items()}
-    assert got == expected
-
-
 @pytest.mark.parametrize("kind", ["gan", "deligan"])
 def test_adaptive_state_survives_a_keras_file(kind, tmp_path):
     model = helpers.compile_adam(_adaptive(kind, start=0.7, low=0.6, g_run=2))

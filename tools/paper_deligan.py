@@ -36,17 +36,13 @@ What differs from the authors' code:
   of replicas draws the same), and decides each update on the noise that
   update trains with; the authors reuse one draw for all 5 (dg_toy.py) or
   draw per update (dg_mnist.py).
-- Switching: the authors' two rules. MNIST: `AdaptiveSwitch`'s defaults,
-  `dg_mnist()` (runs of 4 G steps raise the threshold by 0.003, runs of 2 D
-  steps lower it, within [0.70, 1.0]), with the threshold in float32 where
-  the authors' Python has float64 (round-off only: no check of that rule
-  depends on it). Toy: exactly dg_toy.py's, `AdaptiveSwitch.dg_toy()`: one
-  net counter (+1 per G step, -1 per D step) that raises the threshold by
-  0.01 above +10 and lowers it by 0.001 below -150 unless it is at the
-  floor, which falls from 0.73 by 0.005 to 0.70 at each epoch start with
-  the counter below -1000; in float64, the authors' Python floats (in
-  float32, `thres > t1` and the floor's falls round differently: 308
-  downward moves from 1.0 to 0.70 instead of 300). A toy epoch is one pass
+- Switching: the authors' two rules (their docstrings map each line of
+  the original to a field). MNIST: `AdaptiveSwitch.dg_mnist()`, the
+  defaults, with the threshold in float32 where the authors' Python has
+  float64 (round-off only: no check of that rule depends on it). Toy:
+  exactly dg_toy.py's, `AdaptiveSwitch.dg_toy()`, in float64 as the
+  authors' Python floats (its `thres > t1` check and the floor's falls
+  round differently in float32). A toy epoch is one pass
   of 8 batches over a fresh shuffle, as theirs, so the floor is checked at
   the same batches.
 - The MNIST D's minibatch kernel is not weight-normalised

@@ -93,12 +93,16 @@ def config(seed, data_dir=None, **overrides):
 
 def settings():
     """What a run depends on; a resumed run must match it."""
+    from ganzoo import networks
+
     return dict(
         epochs=FLAGS.epochs,
         eval_every=FLAGS.eval_every,
         samples=FLAGS.samples,
         width=FLAGS.width,
         take=FLAGS.take,
+        # Runs from before the yaml's uniform noise was read are refused.
+        noise=networks.NETWORKS[RECIPE["network"]].latent,
     )
 
 

@@ -366,7 +366,9 @@ tested here.
   (Gaussian noise and dropout) use `ganzoo.layers.KeyedDropout` and
   `KeyedGaussianNoise`: in the training step each replica draws the
   masks and noise of the whole global batch, keyed like the latent noise,
-  and keeps its own rows, so N replicas drop what one device drops.
+  and keeps its own rows, so N replicas drop what one device drops (at
+  the same `jit_compile`: XLA draws other numbers from the same seed, and
+  `ganzoo train` turns it on by default for these MLPs on one CPU only).
   Keras' own `Dropout` and `GaussianNoise` draw on each replica for its
   own examples: in networks of your own, or in a model saved with them
   (the `gan-mnist` preset's config), training on N replicas is

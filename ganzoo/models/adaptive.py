@@ -211,7 +211,7 @@ class AdaptiveSwitch:
         >>> rule.next_low({"threshold": 0.73, "count": -1001, "low": 0.73})
         {'threshold': 0.73, 'count': -1001, 'low': 0.725}
         """
-        return cls.get({**_DG_TOY, **changes})
+        return cls.get({**_DG_TOY, **_renamed(changes)})
 
     def initial_state(self):
         """The rule's state before training, by name: `threshold`, the

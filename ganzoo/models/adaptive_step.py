@@ -59,12 +59,12 @@ class _AdaptiveUpdate:
             if state[name] is not variable:
                 variable.assign(state[name])
 
-    def fit(self, *args, callbacks=None, **kwargs):
-        # `keras.Model.fit` with, for a falling floor, the callback that
-        # lowers it: epochs start in `fit`, unseen by the train step.
+    def _switch_callbacks(self, callbacks):
+        """`fit`'s `callbacks` with, for a falling floor, the callback that
+        lowers it: epochs start in `fit`, unseen by the train step."""
         if self.switch is not None and self.switch.low_final is not None:
-            callbacks = _with_falling_low(callbacks, self)
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+            return _with_falling_low(callbacks, self)
+        return callbacks
 
     def _adaptive_step(self, real, batch, global_batch, start):
         rule = self.switch

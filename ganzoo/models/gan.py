@@ -2,6 +2,7 @@
 model."""
 
 import contextlib
+import inspect
 import random
 
 import keras
@@ -321,16 +322,24 @@ class GAN(_AdaptiveUpdate, keras.Model):
             config[key] = keras.optimizers.deserialize(config[key])
         self.compile(**config)
 
-    def fit(self, x=None, *args, **kwargs):
+    def fit(self, *args, **kwargs):
         """`keras.Model.fit`, after checking that `compile` was called.
 
         A `tf.data.Dataset` is used in its own order (no Keras warning that
-        `shuffle` is ignored: `ganzoo.datasets` shuffles already).
+        `shuffle` is ignored: `ganzoo.datasets` shuffles already). With an
+        `AdaptiveSwitch` whose floor falls, the callback that lowers it at
+        each epoch's start joins `callbacks`.
         """
         self._require_compiled("fit")
-        if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)
-        history = super().fit(x, *args, **kwargs)
+        # Arguments by name, however they were passed.
+        bound = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
+        arguments = bound.arguments
+        if isinstance(arguments.get("x"), tf.data.Dataset):
+            arguments.setdefault("shuffle", False)
+        callbacks = self._switch_callbacks(arguments.get("callbacks"))
+        if callbacks is not None:
+            arguments["callbacks"] = callbacks
+        history = super().fit(*bound.args[1:], **bound.kwargs)
         # What `keras.Model.fit` does for its one optimizer: an optimizer
         # with `use_ema=True` writes its moving averages into the weights.
         self.d_optimizer.finalize_variable_values(
