@@ -723,7 +723,7 @@ def toy_section(runs, pictures, rel):
         (
             f"Left to right: {FLAGS.toy_samples} fresh data points, GAN, DeLiGAN "
             "(eps ~ N(0, 1)) after the last epoch, seed "
-            f"{FLAGS.seeds[0]}; the square is [-1, 1]^2."
+            f"{FLAGS.seeds[0]}; each frame is the square [-1, 1]^2."
         ),
     ]
     return lines, claims
@@ -744,6 +744,12 @@ def toy_scatter(runs, path):
             panels.append(
                 images.scatter_image(np.load(f), size=240, extent=1.0)
             )
+    frame = np.zeros((240, 240), bool)
+    frame[[0, -1], :] = frame[:, [0, -1]] = True
+    for panel in panels:
+        # A grey frame, the square [-1, 1]^2, where no sample lies: it shows
+        # the scale when a panel's samples collapse to a few pixels.
+        panel[frame & np.all(panel == 255, axis=-1)] = 160
     gap = np.full((240, 8, 3), 255, "uint8")
     row = [p for panel in panels for p in (panel, gap)][:-1]
     images.save_png(np.concatenate(row, axis=1), path)
