@@ -87,10 +87,13 @@ def save_png(array, path):
         Image.fromarray(array).save(tmp, format="PNG")
 
 
-def line_chart(series, y_max, title="", size=(480, 320), y_min=0.0):
+def line_chart(
+    series, y_max, title="", size=(480, 320), y_min=0.0, x_label=None
+):
     """Draws `{name: [value per epoch]}` as lines on the y range
     `[y_min, y_max]`, as RGB uint8 (Pillow only: matplotlib is not a
-    dependency).
+    dependency). `x_label` is written under the x axis (default:
+    `"epochs 1 .. N"`, N the longest series).
 
     Example:
     >>> line_chart({"modes": [2, 5, 8]}, y_max=8, title="coverage").shape
@@ -120,7 +123,9 @@ def line_chart(series, y_max, title="", size=(480, 320), y_min=0.0):
     for tick in np.linspace(y_min, y_max, 5):
         draw.text((5, xy(0, tick)[1] - 6), f"{tick:.4g}", fill="black")
     draw.text((left, 8), title, fill="black")
-    draw.text((left, height - 20), f"epochs 1 .. {epochs}", fill="black")
+    if x_label is None:
+        x_label = f"epochs 1 .. {epochs}"
+    draw.text((left, height - 20), x_label, fill="black")
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
     for k, (name, values) in enumerate(series.items()):
         points = [xy(i, v) for i, v in enumerate(values)]

@@ -313,3 +313,10 @@ def test_line_chart_y_range():
     assert abs(rows_with(blue, high).mean() - 30) < 4
     with pytest.raises(_checks.ArgumentError, match="y_min must be < y_max"):
         images.line_chart({"a": [1.0]}, y_min=2, y_max=1)
+    # The x label (the bottom 30 px) is the default "epochs 1 .. 2" unless
+    # given; the plot itself is unchanged.
+    labelled = images.line_chart(
+        {"a": [200.0, 200.0]}, y_min=200, y_max=240, x_label="epochs 10 .. 20"
+    )
+    assert (labelled[-30:] != low[-30:]).any()
+    np.testing.assert_array_equal(labelled[:-30], low[:-30])

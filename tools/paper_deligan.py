@@ -636,6 +636,9 @@ def mnist_curves(runs, path):
                 y_max=top,
                 title=f"{title}: one point per {every} epochs",
                 size=(480, 300),
+                x_label=(
+                    f"epochs {every} .. {every * max(map(len, lines.values()))}"
+                ),
             )
         )
     grid = np.concatenate(

@@ -340,6 +340,10 @@ def curve_png(found, path):
             f"{FLAGS.eval_every} epochs"
         ),
         size=(640, 320),
+        x_label=(
+            f"epochs {FLAGS.eval_every} .. "
+            f"{FLAGS.eval_every * max(map(len, lines.values()))}"
+        ),
     )
     images.save_png(chart, path)
 
