@@ -1,6 +1,8 @@
-"""The DeLiGAN paper's claim, re-run: on 500 MNIST digits (50 per class),
-does the mixture latent give more diverse samples than GAN and LSGAN with
-the same nets?
+"""The DeLiGAN paper's claim, under ganzoo's setup: on 500 MNIST digits (50
+per class), does the mixture latent give more diverse samples than GAN and
+LSGAN with the same nets? The nets are ganzoo's simplified `deligan_mnist`
+and the updates strict 1:1, not the authors' setup (`python -m
+tools.paper_deligan` runs theirs; zoo_weights/papers.md).
 
     python benchmarks/deligan_claim.py --seeds=0,1,2 --epochs=30
     python benchmarks/deligan_claim.py --seeds=0,1,2 --epochs=100 \
@@ -91,7 +93,8 @@ def run(model, seed):
 
 
 def _recipe():
-    """'' for the paper's recipe, else e.g. '-translation-cutout-ema0.999'."""
+    """'' for the plain recipe (no augmentation, no weight averaging), else
+    e.g. '-translation-cutout-ema0.999'."""
     policy = augment.check_policy(FLAGS.augment)
     tag = "".join(f"-{name}" for name in policy)
     return tag + (f"-ema{FLAGS.g_ema:g}" if FLAGS.g_ema else "")
