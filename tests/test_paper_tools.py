@@ -144,6 +144,11 @@ def test_paper_deligan_runs_resumes_and_writes(tmp_path, data_dir):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert len(summary["claims"]) == 3
     assert ("<!-- deligan-paper:" in PAPERS.read_text()) == had_section
+    # --toy_seeds picks the toy part's runs only (none of seed 1 here).
+    _tool(tmp_path, data_dir, "--write_only", "--toy_seeds=1", papers="copy.md")
+    section = (tmp_path / "copy.md").read_text().split("<!-- deligan-paper:")
+    assert "--seeds=0 --toy_seeds=1" in section[1]
+    assert "#### MNIST" in section[1] and "#### Toy" not in section[1]
 
 
 def _gan_tool(tmp_path, data_dir, *extra):
