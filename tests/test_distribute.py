@@ -32,6 +32,21 @@ def _fit(build, optimizer, strategy, x, batch=GLOBAL_BATCH):
     return model, history.history
 
 
+def _fit_both(build, optimizer, mirrored, x, batch=GLOBAL_BATCH):
+    """`_fit` on one device and on `mirrored`; asserts both end with the
+    same weights (optimizer variables included) and returns `(single,
+    its history, multi, its history)`."""
+    single, h1 = _fit(build, optimizer, tf.distribute.get_strategy(), x, batch)
+    multi, h2 = _fit(build, optimizer, mirrored, x, batch)
+    assert (
+        helpers.max_abs_diff(
+            helpers.all_weights(single), helpers.all_weights(multi)
+        )
+        < 1e-5
+    )
+    return single, h1, multi, h2
+
+
 OPTIMIZERS = {
     "adam": lambda: keras.optimizers.Adam(1e-2, beta_1=0.5),
     # Adam is invariant to a constant gradient scale; SGD is not, so it
@@ -50,16 +65,9 @@ def test_mirrored_matches_single_device(kind, opt, mirrored):
     x = np.random.default_rng(0).normal(size=(GLOBAL_BATCH * STEPS, 2))
     x = x.astype("float32")
     build = lambda: helpers.tiny_toy_model(kind, seed=3, d_steps=2)
-    single, h1 = _fit(build, OPTIMIZERS[opt], tf.distribute.get_strategy(), x)
-    multi, h2 = _fit(build, OPTIMIZERS[opt], mirrored, x)
+    _single, h1, multi, h2 = _fit_both(build, OPTIMIZERS[opt], mirrored, x)
 
     assert int(multi.g_optimizer.iterations.numpy()) == STEPS
-    assert (
-        helpers.max_abs_diff(
-            helpers.all_weights(single), helpers.all_weights(multi)
-        )
-        < 1e-5
-    )
     for name in h1:
         np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)
 
@@ -71,14 +79,7 @@ def test_mirrored_matches_single_device_with_batch_norm(augment, mirrored):
     x = np.random.default_rng(1).uniform(-1, 1, (GLOBAL_BATCH * 2, 28, 28, 1))
     x = x.astype("float32")
     build = lambda: helpers.tiny_image_model("gan", seed=5, augment=augment)
-    single, _ = _fit(build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x)
-    multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x)
-    assert (
-        helpers.max_abs_diff(
-            helpers.all_weights(single), helpers.all_weights(multi)
-        )
-        < 1e-5
-    )
+    _fit_both(build, OPTIMIZERS["sgd"], mirrored, x)
 
 
 def test_replicas_get_different_noise(mirrored):
@@ -134,14 +135,7 @@ def test_simultaneous_update_matches_single_device(kind, mirrored):
     x = np.random.default_rng(4).normal(size=(GLOBAL_BATCH * STEPS, 2))
     x = x.astype("float32")
     build = lambda: helpers.tiny_toy_model(kind, seed=3, update="simultaneous")
-    single, _ = _fit(build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x)
-    multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x)
-    assert (
-        helpers.max_abs_diff(
-            helpers.all_weights(single), helpers.all_weights(multi)
-        )
-        < 1e-5
-    )
+    single, _, _multi, _ = _fit_both(build, OPTIMIZERS["sgd"], mirrored, x)
     alternating, _ = _fit(
         lambda: helpers.tiny_toy_model(kind, seed=3),
         OPTIMIZERS["sgd"],
@@ -166,17 +160,10 @@ def test_partial_last_batch_on_two_replicas_matches_one_device(kind, mirrored):
     own noise row."""
     x = np.random.default_rng(7).normal(size=(103, 2)).astype("float32")
     build = lambda: helpers.tiny_toy_model(kind, seed=6, d_steps=2)
-    single, h1 = _fit(
-        build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x, 50
+    _single, h1, multi, h2 = _fit_both(
+        build, OPTIMIZERS["sgd"], mirrored, x, 50
     )
-    multi, h2 = _fit(build, OPTIMIZERS["sgd"], mirrored, x, 50)
     assert int(multi.g_optimizer.iterations.numpy()) == 3
-    assert (
-        helpers.max_abs_diff(
-            helpers.all_weights(single), helpers.all_weights(multi)
-        )
-        < 1e-5
-    )
     np.testing.assert_allclose(h1["d_loss"], h2["d_loss"], rtol=1e-5)
 
 
@@ -186,16 +173,7 @@ def test_partial_last_batch_with_augmentation_and_batch_norm(mirrored):
     build = lambda: helpers.tiny_image_model(
         "gan", seed=5, augment="translation,cutout"
     )
-    single, _ = _fit(
-        build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x, 16
-    )
-    multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x, 16)
-    assert (
-        helpers.max_abs_diff(
-            helpers.all_weights(single), helpers.all_weights(multi)
-        )
-        < 1e-5
-    )
+    _fit_both(build, OPTIMIZERS["sgd"], mirrored, x, 16)
 
 
 # A threshold G's loss crosses on these tiny nets, so both branches run.
@@ -275,17 +253,10 @@ def test_adaptive_update_with_batch_norm_and_partial_batch(mirrored):
     build = lambda: helpers.tiny_image_model(
         "gan", seed=5, update="adaptive", switch=SWITCH
     )
-    single, _ = _fit(build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x)
-    multi, _ = _fit(build, OPTIMIZERS["sgd"], mirrored, x)
+    single, _, multi, _ = _fit_both(build, OPTIMIZERS["sgd"], mirrored, x)
     assert int(single.d_optimizer.iterations.numpy()) > 0
     assert int(single.g_optimizer.iterations.numpy()) > 0
     np.testing.assert_allclose(_switch_state(single), _switch_state(multi))
-    assert (
-        helpers.max_abs_diff(
-            helpers.all_weights(single), helpers.all_weights(multi)
-        )
-        < 1e-5
-    )
 
 
 def test_adaptive_switch_is_decided_over_the_global_batch(mirrored):
@@ -385,22 +356,13 @@ def test_keyed_dropout_and_noise_match_single_device(d, kind, kwargs, mirrored):
     x = np.random.default_rng(3).uniform(-1, 1, (35, *shape))
     x = x.astype("float32")
     build = lambda: _keyed_d_model(d, kind=kind, **kwargs)
-    single, h1 = _fit(
-        build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x, 16
-    )
-    multi, h2 = _fit(build, OPTIMIZERS["sgd"], mirrored, x, 16)
+    single, h1, multi, h2 = _fit_both(build, OPTIMIZERS["sgd"], mirrored, x, 16)
     steps = [
         [int(o.iterations.numpy()) for o in (m.d_optimizer, m.g_optimizer)]
         for m in (single, multi)
     ]
     # The same D and G steps (the adaptive update takes both kinds).
     assert steps[0] == steps[1] and min(steps[0]) > 0
-    assert (
-        helpers.max_abs_diff(
-            helpers.all_weights(single), helpers.all_weights(multi)
-        )
-        < 1e-5
-    )
     for name in h1:
         np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)
 
@@ -453,16 +415,9 @@ def test_grand_sum_minibatch_discrimination_matches_single_device(mirrored):
             update="simultaneous",
         )
 
-    single, h1 = _fit(
-        build, OPTIMIZERS["sgd"], tf.distribute.get_strategy(), x, 16
+    _single, h1, multi, h2 = _fit_both(
+        build, OPTIMIZERS["sgd"], mirrored, x, 16
     )
-    multi, h2 = _fit(build, OPTIMIZERS["sgd"], mirrored, x, 16)
     assert int(multi.g_optimizer.iterations.numpy()) == 3
-    assert (
-        helpers.max_abs_diff(
-            helpers.all_weights(single), helpers.all_weights(multi)
-        )
-        < 1e-5
-    )
     for name in h1:
         np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)
