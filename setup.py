@@ -40,7 +40,7 @@ setup(
         "absl-py",
         "pillow",
     ],
-    extras_require={"test": ["pytest", "ruff==0.17.6"]},
+    extras_require={"test": ["pytest", "pytest-xdist", "ruff==0.17.6"]},
     entry_points={"console_scripts": ["ganzoo=ganzoo.cli:run"]},
     license="Apache-2.0",
 )
