@@ -11,12 +11,21 @@ import pathlib
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
-import tensorflow as tf
 
-_cpus = tf.config.list_physical_devices("CPU")
-tf.config.set_logical_device_configuration(
-    _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
-)
+from ganzoo.cli import _NATIVE_LOG
+
+# TensorFlow's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL; pytest-xdist's
+# controller would print them after the summary. Hidden as the CLI hides them.
+_NATIVE_LOG.silence()
+try:
+    import tensorflow as tf
+
+    _cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(
+        _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+    )
+finally:
+    _NATIVE_LOG.restore()
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
