@@ -14,15 +14,29 @@ MODEL_CLASSES = {
 }
 
 
-def tiny_toy_model(kind="gan", seed=0, latent_dim=3, init_seed=None, **kwargs):
+def tiny_toy_model(
+    kind="gan", seed=0, latent_dim=3, init_seed=None, md=None, **kwargs
+):
     """A 2-D model with 8-unit MLPs; weights drawn with `init_seed`
-    (default: `seed`), training noise keyed by `seed`."""
+    (default: `seed`), training noise keyed by `seed`. `md="standard"` or
+    `"grand_sum"` gives D a minibatch-discrimination layer (3 kernels of 2)
+    before its score."""
     keras.utils.set_random_seed(seed if init_seed is None else init_seed)
     extra = {"num_components": 4} if kind == "deligan" else {}
     extra.update(kwargs)
+    discriminator = ganzoo.networks.toy_discriminator(units=8)
+    if md is not None:
+        features = keras.Model(
+            discriminator.input, discriminator.layers[-2].output
+        )
+        x = ganzoo.layers.MinibatchDiscrimination(3, 2, normalization=md)(
+            features.output
+        )
+        x = keras.layers.Dense(1, dtype="float32")(x)
+        discriminator = keras.Model(features.input, x)
     return MODEL_CLASSES[kind](
         generator=ganzoo.networks.toy_generator(latent_dim=latent_dim, units=8),
-        discriminator=ganzoo.networks.toy_discriminator(units=8),
+        discriminator=discriminator,
         latent_dim=latent_dim,
         seed=seed,
         **extra,

@@ -32,7 +32,13 @@ def main(index, ports, kind, out):
     x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
     data = tf.data.Dataset.from_tensor_slices(x).batch(16)
     with strategy.scope():
-        model = helpers.tiny_toy_model(kind, seed=4)
+        # "KIND-md": D with the grand-sum minibatch discrimination, whose
+        # all_gather and all_reduce then run across the two processes.
+        model = helpers.tiny_toy_model(
+            kind.removesuffix("-md"),
+            seed=4,
+            md="grand_sum" if kind.endswith("-md") else None,
+        )
         model.compile(
             d_optimizer=tf.keras.optimizers.SGD(0.1),
             g_optimizer=tf.keras.optimizers.SGD(0.1),

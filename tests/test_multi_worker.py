@@ -52,7 +52,7 @@ def _run_workers(kind, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["gan", "deligan"])
+@pytest.mark.parametrize("kind", ["gan", "deligan", "deligan-md"])
 def test_two_workers_match_each_other_and_one_device(kind, tmp_path):
     single, w0, w1 = _run_workers(kind, tmp_path)
     assert int(w0["iterations"]) == int(w1["iterations"]) == 8
