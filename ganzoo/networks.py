@@ -418,43 +418,27 @@ def _conv_lrelu(x, filters, kernel, strides=1, padding="same"):
 
 
 def dcgan_mnist_generator(latent_dim=100, filters=64, batch_norm=True):
-    """A DCGAN-style MNIST generator: FC to 7x7x(2f), two stride-2 deconvs,
-    tanh output in [-1, 1].
+    """`dcgan_generator` at MNIST's 28x28x1: FC to 7x7x(2f), two stride-2
+    deconvs, tanh output in [-1, 1].
 
     Example:
     >>> dcgan_mnist_generator(latent_dim=4, filters=2).output_shape
     (None, 28, 28, 1)
     """
-    _check_positive(latent_dim=latent_dim, filters=filters)
-    z = keras.Input((latent_dim,), name="latent")
-    x = layers.Dense(7 * 7 * 2 * filters)(z)
-    x = layers.Reshape((7, 7, 2 * filters))(x)
-    x = _bn_relu(x, batch_norm)
-    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same")(x)
-    x = _bn_relu(x, batch_norm)
-    x = layers.Conv2DTranspose(
-        1, 4, strides=2, padding="same", activation="tanh"
-    )(x)
-    return keras.Model(z, x, name="dcgan_mnist_generator")
+    return dcgan_generator(
+        latent_dim, filters, image_size=28, channels=1, batch_norm=batch_norm
+    )
 
 
-def dcgan_mnist_discriminator(filters=64, image_shape=MNIST_SHAPE):
-    """A DCGAN-style MNIST discriminator: two stride-2 convs with leaky ReLU
-    (no batch norm, so it is per-example), one score.
+def dcgan_mnist_discriminator(filters=64):
+    """`dcgan_discriminator` at MNIST's 28x28x1: two stride-2 convs with
+    leaky ReLU (no batch norm, so it is per-example), one score.
 
     Example:
     >>> dcgan_mnist_discriminator(filters=2).output_shape
     (None, 1)
     """
-    _check_positive(filters=filters)
-    x_in = keras.Input(image_shape, name="images")
-    x = layers.Conv2D(filters, 4, strides=2, padding="same")(x_in)
-    x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2D(2 * filters, 4, strides=2, padding="same")(x)
-    x = layers.LeakyReLU(0.2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(1, name="logit", dtype="float32")(x)
-    return keras.Model(x_in, x, name="dcgan_mnist_discriminator")
+    return dcgan_discriminator(filters, image_size=28, channels=1)
 
 
 def _dcgan_plan(image_size, channels):
