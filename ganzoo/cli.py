@@ -23,10 +23,18 @@ import typing
 from absl import app, flags
 from absl import logging as absl_logging
 
-__all__ = ["COMMANDS", "EXIT_USAGE", "define_flags", "main", "run"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
+    "define_flags",
+    "main",
+    "run",
+]
 
 COMMANDS = ("list", "sample", "train", "evaluate", "export")
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # a mistake in the command: one line, no traceback
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT (128 + 2)
 FLAGS = flags.FLAGS
 
 
@@ -138,6 +146,8 @@ def _user_errors():
 
 def _check_output_file(flag, path, suffixes):
     path = pathlib.Path(path)
+    if path.is_dir():
+        raise app.UsageError(f"--{flag}={path} is a folder; give a file name.")
     if path.suffix not in suffixes:
         raise app.UsageError(
             f"--{flag}={path}: give a file name ending in "
@@ -163,6 +173,11 @@ def _cmd_train(args):
         raise app.UsageError(f"train takes only flags, got {' '.join(args)}.")
     if not FLAGS.output_dir:
         raise app.UsageError("train needs --output_dir (the run folder).")
+    out = pathlib.Path(FLAGS.output_dir)
+    if out.exists() and not out.is_dir():
+        raise app.UsageError(
+            f"--output_dir={out} is a file; give a folder (the run folder)."
+        )
     names = [f.name for f in dataclasses.fields(training.TrainConfig)]
     cfg = training.TrainConfig(**{n: FLAGS[n].value for n in names})
     cfg.validate()
@@ -304,6 +319,16 @@ def main(argv):
         globals()[f"_cmd_{argv[1]}"](argv[2:])
     except _user_errors() as e:
         _fail(e)
+    except KeyboardInterrupt:
+        _NATIVE_LOG.restore()
+        resume = (
+            ": run the same command again to resume from the last finished "
+            "epoch"
+            if argv[1:2] == ["train"]
+            else ""
+        )
+        print(f"ganzoo: interrupted{resume}.", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     finally:
         _NATIVE_LOG.restore()
 

@@ -84,6 +84,20 @@ def _field(default, help, choices=None):
     )
 
 
+# Fields only some models or optimizers read (`build_model`, `_optimizer`):
+# field -> (the field that chooses, the choices that read it).
+_READ_ONLY_BY = {
+    "num_components": ("model", ("deligan",)),
+    "sigma_init": ("model", ("deligan",)),
+    "sigma_reg": ("model", ("deligan",)),
+    "component_sampling": ("model", ("deligan",)),
+    "coding": ("model", ("lsgan",)),
+    "generator_loss": ("model", ("gan", "deligan")),
+    "beta_1": ("optimizer", ("adam",)),
+    "momentum": ("optimizer", ("sgd",)),
+}
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Everything a training run depends on. `ganzoo train`'s flags are
@@ -315,6 +329,7 @@ class TrainConfig:
         check_range("beta_1", self.beta_1, 0, 1)
         check_range("momentum", self.momentum, 0, 1)
         self._validate_sgd_schedules()
+        self._validate_unused()
         check_range("g_ema", self.g_ema, 0, 1)  # 0: no moving average
         if self.g_output_bias == "data" and spec.data_range != (0.0, 1.0):
             raise ArgumentError(
@@ -377,6 +392,18 @@ class TrainConfig:
                 f"component_sampling={self.component_sampling} is for "
                 f"model=deligan, not model={self.model}."
             )
+
+    def _validate_unused(self):
+        """A field the chosen model or optimizer does not read stays at its
+        default (`--num_components` on a GAN would be ignored silently)."""
+        for name, (key, readers) in _READ_ONLY_BY.items():
+            chosen = getattr(self, key)
+            if chosen not in readers and getattr(self, name) != _default(name):
+                raise ArgumentError(
+                    f"{name} is for {key}={'|'.join(readers)}; {key}="
+                    f"{chosen} does not read it: leave {name} at "
+                    f"{_default(name)}."
+                )
 
     def _validate_sgd_schedules(self):
         """The checks of the GAN authors' rate decay and momentum ramp."""
@@ -543,17 +570,30 @@ def get_strategy(name="auto"):
     1
     """
     check_choice("strategy", name, STRATEGIES)
+    try:
+        cluster = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except ValueError as e:
+        raise ArgumentError(f"TF_CONFIG is not valid JSON ({e}).") from e
     if name == "auto":
-        if json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster"):
+        if isinstance(cluster, dict) and cluster.get("cluster"):
             name = "multi_worker"
         elif len(tf.config.list_logical_devices("GPU")) > 1:
             name = "mirrored"
         else:
             name = "one_device"
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        try:
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        except (ValueError, KeyError, TypeError) as e:
+            raise ArgumentError(
+                f"strategy=multi_worker: TF_CONFIG does not describe this "
+                f"worker's cluster ({e})."
+            ) from e
     if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        except ValueError as e:
+            raise ArgumentError(f"strategy=tpu: no TPU found ({e}).") from e
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
@@ -652,12 +692,15 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     dataset = make_dataset(cfg)
     epoch_steps = steps_per_epoch(cfg)
     pictures = training_files(cfg)
+    _check_same_run(out, cfg, pictures)
+    # Also before the run folder exists: a wrong --init_from leaves nothing.
+    start = _load_init_from(cfg.init_from)
     out.mkdir(parents=True, exist_ok=True)
     jit_compile = _jit_compile(cfg, strategy)  # outside the strategy scope
     with strategy.scope(), _global_policy(cfg.mixed_precision):
         model = build_model(cfg)
-        if cfg.init_from:
-            _init_from(model, cfg.init_from)
+        if start is not None:
+            _init_from(model, start, cfg.init_from)
         compile_model(model, cfg, jit_compile=jit_compile)
     # Every worker checkpoints (BackupAndRestore keeps the non-chiefs' files
     # in temporary folders it deletes); only the chief writes the run's
@@ -804,12 +847,57 @@ def with_previous_phases(card, init_from):
     }
 
 
-def _init_from(model, source):
-    """Starts from the weights of a preset (name or folder) of the same
-    architecture: fine-tuning, or a second phase of a recipe."""
+# What may change between a run and its resumption: where the data is read
+# from and the hardware (the update is the same on any number of replicas).
+RESUMABLE_CHANGES = ("data_dir", "strategy", "jit_compile")
+
+
+def _check_same_run(out, cfg, pictures):
+    """Raises `ArgumentError` if `out` holds an unfinished run of another
+    config: resuming its checkpoint under other flags would mix two runs
+    (and misreport the recipe in the card). A run on a folder of pictures
+    may resume from a moved folder holding the same pictures."""
+    saved_file = out / "train_config.json"
+    if not saved_file.is_file():
+        return
+    try:
+        saved = json.loads(saved_file.read_text())
+    except (OSError, ValueError) as e:
+        raise ArgumentError(f"{saved_file} is unreadable ({e}).") from e
+    now = json.loads(json.dumps(dataclasses.asdict(cfg)))
+    ignore = set(RESUMABLE_CHANGES)
+    pictures_file = out / TRAIN_IMAGES_FILE
+    if (
+        pictures is not None
+        and pictures_file.is_file()
+        and json.loads(pictures_file.read_text()) == pictures
+    ):
+        ignore.add("dataset")
+    changed = [
+        f"{k}={now[k]!r}, not {saved[k]!r}"
+        for k in now
+        if k in saved and k not in ignore and now[k] != saved[k]
+    ]
+    if changed:
+        raise ArgumentError(
+            f"{out} holds an unfinished run with other settings ("
+            f"{'; '.join(changed[:3])}{'; ...' if len(changed) > 3 else ''})"
+            ": run its own command to resume it, or choose another "
+            "output directory."
+        )
+
+
+def _load_init_from(source):
+    """The model of the preset `source` names (or None for none)."""
     from ganzoo import zoo
 
-    start = zoo.load(source, full=True)
+    return zoo.load(source, full=True) if source else None
+
+
+def _init_from(model, start, source):
+    """Starts from the weights of `start`, the model of a preset (`source`:
+    name or folder) of the same architecture: fine-tuning, or a second
+    phase of a recipe."""
     shapes = lambda m: [tuple(w.shape) for w in m.weights]
     if type(start) is not type(model) or shapes(start) != shapes(model):
         raise ArgumentError(

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from ganzoo import cli, presets_io
+from ganzoo._checks import ArgumentError
 from tests.conftest import REPO
 from tools.paper_gan import RECIPE
 
@@ -179,6 +180,12 @@ def test_bad_flags_fail_before_training(
             ],
             "an existing folder of pictures, or tfds:NAME",
         ),
+        (["sample", "gan-ring8", "--out=tests"], "--out=tests is a folder"),
+        (["train", "--output_dir=README.md"], "README.md is a file"),
+        (
+            ["train", "--num_components=5", "--output_dir=x"],
+            "num_components is for model=deligan; model=gan does not read it",
+        ),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(data_dir, args, message):
@@ -189,6 +196,102 @@ def test_user_errors_print_one_line_and_exit_2(data_dir, args, message):
     assert proc.returncode == 2, output
     assert output.startswith("ganzoo: error: ") and message in output, output
     assert output.count("\n") == 1 and "Traceback" not in output, output
+
+
+@pytest.mark.slow
+def test_ctrl_c_prints_one_line_and_exits_130(data_dir, tmp_path):
+    run = tmp_path / "run"
+    args = ["train", *TOY, "--epochs=50", "--steps_per_epoch=150"]
+    proc = _ganzoo([*args, f"--output_dir={run}", "--verbose=0"], data_dir)
+    deadline = time.time() + 120
+    while time.time() < deadline and not _finished_an_epoch(run):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    output = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == cli.EXIT_INTERRUPTED, output
+    assert output.endswith(
+        "ganzoo: interrupted: run the same command again to resume from "
+        "the last finished epoch.\n"
+    ), output
+    assert "Traceback" not in output
+
+
+def _finished_an_epoch(run):
+    log = run / "log.csv"
+    return log.exists() and len(log.read_text().splitlines()) >= 2
+
+
+def _toy_config(**kwargs):
+    from ganzoo import training
+
+    base = dict(
+        model="gan",
+        network="toy",
+        dataset="ring8",
+        width=0.1,
+        epochs=1,
+        steps_per_epoch=2,
+        batch_size=16,
+    )
+    return training.TrainConfig(**{**base, **kwargs})
+
+
+def test_an_unfinished_run_resumes_only_under_its_own_flags(tmp_path):
+    from ganzoo import training
+
+    run = tmp_path / "run"
+    run.mkdir()
+    started = json.dumps(dataclasses.asdict(_toy_config()))
+    (run / "train_config.json").write_text(started)
+    with pytest.raises(
+        ArgumentError,
+        match=r"unfinished run with other settings \(model='lsgan', not "
+        r"'gan'; width=0.2, not 0.1\)",
+    ):
+        training.train(_toy_config(model="lsgan", width=0.2), run, verbose=0)
+    assert (run / "train_config.json").read_text() == started
+    assert sorted(p.name for p in run.iterdir()) == ["train_config.json"]
+    # The hardware may change (jit_compile here; strategy, data_dir too).
+    card = training.train(_toy_config(jit_compile=False), run, verbose=0)
+    assert card["steps"] == 2
+
+
+def test_a_wrong_init_from_leaves_no_run_folder(tmp_path):
+    from ganzoo import training
+
+    with pytest.raises(FileNotFoundError, match="no/such/preset"):
+        training.train(
+            _toy_config(init_from=str(tmp_path / "no/such/preset")),
+            tmp_path / "run",
+            verbose=0,
+        )
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sigma_init": 0.5}, "sigma_init is for model=deligan"),
+        ({"coding": "real_label"}, "coding is for model=lsgan"),
+        (
+            {"model": "lsgan", "generator_loss": "minimax"},
+            "generator_loss is for model=gan|deligan; model=lsgan",
+        ),
+        ({"momentum": 0.5}, "momentum is for optimizer=sgd"),
+        ({"optimizer": "sgd", "beta_1": 0.9}, "beta_1 is for optimizer=adam"),
+    ],
+)
+def test_flags_the_model_would_ignore_are_refused(kwargs, message):
+    with pytest.raises(ArgumentError, match=message.replace("|", r"\|")):
+        _toy_config(**kwargs).validate()
+
+
+def test_tf_config_that_is_not_json_is_a_user_error(monkeypatch):
+    from ganzoo import training
+
+    monkeypatch.setenv("TF_CONFIG", '{"cluster"')
+    with pytest.raises(ArgumentError, match="TF_CONFIG is not valid JSON"):
+        training.get_strategy("auto")
 
 
 def _epochs_logged(run):
@@ -246,12 +349,13 @@ def test_init_from_copies_weights_and_checks_architecture(tmp_path):
     source = training.build_model(cfg)
     presets_io.save_preset(source, tmp_path / "p")
     target = training.build_model(dataclasses.replace(cfg, seed=2))
-    training._init_from(target, str(tmp_path / "p"))
+    start = training._load_init_from(str(tmp_path / "p"))
+    training._init_from(target, start, str(tmp_path / "p"))
     for a, b in zip(source.get_weights(), target.get_weights()):
         np.testing.assert_array_equal(a, b)
     wider = training.build_model(dataclasses.replace(cfg, width=0.2))
     with pytest.raises(ValueError, match="different model"):
-        training._init_from(wider, str(tmp_path / "p"))
+        training._init_from(wider, start, str(tmp_path / "p"))
 
 
 def _run_cli(flags, *argv):
