@@ -53,9 +53,10 @@ def write_bytes(path, data):
 def replace_dir(tmp, target, overwrite=True):
     """Moves the finished folder `tmp` to `target`.
 
-    An existing `target` is replaced (or `FileExistsError` if not
-    `overwrite`) by two renames, so `target` is briefly absent but never
-    half-written; if the second rename fails, the old folder comes back.
+    An existing `target`, folder or file, is replaced (or `FileExistsError`
+    if not `overwrite`) by two renames, so `target` is briefly absent but
+    never half-written; if the second rename fails, the old entry comes
+    back.
     """
     tmp, target = pathlib.Path(tmp), pathlib.Path(target)
     if not target.exists():
@@ -73,4 +74,14 @@ def replace_dir(tmp, target, overwrite=True):
     except BaseException:
         os.rename(old, target)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    _remove(old)
+
+
+def _remove(path):
+    """Deletes a folder or a file (or symlink), best effort: the new entry
+    is in place already."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()

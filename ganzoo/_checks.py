@@ -7,7 +7,9 @@ import numpy as np
 
 __all__ = [
     "ArgumentError",
+    "NotAGeneratorError",
     "check_choice",
+    "check_generator",
     "check_non_negative_ints",
     "check_positive",
     "check_positive_ints",
@@ -17,6 +19,12 @@ __all__ = [
 
 class ArgumentError(ValueError):
     """A bad argument value: the message names it and what is valid."""
+
+
+class NotAGeneratorError(ArgumentError, TypeError):
+    """A model that is not a ganzoo generator (e.g. a reference classifier)
+    where one is needed: a `TypeError`, as Python has it, and an
+    `ArgumentError`, so the command line prints one line."""
 
 
 def _is_int(value):
@@ -76,6 +84,29 @@ def check_choice(name, value, choices):
             f"{name}={value!r} is not valid; choose from "
             f"{', '.join(map(str, sorted(choices)))}."
         )
+
+
+def check_generator(model, needs, source=None):
+    """NotAGeneratorError unless `model` is a ganzoo GAN, LSGAN or DeLiGAN;
+    the message names `source` (e.g. the preset; default the model's name)
+    and what `needs` one."""
+    from ganzoo.models import GAN  # here: the models import this module
+
+    if isinstance(model, GAN):
+        return
+    name = source or f"model {getattr(model, 'name', None)!r}"
+    card = getattr(model, "preset_metadata", None) or {}
+    # The reference classifiers' cards name their logits layer.
+    kind = (
+        "classifier"
+        if "logits_layer" in card
+        else f"{type(model).__name__} model"
+    )
+    raise NotAGeneratorError(
+        f"{name} is a {kind}, not a generator: {needs} needs a ganzoo model "
+        "(GAN, LSGAN or DeLiGAN), such as the gan-*, lsgan-* and deligan-* "
+        "presets."
+    )
 
 
 def _is_real(value):

@@ -495,15 +495,16 @@ def reference_arrays(
 
     if reference is None:
         return of(dataset, "test")
-    match = _SPLIT_SPEC.match(reference)
+    match = _SPLIT_SPEC.match(reference) if isinstance(reference, str) else None
     if match is None:
+        _check_reference(reference, dataset)
         return of(reference, "test")
     if data_kind(dataset) == "tfds":
         return of(dataset, reference)
     split, where = match.groups()
     if split not in SPLITS or data_kind(dataset) != "idx":
-        raise ArgumentError(
-            f"reference={reference!r}: {dataset} has no split {split!r}"
+        raise _reference_error(
+            reference, dataset, f"{dataset} has no split {split!r}"
         )
     images = of(dataset, split)
     if where is None:
@@ -511,14 +512,57 @@ def reference_arrays(
     try:
         lo, hi = (int(v) if v.strip() else None for v in where[1:-1].split(":"))
     except ValueError:
-        raise ArgumentError(
-            f"reference={reference!r}: give a slice of example indices, "
-            "e.g. train[50000:] or test[:5000]"
+        raise _reference_error(
+            reference, dataset, "give a slice of example indices"
         ) from None
     part = images[lo:hi]
     if not len(part):
         raise ArgumentError(f"reference={reference!r} selects no images")
     return part
+
+
+def _check_reference(reference, dataset):
+    """An `ArgumentError` naming `reference` unless it names a dataset (a
+    folder, tfds:NAME, mnist or fashion_mnist)."""
+    try:
+        data_kind(reference, arg="reference")
+        return
+    except ArgumentError:
+        if not isinstance(reference, str) or not reference:
+            raise
+    path = pathlib.Path(reference).expanduser()
+    if "[" in reference:  # a misspelt split, e.g. "trian[50000:]"
+        split = reference.split("[")[0]
+        why = (
+            f"{dataset} has no split {split!r}"
+            if data_kind(dataset) == "idx"
+            else f"{split!r} is not a split (train, test or validation)"
+        )
+    elif path.exists():
+        why = f"{path} is a file, not a folder of pictures"
+    elif os.sep in reference or reference.startswith((".", "~")):
+        why = f"folder {path} does not exist"
+    else:
+        why = "no dataset or folder has that name"
+    raise _reference_error(reference, dataset, why)
+
+
+def _reference_error(reference, dataset, why):
+    """`why` `reference` is wrong, and what it may be."""
+    kind = data_kind(dataset)
+    if kind == "idx":
+        splits = (
+            f", or a split of {dataset} ({' or '.join(SPLITS)}) with an "
+            "optional slice, e.g. train[50000:] or test[:5000]"
+        )
+    elif kind == "tfds":
+        splits = f", or a tfds split of {dataset}, e.g. train[:10%]"
+    else:
+        splits = f" ({dataset} has no splits)"
+    return ArgumentError(
+        f"reference={reference!r}: {why}; give a folder of pictures, "
+        f"tfds:NAME, {' or '.join(IMAGE_NAMES)}{splits}."
+    )
 
 
 def load(

@@ -14,6 +14,7 @@ from ganzoo import metrics as metrics_lib
 from ganzoo._checks import (
     ArgumentError,
     check_choice,
+    check_generator,
     check_non_negative_ints,
     check_positive_ints,
 )
@@ -46,7 +47,7 @@ def load_source(source):
 
     path = pathlib.Path(source)
     if path.is_file() and path.suffix == ".npy":
-        return None, np.load(path), None
+        return None, _load_samples(path), None
     if path.is_dir() and (path / "preset" / presets_io.METADATA_FILE).exists():
         path = path / "preset"
     if path.is_dir() and not (path / presets_io.METADATA_FILE).exists():
@@ -56,9 +57,42 @@ def load_source(source):
                 f"{path} holds neither a preset (metadata.json), a training "
                 "run (preset/) nor .npy samples."
             )
-        return None, np.concatenate([np.load(f) for f in files]), None
+        arrays = [_load_samples(f) for f in files]
+        for f, x in zip(files[1:], arrays[1:]):
+            if x.shape[1:] != arrays[0].shape[1:]:
+                raise ArgumentError(
+                    f"{files[0]} holds samples of shape {arrays[0].shape[1:]} "
+                    f"but {f} of shape {x.shape[1:]}: the .npy files of a "
+                    "folder are evaluated together, so they must match."
+                )
+        return None, np.concatenate(arrays), None
     model = zoo.load(str(path) if path.is_dir() else source)
     return model, None, model.preset_metadata.get("dataset")
+
+
+def _load_samples(path):
+    """The samples array in the .npy file `path`; an `ArgumentError` naming
+    the file if it holds anything else."""
+    what = (
+        "give an array saved by np.save (or `ganzoo sample --out=FILE.npy`) "
+        "of float (or uint8) samples, shape (n, H, W, C), (n, H, W) or "
+        "(n, 2)."
+    )
+    try:
+        samples = np.load(path)  # no pickles: a .npy of samples has none
+    except (ValueError, OSError, EOFError):
+        raise ArgumentError(
+            f"{path} is not a .npy array (numpy cannot read it): {what}"
+        ) from None
+    if not isinstance(samples, np.ndarray):  # an .npz named .npy
+        samples.close()
+        raise ArgumentError(f"{path} is an .npz archive: {what}")
+    if samples.dtype.kind not in "fiu" or samples.ndim < 2:
+        raise ArgumentError(
+            f"{path} holds a {samples.dtype} array of shape "
+            f"{samples.shape}, not samples: {what}"
+        )
+    return samples
 
 
 def evaluate_source(
@@ -150,6 +184,7 @@ def evaluate_model(
     Example:
     >>> evaluate_model(ganzoo.load("gan-ring8"))["metrics"]  # doctest: +SKIP
     """
+    check_generator(model, "evaluate", source)
     check_non_negative_ints(recalibrate_bn=recalibrate_bn)
     model.check_sampling(sampling)  # before any work
     if num_samples is None:

@@ -16,6 +16,7 @@ the layout TF Serving polls, with named signatures (see docs/serving.md):
 
 import numbers
 import os
+import pathlib
 import shutil
 import tempfile
 
@@ -24,8 +25,8 @@ import tensorflow as tf
 
 import ganzoo
 from ganzoo import _atomic
-from ganzoo._checks import ArgumentError
-from ganzoo.models import GAN, DeLiGAN
+from ganzoo._checks import ArgumentError, check_generator
+from ganzoo.models import DeLiGAN
 
 # `model.sample(n, seed=s)` draws its latent with the stateless seed
 # `[s, SAMPLE_STREAM]`, so the `sample` signature reproduces it (tested).
@@ -49,7 +50,10 @@ def export_saved_model(
 
     Args:
         model: a built `ganzoo.GAN`, `ganzoo.LSGAN` or `ganzoo.DeLiGAN`.
-            Only the generator (and DeLiGAN's mixture) is exported.
+            Only the generator (and DeLiGAN's mixture) is exported. Any
+            other model (e.g. a reference classifier) raises
+            `ganzoo._checks.NotAGeneratorError`, a `TypeError`, before
+            anything is written.
         path: the model's base folder (TF Serving's `model_base_path`);
             created if missing.
         version: the version folder, a non-negative integer.
@@ -78,11 +82,7 @@ def export_saved_model(
     ... )["images"].shape
     TensorShape([4, 2])
     """
-    if not isinstance(model, GAN):
-        raise TypeError(
-            "export_saved_model needs a ganzoo model (GAN, LSGAN or DeLiGAN), "
-            f"got {type(model).__name__}."
-        )
+    check_generator(model, "export")
     if not (_is_int(version) and version >= 0):
         raise ArgumentError(
             f"version must be a non-negative integer, got {version!r}."
@@ -94,10 +94,18 @@ def export_saved_model(
     version, max_samples = int(version), int(max_samples)
     path = os.path.abspath(os.fspath(path))
     target = os.path.join(path, str(version))
+    nearest = pathlib.Path(path)
+    while not nearest.exists():
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise NotADirectoryError(
+            f"{nearest} is a file: the SavedModel goes into the folder "
+            f"{path}/{version}; choose another path."
+        )
     if os.path.exists(target) and not overwrite:
         raise FileExistsError(
-            f"{target} already exists: pick another version or pass "
-            "overwrite=True to replace it."
+            f"{target} already exists: pick another version, or pass "
+            "overwrite=True (--overwrite on the command line) to replace it."
         )
     archive = _build_archive(model, max_samples)
     created = _missing_dirs(path)

@@ -39,6 +39,8 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 GENERATOR_FILE = "generator.weights.h5"
 METADATA_FILE = "metadata.json"
+# What `ganzoo train` writes first into a run folder (`preset/` at the end).
+RUN_CONFIG_FILE = "train_config.json"
 
 
 def sha256_of(path):
@@ -144,18 +146,20 @@ def load_preset_dir(directory, verify=True):
         raise FileNotFoundError(
             f"{directory} is not a preset folder: missing {', '.join(missing)}."
         )
-    metadata = json.loads((directory / METADATA_FILE).read_text())
+    metadata = _read_object(directory / METADATA_FILE, "preset card")
     if verify:
+        files = metadata.get("files")
         for name in (CONFIG_FILE, weights):
-            info = metadata.get("files", {}).get(name)
+            info = files.get(name) if isinstance(files, dict) else None
+            expected = info.get("sha256") if isinstance(info, dict) else None
             actual = sha256_of(directory / name)
-            if info is None or actual != info["sha256"]:
+            if actual != expected:
                 raise ArgumentError(
                     f"{directory / name} is corrupted: sha256 {actual} does "
                     f"not match {METADATA_FILE}'s "
-                    f"{info['sha256'] if info else 'record (none)'}."
+                    f"{expected or 'record (none)'}."
                 )
-    config = json.loads((directory / CONFIG_FILE).read_text())
+    config = _read_object(directory / CONFIG_FILE, "model config")
     model = keras.saving.deserialize_keras_object(config)
     if weights == WEIGHTS_FILE:
         model.load_weights(directory / WEIGHTS_FILE)
@@ -163,6 +167,23 @@ def load_preset_dir(directory, verify=True):
         model.generator.load_weights(directory / GENERATOR_FILE)
         metadata = dict(metadata, weights_loaded="generator")
     return model, metadata
+
+
+def _read_object(path, what):
+    """The JSON object (dict) in `path`; else an `ArgumentError` naming the
+    file (truncated, empty, not UTF-8, or not an object)."""
+    try:
+        value = json.loads(path.read_text())
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        reason = str(e)
+    else:
+        if isinstance(value, dict):
+            return value
+        reason = "its top level is not a JSON object"
+    raise ArgumentError(
+        f"{path} is not a valid {what} ({reason}): re-download or re-create "
+        "the preset."
+    )
 
 
 def _hardware():

@@ -717,7 +717,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         extra_files[TRAIN_IMAGES_FILE] = json.dumps(pictures, indent=1) + "\n"
     if chief:
         _atomic.write_text(
-            out / "train_config.json",
+            out / presets_io.RUN_CONFIG_FILE,
             json.dumps(dataclasses.asdict(cfg), indent=1),
         )
         for name, text in extra_files.items():
@@ -857,7 +857,7 @@ def _check_same_run(out, cfg, pictures):
     config: resuming its checkpoint under other flags would mix two runs
     (and misreport the recipe in the card). A run on a folder of pictures
     may resume from a moved folder holding the same pictures."""
-    saved_file = out / "train_config.json"
+    saved_file = out / presets_io.RUN_CONFIG_FILE
     if not saved_file.is_file():
         return
     try:

@@ -108,7 +108,8 @@ def load(name_or_path, verify=True, full=False):
     """A preset model, built, weights loaded, ready to sample or fine-tune.
 
     Args:
-        name_or_path: a name from `list_models()` or a preset folder.
+        name_or_path: a name from `list_models()`, a preset folder, or a
+            finished training run's folder (its `preset/`).
         verify: check a folder's files against its `metadata.json` (a
             registry preset is always checked against the registry).
         full: for a preset that ships only its generator's weights, fetch
@@ -127,6 +128,13 @@ def load(name_or_path, verify=True, full=False):
     (64, 28, 28, 1)
     """
     path = pathlib.Path(name_or_path)
+    if (path / presets_io.RUN_CONFIG_FILE).is_file():  # a training run
+        if not (path / "preset").is_dir():
+            raise FileNotFoundError(
+                f"{path} is a training run that has not finished (no "
+                "preset/ yet): run its command again to finish it."
+            )
+        path = path / "preset"
     if path.is_dir():
         model, metadata = presets_io.load_preset_dir(path, verify=verify)
     elif os.sep in str(name_or_path) or str(name_or_path).startswith("."):
