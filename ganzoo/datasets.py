@@ -619,8 +619,16 @@ def load(
     _check_int("batch_size", batch_size)
     if kind == "toy":
         check_choice("split", split, ("train",))  # toys have one split
-        if per_class is not None or take is not None:
-            raise ArgumentError(f"per_class= and take= mean nothing for {name}")
+        given = [
+            f"{n}={v}"
+            for n, v in (("per_class", per_class), ("take", take))
+            if v is not None
+        ]
+        if given:
+            raise ArgumentError(
+                f"{' and '.join(given)}: {name} has no fixed set of points "
+                "to take from (it draws `limit` fresh ones); use limit=."
+            )
         num = TOY_SIZE if limit is None else limit
         _check_int("limit", num)
         modes = RING8_MODES if name == "ring8" else GRID25_MODES

@@ -50,6 +50,8 @@ def load_source(source):
         return None, _load_samples(path), None
     if path.is_dir() and (path / "preset" / presets_io.METADATA_FILE).exists():
         path = path / "preset"
+    elif (path / presets_io.RUN_CONFIG_FILE).is_file():
+        zoo.load(path)  # an unfinished training run: says so
     if path.is_dir() and not (path / presets_io.METADATA_FILE).exists():
         files = sorted(path.glob("*.npy"))
         if not files:
@@ -242,9 +244,10 @@ def _evaluate(
     except ArgumentError:
         if reference is None:
             raise ArgumentError(
-                f"{source} was trained on {dataset}, which is not here: give "
-                "the real pictures to compare with as reference= "
-                "(--reference=FOLDER)."
+                f"dataset={dataset!r} (to compare {source} with) is not one "
+                f"of {', '.join(datasets.NAMES)}, a folder here or tfds:NAME:"
+                " name one as dataset=, or give the real pictures as "
+                "reference= (--reference=FOLDER)."
             ) from None
         dataset = reference  # a folder run evaluated elsewhere
     results = metrics_lib.evaluate_samples(

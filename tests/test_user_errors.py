@@ -123,9 +123,9 @@ def test_npy_folder_of_two_shapes_names_both_files(tmp_path):
         ("train[a:b]", "give a slice of example indices"),
     ],
 )
-def test_bad_reference_is_named_with_the_choices(reference, why):
+def test_bad_reference_is_named_with_the_choices(reference, why, data_dir):
     with pytest.raises(ArgumentError) as info:
-        datasets.reference_arrays(reference, "mnist", 28, 1)
+        datasets.reference_arrays(reference, "mnist", 28, 1, data_dir=data_dir)
     message = str(info.value)
     assert message.startswith(f"reference={reference!r}: {why}; "), message
     assert "a folder of pictures, tfds:NAME" in message, message
@@ -196,3 +196,24 @@ def test_export_into_a_file_names_it_and_writes_nothing(tmp_path):
         with pytest.raises(NotADirectoryError, match=f"{blocker} is a file"):
             export.export_saved_model(model, path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_a_dataset_that_is_not_here_is_named_with_the_choices(tmp_path):
+    np.save(tmp_path / "s.npy", np.zeros((4, 28, 28, 1), "float32"))
+    with pytest.raises(
+        ArgumentError, match=r"dataset='mnistt' .* not one of mnist, fashion"
+    ):
+        evaluation.evaluate_source(
+            str(tmp_path / "s.npy"), ["classifier_score"], dataset="mnistt"
+        )
+
+
+def test_take_on_a_toy_says_what_to_use():
+    with pytest.raises(ArgumentError, match=r"take=5: ring8 .* use limit="):
+        datasets.load("ring8", take=5)
+
+
+def test_evaluating_an_unfinished_run_says_so(tmp_path):
+    (tmp_path / presets_io.RUN_CONFIG_FILE).write_text("{}")
+    with pytest.raises(FileNotFoundError, match="has not finished"):
+        evaluation.evaluate_source(str(tmp_path))
