@@ -201,8 +201,14 @@ def test_user_errors_print_one_line_and_exit_2(data_dir, args, message):
 @pytest.mark.slow
 def test_ctrl_c_prints_one_line_and_exits_130(data_dir, tmp_path):
     run = tmp_path / "run"
-    args = ["train", *TOY, "--epochs=50", "--steps_per_epoch=150"]
-    proc = _ganzoo([*args, f"--output_dir={run}", "--verbose=0"], data_dir)
+    args = ["train", *TOY, "--epochs=1000", "--steps_per_epoch=150"]
+    proc = _ganzoo(
+        [*args, f"--output_dir={run}", "--verbose=0"],
+        data_dir,
+        # As in a terminal: a shell's background job (CI) ignores SIGINT,
+        # and its children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not _finished_an_epoch(run):
         time.sleep(0.2)
