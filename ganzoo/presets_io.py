@@ -29,6 +29,7 @@ __all__ = [
     "CONFIG_FILE",
     "GENERATOR_FILE",
     "METADATA_FILE",
+    "RUN_CONFIG_FILE",
     "WEIGHTS_FILE",
     "load_preset_dir",
     "save_preset",

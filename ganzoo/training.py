@@ -48,6 +48,7 @@ __all__ = [
     "LR_DECAYS",
     "OPTIMIZERS",
     "PRECISIONS",
+    "RESUMABLE_CHANGES",
     "STRATEGIES",
     "TRAIN_IMAGES_FILE",
     "TrainConfig",
@@ -387,11 +388,6 @@ class TrainConfig:
                 f"lr_flat_epochs must be in [0, epochs={self.epochs}), got "
                 f"{self.lr_flat_epochs}."
             )
-        if self.component_sampling != "uniform" and self.model != "deligan":
-            raise ArgumentError(
-                f"component_sampling={self.component_sampling} is for "
-                f"model=deligan, not model={self.model}."
-            )
 
     def _validate_unused(self):
         """A field the chosen model or optimizer does not read stays at its
@@ -570,12 +566,9 @@ def get_strategy(name="auto"):
     1
     """
     check_choice("strategy", name, STRATEGIES)
-    try:
-        cluster = json.loads(os.environ.get("TF_CONFIG") or "{}")
-    except ValueError as e:
-        raise ArgumentError(f"TF_CONFIG is not valid JSON ({e}).") from e
+    tf_config = _tf_config()
     if name == "auto":
-        if isinstance(cluster, dict) and cluster.get("cluster"):
+        if tf_config.get("cluster"):
             name = "multi_worker"
         elif len(tf.config.list_logical_devices("GPU")) > 1:
             name = "mirrored"
@@ -684,6 +677,9 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             f"{out / 'preset'} exists: this run has finished. Choose another "
             "output directory or delete it to train again."
         )
+    # Before the run folder exists, a wrong --init_from leaves nothing; and
+    # before the seed, so loading it does not shift the global RNG.
+    start = _load_init_from(cfg.init_from)
     # The initial weights follow the global seed (the data order and the
     # noise are keyed by cfg.seed already).
     keras.utils.set_random_seed(cfg.seed)
@@ -693,8 +689,6 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     epoch_steps = steps_per_epoch(cfg)
     pictures = training_files(cfg)
     _check_same_run(out, cfg, pictures)
-    # Also before the run folder exists: a wrong --init_from leaves nothing.
-    start = _load_init_from(cfg.init_from)
     out.mkdir(parents=True, exist_ok=True)
     jit_compile = _jit_compile(cfg, strategy)  # outside the strategy scope
     with strategy.scope(), _global_policy(cfg.mixed_precision):
@@ -854,24 +848,24 @@ RESUMABLE_CHANGES = ("data_dir", "strategy", "jit_compile")
 
 def _check_same_run(out, cfg, pictures):
     """Raises `ArgumentError` if `out` holds an unfinished run of another
-    config: resuming its checkpoint under other flags would mix two runs
-    (and misreport the recipe in the card). A run on a folder of pictures
-    may resume from a moved folder holding the same pictures."""
-    saved_file = out / presets_io.RUN_CONFIG_FILE
-    if not saved_file.is_file():
+    config, or of other pictures: resuming its checkpoint would mix two
+    runs (and misreport the recipe in the card). Only `RESUMABLE_CHANGES`
+    may differ, and a run on a folder may resume from a moved folder that
+    holds the same pictures. Each worker checks its own `out`."""
+    saved = _read_run_file(out / presets_io.RUN_CONFIG_FILE, dict)
+    if saved is None:
         return
-    try:
-        saved = json.loads(saved_file.read_text())
-    except (OSError, ValueError) as e:
-        raise ArgumentError(f"{saved_file} is unreadable ({e}).") from e
     now = json.loads(json.dumps(dataclasses.asdict(cfg)))
     ignore = set(RESUMABLE_CHANGES)
-    pictures_file = out / TRAIN_IMAGES_FILE
-    if (
-        pictures is not None
-        and pictures_file.is_file()
-        and json.loads(pictures_file.read_text()) == pictures
-    ):
+    trained_on = _read_run_file(out / TRAIN_IMAGES_FILE, list)
+    if pictures is not None and trained_on is not None:
+        if trained_on != pictures:
+            raise ArgumentError(
+                f"{out} holds an unfinished run on other pictures ("
+                f"{len(trained_on)} files then, {len(pictures)} now, or "
+                "changed): restore them to resume it, or choose another "
+                "output directory."
+            )
         ignore.add("dataset")
     changed = [
         f"{k}={now[k]!r}, not {saved[k]!r}"
@@ -885,6 +879,25 @@ def _check_same_run(out, cfg, pictures):
             ": run its own command to resume it, or choose another "
             "output directory."
         )
+
+
+def _read_run_file(path, kind):
+    """The JSON `kind` (dict or list) in a run folder's file, None if there
+    is no such file; `ArgumentError` if it is damaged."""
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text())
+    except ValueError as e:
+        raise ArgumentError(
+            f"{path} is damaged ({e}): delete the run folder to start again."
+        ) from e
+    if not isinstance(value, kind):
+        raise ArgumentError(
+            f"{path} is damaged (not a JSON {kind.__name__}): delete the run "
+            "folder to start again."
+        )
+    return value
 
 
 def _load_init_from(source):
@@ -1040,9 +1053,20 @@ def _strategy_name(strategy):
     return type(strategy).__name__
 
 
+def _tf_config():
+    """The `TF_CONFIG` environment variable as a dict ({} if unset)."""
+    try:
+        value = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except ValueError as e:
+        raise ArgumentError(f"TF_CONFIG is not valid JSON ({e}).") from e
+    if not isinstance(value, dict):
+        raise ArgumentError("TF_CONFIG must be a JSON object ({...}).")
+    return value
+
+
 def is_chief():
     """True unless TF_CONFIG makes this process a non-chief worker."""
-    tf_config = json.loads(os.environ.get("TF_CONFIG", "{}"))
+    tf_config = _tf_config()
     task = tf_config.get("task", {})
     if not task:
         return True

@@ -88,7 +88,10 @@ def _usage_error(argv, capsys):
             "lr_flat_epochs must be in [0, epochs=10)",
         ),
         (["--lr_flat_epochs=3"], "lr_flat_epochs is for lr_decay=linear_af"),
-        (["--component_sampling=cycle"], "is for model=deligan, not model=gan"),
+        (
+            ["--component_sampling=cycle"],
+            "component_sampling is for model=deligan; model=gan does not",
+        ),
         (
             ["--lr_decay=exponential", "--lr_decay_factor=0.9"],
             "lr_decay_factor must be a number > 1, got 0.9.",
@@ -259,6 +262,49 @@ def test_an_unfinished_run_resumes_only_under_its_own_flags(tmp_path):
     assert sorted(p.name for p in run.iterdir()) == ["train_config.json"]
     # The hardware may change (jit_compile here; strategy, data_dir too).
     card = training.train(_toy_config(jit_compile=False), run, verbose=0)
+    assert card["steps"] == 2
+
+
+def test_a_damaged_run_config_is_named(tmp_path):
+    from ganzoo import training
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / presets_io.RUN_CONFIG_FILE).write_text("[]")
+    with pytest.raises(ArgumentError, match="is damaged .not a JSON dict"):
+        training.train(_toy_config(), run, verbose=0)
+
+
+def test_a_folder_run_resumes_only_on_the_same_pictures(tmp_path):
+    from ganzoo import training
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for i in range(6):
+        Image.new("L", (8, 8), 40 * i).save(folder / f"{i}.png")
+    cfg = _toy_config(
+        network="dcgan",
+        dataset=str(folder),
+        image_size=16,
+        channels=1,
+        batch_size=4,
+    )
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / presets_io.RUN_CONFIG_FILE).write_text(
+        json.dumps(dataclasses.asdict(cfg))
+    )
+    manifest = run / training.TRAIN_IMAGES_FILE
+    pictures = training.training_files(cfg)
+    manifest.write_text(json.dumps(pictures[:-1]))  # one picture added since
+    with pytest.raises(ArgumentError, match="5 files then, 6 now"):
+        training.train(cfg, run, verbose=0)
+    # The same pictures in a moved folder: the run resumes.
+    manifest.write_text(json.dumps(pictures))
+    moved = folder.rename(tmp_path / "moved")
+    card = training.train(
+        dataclasses.replace(cfg, dataset=str(moved)), run, verbose=0
+    )
     assert card["steps"] == 2
 
 

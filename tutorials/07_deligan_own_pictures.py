@@ -249,12 +249,9 @@ command = "ganzoo train " + " ".join(
 )
 print(command, f"--output_dir={RUN}")
 
-if (RUN / "train_config.json").exists():  # started before: resume or reuse
-    done = json.loads((RUN / "train_config.json").read_text())
-    if not OWN:  # the same synthetic pictures, redrawn in another folder
-        done["dataset"] = cfg.dataset
-    if done != dataclasses.asdict(cfg):
-        raise SystemExit(f"{RUN} holds another run: delete it, or move it.")
+# Started before and unfinished: `train` resumes it, if it is the same run
+# (the same config and pictures; the synthetic ones are redrawn in another
+# folder, which is fine), and refuses another in one line.
 if (RUN / "preset" / ganzoo.presets_io.METADATA_FILE).exists():
     print(f"{RUN} has finished already; delete it to train again.")
 else:
