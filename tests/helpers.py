@@ -89,3 +89,18 @@ def free_ports(n):
     for s in socks:
         s.close()
     return ports
+
+
+def tiny_train_config(**kwargs):
+    """A `TrainConfig` of a tiny toy GAN run (2 steps of 16 points),
+    with `kwargs` changed."""
+    base = dict(
+        model="gan",
+        network="toy",
+        dataset="ring8",
+        width=0.1,
+        epochs=1,
+        steps_per_epoch=2,
+        batch_size=16,
+    )
+    return ganzoo.training.TrainConfig(**{**base, **kwargs})

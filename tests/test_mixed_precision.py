@@ -108,16 +108,8 @@ def test_float16_compile_config_round_trip(tmp_path):
 
 
 def test_train_config_flag(tmp_path):
-    cfg = training.TrainConfig(
-        model="gan",
-        network="toy",
-        dataset="ring8",
-        width=0.1,
-        epochs=1,
-        steps_per_epoch=2,
-        batch_size=16,
-        grid_size=2,
-        mixed_precision="mixed_bfloat16",
+    cfg = helpers.tiny_train_config(
+        grid_size=2, mixed_precision="mixed_bfloat16"
     )
     card = training.train(cfg, tmp_path / "run", verbose=0)
     assert card["steps"] == 2

@@ -15,6 +15,7 @@ from PIL import Image
 
 from ganzoo import cli, presets_io
 from ganzoo._checks import ArgumentError
+from tests import helpers
 from tests.conftest import REPO
 from tools.paper_gan import RECIPE
 
@@ -230,38 +231,27 @@ def _finished_an_epoch(run):
     return log.exists() and len(log.read_text().splitlines()) >= 2
 
 
-def _toy_config(**kwargs):
-    from ganzoo import training
-
-    base = dict(
-        model="gan",
-        network="toy",
-        dataset="ring8",
-        width=0.1,
-        epochs=1,
-        steps_per_epoch=2,
-        batch_size=16,
-    )
-    return training.TrainConfig(**{**base, **kwargs})
-
-
 def test_an_unfinished_run_resumes_only_under_its_own_flags(tmp_path):
     from ganzoo import training
 
     run = tmp_path / "run"
     run.mkdir()
-    started = json.dumps(dataclasses.asdict(_toy_config()))
+    started = json.dumps(dataclasses.asdict(helpers.tiny_train_config()))
     (run / "train_config.json").write_text(started)
     with pytest.raises(
         ArgumentError,
         match=r"unfinished run with other settings \(model='lsgan', not "
         r"'gan'; width=0.2, not 0.1\)",
     ):
-        training.train(_toy_config(model="lsgan", width=0.2), run, verbose=0)
+        training.train(
+            helpers.tiny_train_config(model="lsgan", width=0.2), run, verbose=0
+        )
     assert (run / "train_config.json").read_text() == started
     assert sorted(p.name for p in run.iterdir()) == ["train_config.json"]
     # The hardware may change (jit_compile here; strategy, data_dir too).
-    card = training.train(_toy_config(jit_compile=False), run, verbose=0)
+    card = training.train(
+        helpers.tiny_train_config(jit_compile=False), run, verbose=0
+    )
     assert card["steps"] == 2
 
 
@@ -272,7 +262,7 @@ def test_a_damaged_run_config_is_named(tmp_path):
     run.mkdir()
     (run / presets_io.RUN_CONFIG_FILE).write_text("[]")
     with pytest.raises(ArgumentError, match="is damaged .not a JSON dict"):
-        training.train(_toy_config(), run, verbose=0)
+        training.train(helpers.tiny_train_config(), run, verbose=0)
 
 
 def test_a_folder_run_resumes_only_on_the_same_pictures(tmp_path):
@@ -282,7 +272,7 @@ def test_a_folder_run_resumes_only_on_the_same_pictures(tmp_path):
     folder.mkdir()
     for i in range(6):
         Image.new("L", (8, 8), 40 * i).save(folder / f"{i}.png")
-    cfg = _toy_config(
+    cfg = helpers.tiny_train_config(
         network="dcgan",
         dataset=str(folder),
         image_size=16,
@@ -313,7 +303,9 @@ def test_a_wrong_init_from_leaves_no_run_folder(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="no/such/preset"):
         training.train(
-            _toy_config(init_from=str(tmp_path / "no/such/preset")),
+            helpers.tiny_train_config(
+                init_from=str(tmp_path / "no/such/preset")
+            ),
             tmp_path / "run",
             verbose=0,
         )
@@ -335,7 +327,7 @@ def test_a_wrong_init_from_leaves_no_run_folder(tmp_path):
 )
 def test_flags_the_model_would_ignore_are_refused(kwargs, message):
     with pytest.raises(ArgumentError, match=message.replace("|", r"\|")):
-        _toy_config(**kwargs).validate()
+        helpers.tiny_train_config(**kwargs).validate()
 
 
 def test_tf_config_that_is_not_json_is_a_user_error(monkeypatch):
@@ -458,17 +450,7 @@ def test_same_seed_same_initial_weights(tmp_path):
     same, a run with another seed does not."""
     from ganzoo import training
 
-    cfg = training.TrainConfig(
-        model="gan",
-        network="toy",
-        dataset="ring8",
-        width=0.1,
-        epochs=1,
-        steps_per_epoch=2,
-        batch_size=16,
-        limit=64,
-        seed=7,
-    )
+    cfg = helpers.tiny_train_config(limit=64, seed=7)
     configs = [cfg, cfg, dataclasses.replace(cfg, seed=8)]
     cards = [
         training.train(c, tmp_path / f"r{i}", verbose=0)
