@@ -48,10 +48,7 @@ def load_source(source):
     path = pathlib.Path(source)
     if path.is_file() and path.suffix == ".npy":
         return None, _load_samples(path), None
-    if path.is_dir() and (path / "preset" / presets_io.METADATA_FILE).exists():
-        path = path / "preset"
-    elif (path / presets_io.RUN_CONFIG_FILE).is_file():
-        zoo.load(path)  # an unfinished training run: says so
+    path = zoo.run_preset(path)  # a training run: its preset/
     if path.is_dir() and not (path / presets_io.METADATA_FILE).exists():
         files = sorted(path.glob("*.npy"))
         if not files:

@@ -16,7 +16,6 @@ the layout TF Serving polls, with named signatures (see docs/serving.md):
 
 import numbers
 import os
-import pathlib
 import shutil
 import tempfile
 
@@ -94,10 +93,9 @@ def export_saved_model(
     version, max_samples = int(version), int(max_samples)
     path = os.path.abspath(os.fspath(path))
     target = os.path.join(path, str(version))
-    nearest = pathlib.Path(path)
-    while not nearest.exists():
-        nearest = nearest.parent
-    if not nearest.is_dir():
+    missing = _missing_dirs(path)
+    nearest = os.path.dirname(missing[-1]) if missing else path
+    if not os.path.isdir(nearest):
         raise NotADirectoryError(
             f"{nearest} is a file: the SavedModel goes into the folder "
             f"{path}/{version}; choose another path."

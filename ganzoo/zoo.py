@@ -50,6 +50,7 @@ __all__ = [
     "fetch",
     "list_models",
     "load",
+    "run_preset",
 ]
 
 REGISTRY_FILE = pathlib.Path(__file__).with_name("registry.json")
@@ -127,14 +128,7 @@ def load(name_or_path, verify=True, full=False):
     >>> model.sample(64, seed=0).shape
     (64, 28, 28, 1)
     """
-    path = pathlib.Path(name_or_path)
-    if (path / presets_io.RUN_CONFIG_FILE).is_file():  # a training run
-        if not (path / "preset").is_dir():
-            raise FileNotFoundError(
-                f"{path} is a training run that has not finished (no "
-                "preset/ yet): run its command again to finish it."
-            )
-        path = path / "preset"
+    path = run_preset(pathlib.Path(name_or_path))
     if path.is_dir():
         model, metadata = presets_io.load_preset_dir(path, verify=verify)
     elif os.sep in str(name_or_path) or str(name_or_path).startswith("."):
@@ -148,6 +142,21 @@ def load(name_or_path, verify=True, full=False):
         )
     model.preset_metadata = metadata
     return model
+
+
+def run_preset(path):
+    """For a `ganzoo train` run folder (its `train_config.json` or a
+    finished `preset/`), the run's `preset/`; any other path unchanged.
+    `FileNotFoundError` for a run that has not finished."""
+    finished = (path / "preset" / presets_io.METADATA_FILE).is_file()
+    if not finished and not (path / presets_io.RUN_CONFIG_FILE).is_file():
+        return path
+    if not (path / "preset").is_dir():
+        raise FileNotFoundError(
+            f"{path} is a training run that has not finished (no preset/ "
+            "yet): run its command again to finish it."
+        )
+    return path / "preset"
 
 
 def fetch(name, full=False):
