@@ -173,11 +173,6 @@ def _cmd_train(args):
         raise app.UsageError(f"train takes only flags, got {' '.join(args)}.")
     if not FLAGS.output_dir:
         raise app.UsageError("train needs --output_dir (the run folder).")
-    out = pathlib.Path(FLAGS.output_dir)
-    if out.exists() and not out.is_dir():
-        raise app.UsageError(
-            f"--output_dir={out} is a file; give a folder (the run folder)."
-        )
     names = [f.name for f in dataclasses.fields(training.TrainConfig)]
     cfg = training.TrainConfig(**{n: FLAGS[n].value for n in names})
     cfg.validate()

@@ -665,13 +665,17 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     (default: `get_strategy(cfg.strategy)`).
     """
     cfg.validate()
+    out = pathlib.Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise ArgumentError(
+            f"output_dir={out} is a file; give a folder (the run folder)."
+        )
     # First, before anything starts the TensorFlow runtime: a
     # MultiWorkerMirroredStrategy created later raises "Collective ops must
     # be configured at program startup".
     if strategy is None:
         strategy = get_strategy(cfg.strategy)
     chief = is_chief()
-    out = pathlib.Path(output_dir)
     if (out / "preset" / presets_io.METADATA_FILE).exists():
         raise FileExistsError(
             f"{out / 'preset'} exists: this run has finished. Choose another "
