@@ -610,6 +610,7 @@ def evaluate_samples(
                 f"Metric {name!r} does not apply to {kind} dataset "
                 f"{dataset!r}; valid for it: {', '.join(valid)}."
             )
+    _check_samples_fit(samples, kind, dataset, reference)
     if kind == "toy":
         return {"mode_coverage": _toy_coverage(samples, dataset)}
     results = {}
@@ -639,6 +640,38 @@ def evaluate_samples(
             )
         )
     return results
+
+
+def _check_samples_fit(samples, kind, dataset, reference):
+    """One-line errors for samples that cannot be compared with `dataset`:
+    images against a 2-D toy or points against images, a `reference` for
+    a toy (its metrics use the known modes), fewer than 2 images."""
+    shape = np.shape(samples)
+    points = len(shape) == 2 and shape[1] == 2
+    if kind == "toy":
+        if not points:
+            raise ArgumentError(
+                f"dataset={dataset!r} is a 2-D toy, but the samples have "
+                f"shape {shape}: give the image dataset they come from "
+                f"({', '.join(IMAGE_DATASETS)}, a folder or tfds:NAME)."
+            )
+        if reference is not None:
+            raise ArgumentError(
+                f"reference={reference!r} does not apply to the toy "
+                f"{dataset!r}: its mode coverage uses the toy's known modes."
+            )
+        return
+    if points:
+        raise ArgumentError(
+            f"The samples are 2-D points (shape {shape}), not images: give "
+            f"the toy they come from as dataset= "
+            f"({', '.join(TOY_DATASETS)}), not {dataset!r}."
+        )
+    if len(shape) >= 1 and shape[0] < 2:
+        raise ArgumentError(
+            f"Got {shape[0]} image sample(s); the image metrics need at "
+            "least 2 (raise num_samples, --num_samples in the CLI)."
+        )
 
 
 def _dataset_kind(dataset):

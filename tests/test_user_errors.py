@@ -10,7 +10,15 @@ import sys
 import numpy as np
 import pytest
 
-from ganzoo import _atomic, datasets, evaluation, export, presets_io, zoo
+from ganzoo import (
+    _atomic,
+    datasets,
+    evaluation,
+    export,
+    metrics,
+    presets_io,
+    zoo,
+)
 from ganzoo._checks import ArgumentError
 from tests import helpers
 from tests.conftest import REPO
@@ -137,6 +145,29 @@ def test_reference_that_is_a_file_says_so(tmp_path):
     (tmp_path / "x.png").write_bytes(b"")
     with pytest.raises(ArgumentError, match="is a file, not a folder"):
         datasets.reference_arrays(str(tmp_path / "x.png"), "mnist", 28, 1)
+
+
+@pytest.mark.parametrize(
+    "shape, dataset, reference, message",
+    [
+        ((10, 28, 28, 1), "ring8", None, "'ring8' is a 2-D toy, but the"),
+        ((10, 2), "mnist", None, "2-D points (shape (10, 2)), not images"),
+        ((10, 2), "ring8", "train[50000:]", "does not apply to the toy"),
+        ((1, 28, 28, 1), "mnist", None, "Got 1 image sample(s); the image"),
+    ],
+    ids=["images-vs-toy", "points-vs-images", "toy-reference", "one-image"],
+)
+def test_samples_that_do_not_fit_the_dataset_are_named(
+    shape, dataset, reference, message
+):
+    """Before any classifier or data is read: the error says what the
+    samples are and what to give instead (the audit found "samples must
+    have 2 columns, got 784" and a reference printed but ignored)."""
+    with pytest.raises(ArgumentError) as info:
+        metrics.evaluate_samples(
+            np.zeros(shape, "float32"), dataset=dataset, reference=reference
+        )
+    assert message in str(info.value), info.value
 
 
 def _ganzoo(args, cwd):
