@@ -14,6 +14,7 @@ log is hidden unless `--verbosity` is given.
 """
 
 import dataclasses
+import errno
 import json
 import os
 import pathlib
@@ -142,6 +143,14 @@ def _user_errors():
         NotADirectoryError,
         PermissionError,
     )
+
+
+# A full disk, a quota or a read-only file system: one line, exit 2.
+_FULL_OR_READ_ONLY = {
+    errno.ENOSPC,
+    errno.EROFS,
+    getattr(errno, "EDQUOT", errno.ENOSPC),
+}
 
 
 def _check_output_file(flag, path, suffixes):
@@ -314,6 +323,10 @@ def main(argv):
         globals()[f"_cmd_{argv[1]}"](argv[2:])
     except _user_errors() as e:
         _fail(e)
+    except OSError as e:
+        if e.errno not in _FULL_OR_READ_ONLY:
+            raise
+        _fail(e)  # the user's disk, not a bug: no traceback
     except KeyboardInterrupt:
         _NATIVE_LOG.restore()
         resume = (

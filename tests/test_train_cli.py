@@ -2,6 +2,7 @@
 
 import csv
 import dataclasses
+import errno
 import json
 import os
 import signal
@@ -328,6 +329,34 @@ def test_a_wrong_init_from_leaves_no_run_folder(tmp_path):
 def test_flags_the_model_would_ignore_are_refused(kwargs, message):
     with pytest.raises(ArgumentError, match=message.replace("|", r"\|")):
         helpers.tiny_train_config(**kwargs).validate()
+
+
+@pytest.mark.parametrize(
+    "error, one_line",
+    [
+        (OSError(errno.ENOSPC, "No space left on device", "grid.png"), True),
+        (OSError(errno.EROFS, "Read-only file system", "grid.png"), True),
+        (OSError(errno.EIO, "Input/output error", "grid.png"), False),
+    ],
+    ids=["disk-full", "read-only", "io-error-is-a-bug"],
+)
+def test_a_full_or_read_only_disk_is_one_line(
+    error, one_line, flags, monkeypatch, capsys
+):
+    """The user's disk, not a bug: one line naming the file; any other
+    OSError keeps its traceback."""
+
+    def fails(argv):
+        raise error
+
+    monkeypatch.setattr(cli, "_cmd_list", fails)
+    argv = flags(["ganzoo", "list"])
+    if not one_line:
+        with pytest.raises(OSError):
+            cli.main(argv)
+        return
+    err = _usage_error(argv, capsys)
+    assert error.strerror in err and "grid.png" in err, err
 
 
 def test_tf_config_that_is_not_json_is_a_user_error(monkeypatch):
