@@ -17,13 +17,23 @@ def temp_path_for(path, suffix=""):
     block succeeds, deleted when it raises.
 
     `suffix` is the temporary name's ending, for writers that choose the
-    format from it (`np.save` appends `.npy` otherwise).
+    format from it (`np.save` appends `.npy` otherwise). A missing folder
+    is `FileNotFoundError` (`NotADirectoryError` for a file) naming `path`,
+    not the temporary name.
 
     Example:
     >>> with temp_path_for("log.json") as tmp:  # doctest: +SKIP
     ...     tmp.write_text("{}")
     """
     path = pathlib.Path(path)
+    if not path.parent.is_dir():
+        error = (
+            NotADirectoryError if path.parent.exists() else FileNotFoundError
+        )
+        raise error(
+            f"Cannot write {path}: folder {path.parent} does not exist; "
+            "create it first or choose another path."
+        )
     # A unique name, not created here: the writer creates the file, so it
     # gets the usual permissions (mkstemp's would be 0600).
     tmp = path.with_name(

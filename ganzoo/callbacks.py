@@ -43,6 +43,8 @@ class SampleGrid(keras.callbacks.Callback):
         self.dir.mkdir(parents=True, exist_ok=True)
         with self.model.averaged_generator():
             samples = self.model.sample(self.num, seed=self.seed)
+        if not np.all(np.isfinite(samples)):
+            return  # a NaN loss stopped training; `train` says so
         picture = images.samples_to_image(samples)
         images.save_png(picture, self.dir / f"epoch_{epoch + 1:03d}.png")
         if self._writer is None:

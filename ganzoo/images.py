@@ -1,10 +1,13 @@
 """Turning samples into pictures: image grids and 2-D scatter plots."""
 
+import collections.abc
+import pathlib
+
 import numpy as np
 from PIL import Image
 
 from ganzoo import _atomic
-from ganzoo._checks import ArgumentError
+from ganzoo._checks import ArgumentError, check_positive, check_positive_ints
 
 __all__ = [
     "image_grid",
@@ -14,17 +17,58 @@ __all__ = [
     "scatter_image",
 ]
 
+# Float pixels may stray this far outside [0, 1] by rounding (e.g. a
+# generator's `(tanh + 1) / 2`); they are clipped, anything further refused.
+_RANGE_TOLERANCE = 1e-3
+
+
+def _unit_floats(images, name):
+    """`images` as float32 in [0, 1]: uint8 divided by 255, other numbers
+    refused unless in [0, 1] (within `_RANGE_TOLERANCE`, then clipped)."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype("float32") / 255
+    if images.dtype.kind not in "biuf":
+        raise ArgumentError(
+            f"{name} must be numbers (uint8 0-255 or floats in [0, 1]), got "
+            f"dtype {images.dtype}."
+        )
+    images = images.astype("float32")
+    if np.isnan(images).any():
+        raise ArgumentError(f"{name} must be in [0, 1], got NaN values.")
+    low, high = float(images.min()), float(images.max())
+    if low < -_RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
+        hint = (
+            "for tanh output in [-1, 1] use (x + 1) / 2"
+            if low < -_RANGE_TOLERANCE
+            else "for values 0-255 pass uint8 or divide by 255"
+        )
+        raise ArgumentError(
+            f"{name} must be in [0, 1] (got min {low:.4g}, max {high:.4g}); "
+            f"{hint}."
+        )
+    return np.clip(images, 0, 1)
+
 
 def image_grid(images, columns=None):
-    """Tiles `(n, H, W, C)` images in [0, 1] into one uint8 array.
+    """Tiles `(n, H, W, C)` images into one uint8 array, `columns` per row
+    (default: a square). Images are uint8 (0-255) or numbers in [0, 1];
+    anything else (e.g. tanh output in [-1, 1]) is refused, not clipped.
 
     Example:
     >>> image_grid(np.zeros((4, 28, 28, 1))).shape
     (58, 58)
     """
-    images = np.asarray(images, "float32")
+    images = np.asarray(images)
     if images.ndim != 4:
         raise ArgumentError(f"images must be (n, H, W, C), got {images.shape}.")
+    if images.size == 0:
+        raise ArgumentError(
+            f"images must hold at least one image, got shape {images.shape}."
+        )
+    if columns is not None:
+        check_positive_ints(columns=columns)
+    images = _unit_floats(images, "images")
     n, h, w, c = images.shape
     columns = columns or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / columns))
@@ -48,8 +92,17 @@ def scatter_image(points, size=256, extent=None, modes=None):
     points = np.asarray(points, "float32")
     if points.ndim != 2 or points.shape[1] != 2:
         raise ArgumentError(f"points must be (n, 2), got {points.shape}.")
+    if len(points) == 0:
+        raise ArgumentError("points must hold at least one point, got none.")
+    if modes is not None:
+        modes = np.asarray(modes, "float32")
+        if modes.ndim != 2 or modes.shape[1] != 2:
+            raise ArgumentError(f"modes must be (k, 2), got {modes.shape}.")
+    check_positive_ints(size=size)
     if extent is None:
         extent = float(np.max(np.abs(points))) * 1.1 + 1e-6
+    else:
+        check_positive(extent=extent)
     canvas = np.full((size, size, 3), 255, "uint8")
 
     def pixels(p):
@@ -60,7 +113,7 @@ def scatter_image(points, size=256, extent=None, modes=None):
     for x, y in pixels(points):
         canvas[size - 1 - y, x] = (0, 0, 0)
     if modes is not None:
-        for x, y in pixels(np.asarray(modes, "float32")):
+        for x, y in pixels(modes):
             canvas[
                 max(size - 3 - y, 0) : size + 1 - y, max(x - 1, 0) : x + 2
             ] = (220, 0, 0)
@@ -68,21 +121,53 @@ def scatter_image(points, size=256, extent=None, modes=None):
 
 
 def samples_to_image(samples, columns=None, **kwargs):
-    """A picture of model samples: a grid for images (`columns` per row),
-    a scatter for 2-D points (`kwargs` of `scatter_image`).
+    """A picture of model samples: a grid for images `(n, H, W, C)` or
+    `(n, H, W)` (`columns` per row), a scatter for 2-D points `(n, 2)`
+    (`kwargs` of `scatter_image`).
 
     Example:
     >>> samples_to_image(np.zeros((6, 28, 28, 1)), columns=3).shape
     (58, 88)
     """
     samples = np.asarray(samples)
+    if samples.ndim == 3:
+        samples = samples[..., None]
     if samples.ndim == 4:
         return image_grid(samples, columns=columns)
+    if samples.ndim != 2 or samples.shape[1] != 2:
+        raise ArgumentError(
+            "samples must be images (n, H, W, C) or (n, H, W), or 2-D points "
+            f"(n, 2), got {samples.shape}; reshape flat images to (n, H, W)."
+        )
     return scatter_image(samples, **kwargs)
 
 
 def save_png(array, path):
-    """Writes a uint8 array as PNG (atomically: temp file, then rename)."""
+    """Writes one picture `(H, W)` or `(H, W, C)`, C = 1 (grey), 2 (grey,
+    alpha), 3 (RGB) or 4 (RGBA), to `path` (ending in .png) atomically:
+    temp file, then rename. Pixels are uint8 (0-255) or numbers in [0, 1],
+    as in `image_grid`; tile a batch of images with `image_grid` first.
+
+    Example:
+    >>> save_png(image_grid(model.sample(16)), "grid.png")  # doctest: +SKIP
+    """
+    if pathlib.Path(path).suffix.lower() != ".png":
+        raise ArgumentError(
+            f"path must end in .png (save_png writes PNG), got {str(path)!r}."
+        )
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if not (array.ndim == 2 or array.ndim == 3 and array.shape[-1] <= 4):
+        raise ArgumentError(
+            "save_png needs one picture (H, W) or (H, W, C) with C of 1 to 4 "
+            f"channels, got {array.shape}; for a batch of images use "
+            "image_grid first."
+        )
+    if array.size == 0:
+        raise ArgumentError(f"save_png needs pixels, got shape {array.shape}.")
+    if array.dtype != np.uint8:
+        array = (_unit_floats(array, "array") * 255).round().astype("uint8")
     with _atomic.temp_path_for(path, suffix=".png") as tmp:
         Image.fromarray(array).save(tmp, format="PNG")
 
@@ -101,8 +186,17 @@ def line_chart(
     """
     from PIL import ImageDraw
 
-    if not series or not all(len(v) for v in series.values()):
-        raise ArgumentError("series must map names to non-empty value lists.")
+    if not isinstance(series, collections.abc.Mapping) or not series:
+        raise ArgumentError(
+            "series must be a non-empty dict {name: [value per epoch]}, got "
+            f"{type(series).__name__} {series!r:.60}."
+        )
+    for name, values in series.items():
+        if np.ndim(values) != 1 or not len(values):
+            raise ArgumentError(
+                f"series[{name!r}] must be a non-empty list of values, got "
+                f"{values!r:.60}."
+            )
     if not y_min < y_max:
         raise ArgumentError(
             f"y_min must be < y_max, got y_min={y_min!r}, y_max={y_max!r}."
