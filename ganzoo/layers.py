@@ -12,11 +12,13 @@ from ganzoo._checks import (
     ArgumentError,
     _is_real,
     check_choice,
+    check_positive,
     check_positive_ints,
 )
 
 __all__ = [
     "COMPONENT_SAMPLINGS",
+    "MIN_SIGMA",
     "KeyedDropout",
     "KeyedGaussianNoise",
     "Maxout",
@@ -28,6 +30,8 @@ __all__ = [
 
 # `MixtureLatent(component_sampling=...)` choices.
 COMPONENT_SAMPLINGS = ("uniform", "cycle")
+# `MixtureLatent`'s default floor of sigma (keeps it positive).
+MIN_SIGMA = 1e-3
 # `MinibatchDiscrimination(normalization=...)` choices.
 _NORMALIZATIONS = ("standard", "grand_sum")
 
@@ -91,18 +95,17 @@ class MixtureLatent(keras.layers.Layer):
         num_components=50,
         sigma_init=0.2,
         component_sampling="uniform",
-        min_sigma=1e-3,
+        min_sigma=MIN_SIGMA,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_positive_ints(num_components=num_components)
-        if not sigma_init > 0:
-            raise ArgumentError(f"sigma_init must be > 0, got {sigma_init}.")
-        if not 0 < min_sigma <= sigma_init:
+        check_positive(min_sigma=min_sigma)
+        if not (_is_real(sigma_init) and sigma_init >= min_sigma):
             raise ArgumentError(
-                f"min_sigma must be in (0, sigma_init={sigma_init}], got "
-                f"{min_sigma}."
+                f"sigma_init must be a number >= min_sigma={min_sigma}, got "
+                f"{sigma_init!r}."
             )
         if component_sampling not in COMPONENT_SAMPLINGS:
             raise ArgumentError(

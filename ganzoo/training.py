@@ -11,9 +11,11 @@ Use it from Python as well:
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import pathlib
 import sys
+import typing
 import warnings
 
 import keras
@@ -23,6 +25,7 @@ import tensorflow as tf
 from ganzoo import (
     _atomic,
     datasets,
+    layers,
     losses,
     models,
     networks,
@@ -32,6 +35,8 @@ from ganzoo import (
 from ganzoo import augment as augment_lib
 from ganzoo._checks import (
     ArgumentError,
+    _is_int,
+    _is_real,
     check_choice,
     check_positive,
     check_positive_ints,
@@ -75,6 +80,18 @@ G_OUTPUT_BIASES = ("zeros", "data")
 XLA_ON_CPU = ("mnist_mlp", "gan_paper_mnist")
 # In a run on a folder (and its preset): the pictures it trained on.
 TRAIN_IMAGES_FILE = "train_images.json"
+# What a value of each field type may be (numpy scalars too: `validate`
+# makes them Python's), and how an error names it.
+_FIELD_TYPES = {
+    int: (_is_int, "an integer"),
+    float: (_is_real, "a number"),
+    bool: (
+        lambda value: isinstance(value, (bool, np.bool_)),
+        "a bool (True or False)",
+    ),
+    str: (lambda value: isinstance(value, str), "a string"),
+    type(None): (lambda value: value is None, "None"),
+}
 
 
 def _field(default, help, choices=None):
@@ -276,12 +293,34 @@ class TrainConfig:
     grid_size: int = _field(8, "Side of the per-epoch sample grid.")
 
     def validate(self):
-        """Raises `ArgumentError` naming the first bad field; returns self."""
+        """Raises `ArgumentError` naming the first bad field; returns self,
+        its numpy scalars made the Python values they hold (Keras' seeds and
+        the run's JSON need those)."""
         for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
             if f.metadata["choices"] is not None:
-                check_choice(
-                    f.name, getattr(self, f.name), f.metadata["choices"]
-                )
+                check_choice(f.name, value, f.metadata["choices"])
+            else:
+                _check_type(f, value)
+            if isinstance(value, np.generic):
+                setattr(self, f.name, value.item())
+        check_positive_ints(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            d_steps=self.d_steps,
+            grid_size=self.grid_size,
+            num_components=self.num_components,
+        )
+        check_positive_ints(
+            **{
+                name: getattr(self, name)
+                for name in ("steps_per_epoch", "limit", "take", "latent_dim")
+                if getattr(self, name) is not None
+            }
+        )
+        check_positive(d_lr=self.d_lr, g_lr=self.g_lr, width=self.width)
+        # keras.utils.set_random_seed's range (numpy's).
+        check_range("seed", self.seed, 0, 2**32)
         self._validate_recipe()
         spec = networks.NETWORKS[self.network]
         kind = datasets.data_kind(self.dataset)
@@ -307,26 +346,6 @@ class TrainConfig:
                 }
             )
             spec.check_shape(*self.image_shape()[1:])
-        check_positive_ints(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            d_steps=self.d_steps,
-            grid_size=self.grid_size,
-            num_components=self.num_components,
-        )
-        check_positive_ints(
-            **{
-                name: getattr(self, name)
-                for name in ("steps_per_epoch", "limit", "take", "latent_dim")
-                if getattr(self, name) is not None
-            }
-        )
-        check_positive(
-            d_lr=self.d_lr,
-            g_lr=self.g_lr,
-            width=self.width,
-            sigma_init=self.sigma_init,
-        )
         check_range("beta_1", self.beta_1, 0, 1)
         check_range("momentum", self.momentum, 0, 1)
         self._validate_sgd_schedules()
@@ -354,7 +373,7 @@ class TrainConfig:
         if self.update != "alternating" and self.d_steps != 1:
             raise ArgumentError(
                 f"update={self.update} chooses its own D steps; d_steps must "
-                f"be 1, got {self.d_steps}."
+                f"be 1, got {self.d_steps!r}."
             )
         if (
             self.update != "adaptive"
@@ -386,8 +405,10 @@ class TrainConfig:
         ):
             raise ArgumentError(
                 f"lr_flat_epochs must be in [0, epochs={self.epochs}), got "
-                f"{self.lr_flat_epochs}."
+                f"{self.lr_flat_epochs!r}."
             )
+        check_range("sigma_init", self.sigma_init, layers.MIN_SIGMA, math.inf)
+        check_range("sigma_reg", self.sigma_reg, 0, math.inf)
 
     def _validate_unused(self):
         """A field the chosen model or optimizer does not read stays at its
@@ -445,7 +466,7 @@ class TrainConfig:
         if self.momentum_saturate < self.momentum_start:
             raise ArgumentError(
                 "momentum_saturate must be >= momentum_start="
-                f"{self.momentum_start}, got {self.momentum_saturate}."
+                f"{self.momentum_start}, got {self.momentum_saturate!r}."
             )
 
     def image_shape(self):
@@ -468,6 +489,18 @@ class TrainConfig:
         size = self.image_size or size or spec.image_sizes[0]
         channels = self.channels or channels or spec.channels[0]
         return size, size, channels
+
+
+def _check_type(field, value):
+    """ArgumentError unless `value` is of `field`'s annotated type (`T` or
+    `T | None`; see `_FIELD_TYPES`)."""
+    kinds = typing.get_args(field.type) or (field.type,)
+    if not any(_FIELD_TYPES[kind][0](value) for kind in kinds):
+        raise ArgumentError(
+            f"{field.name} must be "
+            f"{' or '.join(_FIELD_TYPES[kind][1] for kind in kinds)}, got "
+            f"{value!r}."
+        )
 
 
 def _default(name):
