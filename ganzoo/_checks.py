@@ -2,18 +2,21 @@
 style ("<name> must be <what>, got <value>.")."""
 
 import numbers
+import os
 
 import numpy as np
 
 __all__ = [
     "ArgumentError",
     "NotAGeneratorError",
+    "check_bools",
     "check_choice",
     "check_generator",
     "check_non_negative_ints",
     "check_positive",
     "check_positive_ints",
     "check_range",
+    "check_seed",
 ]
 
 
@@ -32,6 +35,14 @@ def _is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(
         value, (bool, np.bool_)
     )
+
+
+def check_bools(**values):
+    """ArgumentError naming the first of `values` that is not a bool (a
+    string such as "no" would count as true)."""
+    for name, value in values.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise ArgumentError(f"{name} must be True or False, got {value!r}.")
 
 
 def check_positive_ints(**values):
@@ -77,6 +88,17 @@ def check_range(name, value, low, high, high_open=True):
         )
 
 
+def check_seed(value, name="seed"):
+    """`value` as a Python int if it is an integer (Python or numpy, not
+    bool) that fits in int64; else ArgumentError (1.7 would silently become
+    1, "abc" fail deep in TensorFlow)."""
+    if not (_is_int(value) and -(2**63) <= value < 2**63):
+        raise ArgumentError(
+            f"{name} must be an integer in [-2**63, 2**63), got {value!r}."
+        )
+    return int(value)
+
+
 def check_choice(name, value, choices):
     """ArgumentError unless `value` is one of `choices` (listed sorted)."""
     if value not in choices:
@@ -94,6 +116,11 @@ def check_generator(model, needs, source=None):
 
     if isinstance(model, GAN):
         return
+    if isinstance(model, (str, os.PathLike)):
+        raise NotAGeneratorError(
+            f"{needs} needs a model, got the name or path {str(model)!r}: "
+            f"pass ganzoo.load({str(model)!r})."
+        )
     name = source or f"model {getattr(model, 'name', None)!r}"
     card = getattr(model, "preset_metadata", None) or {}
     # The reference classifiers' cards name their logits layer.

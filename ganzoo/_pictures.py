@@ -122,10 +122,12 @@ def folder_arrays(folder, size, channels, mode="crop", limit=None, take=None):
     check_choice("resize", mode, RESIZE_MODES)
     if limit is not None and take is not None:
         raise ArgumentError("give limit= or take=, not both")
+    for what, value in (("limit", limit), ("take", take)):
+        if value is not None:
+            check_positive_ints(**{what: value})
     root = pathlib.Path(folder).expanduser()
     files = image_files(folder)
     wanted = limit or take or len(files)
-    check_positive_ints(limit=wanted)
     if wanted > len(files):
         what = "limit" if limit else "take"
         raise ArgumentError(

@@ -35,6 +35,7 @@ import tensorflow as tf
 from ganzoo import _pictures
 from ganzoo._checks import (
     ArgumentError,
+    _is_real,
     check_choice,
     check_non_negative_ints,
     check_positive_ints,
@@ -279,6 +280,8 @@ def subset_indices(labels, limit=None, per_class=None):
 
 def _toy(modes, num, seed, std):
     _check_int("num", num, minimum=0)
+    if seed is not None:
+        check_non_negative_ints(seed=seed)
     rng = np.random.default_rng(seed)
     which = rng.integers(len(modes), size=num)
     points = modes[which] + std * rng.standard_normal((num, 2))
@@ -336,6 +339,8 @@ def data_kind(name, arg="dataset"):
     >>> data_kind("mnist"), data_kind("ring8"), data_kind("tfds:cifar10")
     ('idx', 'toy', 'tfds')
     """
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
     if not isinstance(name, str) or not name:
         raise ArgumentError(f"{arg}={name!r}: give a dataset name or folder")
     if name in IMAGE_NAMES:
@@ -399,11 +404,13 @@ def image_arrays(
     ...              data_dir="../shared/data").shape
     (10000, 32, 32, 3)
     """
+    name = os.fspath(name) if isinstance(name, os.PathLike) else name
     kind = data_kind(name)
     if kind == "toy":
         raise ArgumentError(f"{name} holds 2-D points, not images")
     size0, channels0 = native_shape(name)
-    size, channels = image_size or size0, channels or channels0 or 3
+    size = size0 if image_size is None else image_size
+    channels = (channels0 or 3) if channels is None else channels
     if size is None:
         raise ArgumentError(
             f"{name}: its pictures vary in size; give image_size= (e.g. 64)"
@@ -615,8 +622,11 @@ def load(
     >>> next(iter(ds)).shape  # 5 batches: the last 50 of each digit
     TensorShape([100, 28, 28, 1])
     """
+    name = os.fspath(name) if isinstance(name, os.PathLike) else name
     kind = data_kind(name, "name")
     _check_int("batch_size", batch_size)
+    if seed is not None:
+        check_non_negative_ints(seed=seed)
     if kind == "toy":
         check_choice("split", split, ("train",))  # toys have one split
         given = [
@@ -635,14 +645,26 @@ def load(
         x, y = _toy(modes, num, seed, TOY_STDS[name])
         scale = tf.identity
     else:
+        if not (
+            isinstance(value_range, (tuple, list))
+            and len(value_range) == 2
+            and all(_is_real(v) for v in value_range)
+            and value_range[0] < value_range[1]
+        ):
+            raise ArgumentError(
+                f"value_range must be (low, high) with low < high, got "
+                f"{value_range!r}."
+            )
         lo, hi = (float(v) for v in value_range)
-        if not lo < hi:
-            raise ArgumentError(f"value_range={value_range} needs low < high")
         if kind == "idx":
             check_choice("split", split, SPLITS)
-            x, y = _image_arrays(name, split, data_dir, limit, per_class, take)
             size, chans = native_shape(name)
-            x = _reshaped(x, image_size or size, channels or chans)
+            size = size if image_size is None else image_size
+            chans = chans if channels is None else channels
+            check_positive_ints(image_size=size)
+            check_choice("channels", chans, (1, 3))
+            x, y = _image_arrays(name, split, data_dir, limit, per_class, take)
+            x = _reshaped(x, size, chans)
         else:
             if with_labels:
                 raise ArgumentError(

@@ -5,6 +5,7 @@ Example:
 >>> print(format_table(r))  # doctest: +SKIP
 """
 
+import os
 import pathlib
 
 import numpy as np
@@ -45,7 +46,13 @@ def load_source(source):
     """
     from ganzoo import zoo
 
-    path = pathlib.Path(source)
+    if not isinstance(source, (str, os.PathLike)):
+        raise ArgumentError(
+            f"source must be a preset name, a preset or run folder or a .npy "
+            f"path, got a {type(source).__name__}: for a model in memory use "
+            "evaluate_model, for an array metrics.evaluate_samples."
+        )
+    path = pathlib.Path(source).expanduser()
     if path.is_file() and path.suffix == ".npy":
         return None, _load_samples(path), None
     path = zoo.run_preset(path)  # a training run: its preset/

@@ -24,7 +24,7 @@ import tensorflow as tf
 
 import ganzoo
 from ganzoo import _atomic
-from ganzoo._checks import ArgumentError, check_generator
+from ganzoo._checks import ArgumentError, check_bools, check_generator
 from ganzoo.models import DeLiGAN
 
 # `model.sample(n, seed=s)` draws its latent with the stateless seed
@@ -90,8 +90,14 @@ def export_saved_model(
         raise ArgumentError(
             f"max_samples must be a positive integer, got {max_samples!r}."
         )
+    check_bools(overwrite=overwrite)
     version, max_samples = int(version), int(max_samples)
-    path = os.path.abspath(os.fspath(path))
+    path = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        raise ArgumentError(
+            f"{path} is a SavedModel version folder: give its base folder "
+            f"({os.path.dirname(path)}); the version goes below it."
+        )
     target = os.path.join(path, str(version))
     missing = _missing_dirs(path)
     nearest = os.path.dirname(missing[-1]) if missing else path
@@ -141,7 +147,13 @@ def read_metadata(saved_model):
     ('DeLiGAN', 5, [2])
     """
     if isinstance(saved_model, (str, os.PathLike)):
-        saved_model = tf.saved_model.load(os.fspath(saved_model))
+        folder = os.path.expanduser(os.fspath(saved_model))
+        if not os.path.isfile(os.path.join(folder, "saved_model.pb")):
+            raise FileNotFoundError(
+                f"{folder} holds no saved_model.pb: pass a version folder "
+                "that export_saved_model wrote (e.g. serving/gan-mnist/1)."
+            )
+        saved_model = tf.saved_model.load(folder)
     out = saved_model.signatures["metadata"](unused=tf.constant(0))
     values = {}
     for key, tensor in out.items():

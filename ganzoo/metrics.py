@@ -38,7 +38,7 @@ import scipy.special
 import tensorflow as tf
 
 from ganzoo import datasets
-from ganzoo._checks import ArgumentError, check_positive_ints
+from ganzoo._checks import ArgumentError, check_positive, check_positive_ints
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -107,11 +107,11 @@ def _as_matrix(name, x, min_rows=1, cols=None):
         raise ArgumentError(
             f"{name} must have shape (N, ...) with N examples, got {x.shape}."
         )
-    x = x.reshape(x.shape[0], -1).astype(np.float64)
     if x.shape[0] < min_rows:
         raise ArgumentError(
             f"{name} needs at least {min_rows} rows, got {x.shape[0]}."
         )
+    x = x.reshape(x.shape[0], -1).astype(np.float64)
     if cols is not None and x.shape[1] != cols:
         raise ArgumentError(
             f"{name} must have {cols} columns, got {x.shape[1]}."
@@ -361,8 +361,7 @@ def mode_coverage(samples, modes, std, threshold=3.0):
     """
     modes = _as_matrix("modes", modes)
     samples = _as_matrix("samples", samples, cols=modes.shape[1])
-    if not (np.isscalar(std) and std > 0 and threshold > 0):
-        raise ArgumentError(f"std and threshold must be positive, got {std!r}.")
+    check_positive(std=std, threshold=threshold)
     d2 = ((samples[:, None, :] - modes[None, :, :]) ** 2).sum(axis=2)
     nearest = d2.argmin(axis=1)
     hq = np.sqrt(d2[np.arange(len(samples)), nearest]) <= threshold * std

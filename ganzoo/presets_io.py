@@ -65,7 +65,9 @@ def save_preset(model, directory, metadata=None, extra_files=None):
 
     Args:
         model: any serialisable `keras.Model` (a ganzoo model or not).
-        directory: the preset folder to create or replace.
+        directory: the preset folder to create, or an existing preset
+            folder (one with a `metadata.json`) to replace; anything else
+            already there is refused, never deleted.
         metadata: dict merged into the model card (dataset, protocol,
             command, metrics, ...).
         extra_files: `{name: text}` written beside them (e.g. the list
@@ -74,7 +76,12 @@ def save_preset(model, directory, metadata=None, extra_files=None):
     Example:
     >>> save_preset(model, "runs/my-gan/preset", {"dataset": "mnist"})  # doctest: +SKIP
     """
-    directory = pathlib.Path(directory)
+    directory = pathlib.Path(directory).expanduser()
+    if directory.exists() and not (directory / METADATA_FILE).is_file():
+        raise ArgumentError(
+            f"directory={str(directory)!r} exists and is not a preset folder "
+            f"(no {METADATA_FILE}); give a new folder, or delete it first."
+        )
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=".tmp-"))
     try:

@@ -35,7 +35,7 @@ import urllib.request
 import numpy as np
 
 from ganzoo import _atomic, presets_io
-from ganzoo._checks import ArgumentError
+from ganzoo._checks import ArgumentError, check_bools
 from ganzoo.version import __version__
 
 __all__ = [
@@ -128,10 +128,27 @@ def load(name_or_path, verify=True, full=False):
     >>> model.sample(64, seed=0).shape
     (64, 28, 28, 1)
     """
-    path = run_preset(pathlib.Path(name_or_path))
+    if not isinstance(name_or_path, (str, os.PathLike)) or not str(
+        name_or_path
+    ):
+        raise ArgumentError(
+            f"name_or_path must be a preset name ({', '.join(list_models())})"
+            f" or a preset folder, got {name_or_path!r}."
+        )
+    check_bools(verify=verify, full=full)
+    path = run_preset(pathlib.Path(name_or_path).expanduser())
     if path.is_dir():
         model, metadata = presets_io.load_preset_dir(path, verify=verify)
-    elif os.sep in str(name_or_path) or str(name_or_path).startswith("."):
+    elif path.exists():
+        raise FileNotFoundError(
+            f"{name_or_path} is a file, not a preset folder (pass a preset "
+            f"folder or one of the names {', '.join(list_models())})."
+        )
+    elif (
+        isinstance(name_or_path, os.PathLike)
+        or os.sep in str(name_or_path)
+        or str(name_or_path).startswith((".", "~"))
+    ):
         raise FileNotFoundError(
             f"{name_or_path} is not a folder (pass a preset folder or one of "
             f"the names {', '.join(list_models())})."
@@ -170,7 +187,7 @@ def fetch(name, full=False):
     'gan-ring8'
     """
     if name not in PRESETS:
-        close = difflib.get_close_matches(name, list_models(), n=1)
+        close = difflib.get_close_matches(str(name).lower(), list_models(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ArgumentError(
             f"Unknown preset {name!r}.{hint} Valid names: "
@@ -186,6 +203,14 @@ def fetch(name, full=False):
     if all(_verified(shipped / f, sha) for f, sha in expected.items()):
         return shipped
     cached = cache_dir() / "presets" / name
+    try:
+        cached.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ArgumentError(
+            f"Cannot use the download cache {cached} ({e.strerror}): set "
+            f"${HOME_ENV} to a writable folder (now "
+            f"{os.environ.get(HOME_ENV, 'unset')})."
+        ) from None
     for file, sha in expected.items():
         target = cached / file
         if _verified(target, sha):

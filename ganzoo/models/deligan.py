@@ -1,12 +1,13 @@
 """DeLiGAN (Gurumurthy et al. 2017)."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from ganzoo._checks import ArgumentError
 from ganzoo.layers import COMPONENT_SAMPLINGS, MixtureLatent
-from ganzoo.models.gan import GAN, SAMPLINGS
+from ganzoo.models.gan import GAN, SAMPLINGS, _latent_array
 
 __all__ = [
     "COMPONENT_SAMPLINGS",
@@ -140,6 +141,38 @@ class DeLiGAN(GAN):
                 dtype=tf.int32,
             )
         return eps, ids
+
+    def _checked_latent(self, latent):
+        """`eps` alone (components drawn at random) or `(eps, component_ids)`
+        with as many integer ids in [0, num_components) as rows of eps; an
+        id outside it would silently give G(0)."""
+        pair = isinstance(latent, tuple) or (
+            isinstance(latent, list)
+            and len(latent) == 2
+            and np.ndim(latent[0]) == 2
+        )
+        if not pair:
+            return super()._checked_latent(latent)
+        eps, ids = latent
+        eps = _latent_array("eps", eps, self.latent_dim)
+        ids = np.asarray(ids)
+        if (
+            not np.issubdtype(ids.dtype, np.integer)
+            or ids.shape != (len(eps),)
+            or ids.min() < 0
+            or ids.max() >= self.num_components
+        ):
+            raise ArgumentError(
+                f"component_ids must be {len(eps)} integers (one per row of "
+                f"eps) in [0, {self.num_components}), got "
+                f"{ids.dtype} of shape {ids.shape}"
+                + (
+                    f" from {ids.min()} to {ids.max()}."
+                    if ids.size and np.issubdtype(ids.dtype, np.number)
+                    else "."
+                )
+            )
+        return tf.convert_to_tensor(eps), tf.convert_to_tensor(ids, tf.int32)
 
     def generate_raw(self, latent, training=False):
         if isinstance(latent, (tuple, list)):

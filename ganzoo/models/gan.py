@@ -13,7 +13,13 @@ from keras import ops
 from ganzoo import augment as augment_lib
 from ganzoo import layers as layers_lib
 from ganzoo import losses
-from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
+from ganzoo._checks import (
+    ArgumentError,
+    _is_real,
+    check_choice,
+    check_positive_ints,
+    check_seed,
+)
 from ganzoo.models.adaptive import AdaptiveSwitch
 from ganzoo.models.adaptive_step import _AdaptiveUpdate
 
@@ -141,8 +147,20 @@ class GAN(_AdaptiveUpdate, keras.Model):
                 f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}, "
                 f"got {latent_distribution!r}."
             )
+        for name, net in (
+            ("generator", generator),
+            ("discriminator", discriminator),
+        ):
+            if not isinstance(net, keras.Layer):
+                raise ArgumentError(
+                    f"{name} must be a keras.Model (e.g. from "
+                    f"ganzoo.networks), got {type(net).__name__}."
+                )
         if data_range is not None and not (
-            len(data_range) == 2 and data_range[0] < data_range[1]
+            isinstance(data_range, (tuple, list))
+            and len(data_range) == 2
+            and all(_is_real(v) for v in data_range)
+            and data_range[0] < data_range[1]
         ):
             raise ArgumentError(
                 f"data_range must be (low, high) with low < high, got "
@@ -155,7 +173,9 @@ class GAN(_AdaptiveUpdate, keras.Model):
         self.generator_loss = generator_loss
         self.latent_distribution = latent_distribution
         self.data_range = None if data_range is None else tuple(data_range)
-        self.seed = random.randrange(2**31) if seed is None else int(seed)
+        self.seed = (
+            random.randrange(2**31) if seed is None else check_seed(seed)
+        )
         self.augment = augment_lib.check_policy(augment)
         self.update = update
         self.switch = (
@@ -640,8 +660,8 @@ class GAN(_AdaptiveUpdate, keras.Model):
         Example:
         >>> images = model.sample(16, seed=0)  # doctest: +SKIP
         """
-        check_positive_ints(num=num)
-        seed = random.randrange(2**31) if seed is None else int(seed)
+        check_positive_ints(num=num, batch_size=batch_size)
+        seed = random.randrange(2**31) if seed is None else check_seed(seed)
         key = tf.constant([seed, SAMPLE_STREAM], tf.int64)
         latent = self.draw_latent(int(num), key, sampling)
         return self.generate(latent, batch_size)
@@ -655,7 +675,8 @@ class GAN(_AdaptiveUpdate, keras.Model):
         >>> z = np.random.default_rng(0).normal(size=(4, 100))
         >>> images = gan.generate(z.astype("float32"))  # doctest: +SKIP
         """
-        latent = tf.nest.map_structure(tf.convert_to_tensor, latent)
+        check_positive_ints(batch_size=batch_size)
+        latent = self._checked_latent(latent)
         num = int(tf.nest.flatten(latent)[0].shape[0])
         outs = []
         for start in range(0, num, batch_size):
@@ -664,6 +685,13 @@ class GAN(_AdaptiveUpdate, keras.Model):
             )
             outs.append(self.postprocess(self.generate_raw(chunk)))
         return np.concatenate([np.asarray(o) for o in outs], axis=0)
+
+    def _checked_latent(self, latent):
+        """`latent` for `generate`, as tensors, once checked: a numeric
+        `(n, latent_dim)` array with n >= 1; else `ArgumentError`."""
+        return tf.convert_to_tensor(
+            _latent_array("latent", latent, self.latent_dim)
+        )
 
     def postprocess(self, raw):
         """Maps generator output to the user's space ([0, 1] for images).
@@ -790,3 +818,20 @@ def _batch_info(real):
     before = tf.range(ctx.num_replicas_in_sync) < replica
     start = tf.reduce_sum(tf.where(before, sizes, tf.zeros_like(sizes)))
     return batch, tf.reduce_sum(sizes), start
+
+
+def _latent_array(name, value, latent_dim):
+    """`value` as a float32 `(n, latent_dim)` numpy array, n >= 1, or an
+    `ArgumentError` naming `name` and the shape it has."""
+    z = np.asarray(value)
+    if (
+        not np.issubdtype(z.dtype, np.number)
+        or z.ndim != 2
+        or z.shape[0] < 1
+        or z.shape[1] != latent_dim
+    ):
+        raise ArgumentError(
+            f"{name} must be a numeric array of shape (n, {latent_dim}) with "
+            f"n >= 1, got shape {z.shape} ({z.dtype})."
+        )
+    return z.astype("float32")

@@ -1,0 +1,268 @@
+"""A user's mistake in a Python call (the API a notebook uses, not the
+command line) is one `ArgumentError` (or the standard `FileNotFoundError`)
+naming the argument and what is valid, before anything is written; nothing
+is silently wrong. The cases come from an audit of the public API."""
+
+import os
+import pathlib
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import ganzoo
+from ganzoo import datasets, evaluation, export, metrics, presets_io, zoo
+from ganzoo._checks import ArgumentError, NotAGeneratorError
+from tests import helpers
+
+
+@pytest.fixture(scope="module")
+def deligan():
+    return ganzoo.load("deligan-ring8")
+
+
+@pytest.fixture(scope="module")
+def gan():
+    return ganzoo.load("gan-ring8")
+
+
+# ------------------------------------------------------------ save_preset
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_save_preset_never_replaces_what_is_not_a_preset(tmp_path, kind):
+    """The target held the user's own files: refused, all of it kept (it
+    used to be deleted and replaced by the preset)."""
+    target = tmp_path / "myproject"
+    if kind == "folder":
+        target.mkdir()
+        (target / "notes.txt").write_text("mine")
+    else:
+        target.write_text("mine")
+    model = helpers.tiny_toy_model()
+    with pytest.raises(ArgumentError, match="is not a preset folder"):
+        presets_io.save_preset(model, target)
+    mine = target / "notes.txt" if kind == "folder" else target
+    assert mine.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["myproject"]
+
+
+def test_save_preset_replaces_a_preset(tmp_path):
+    model = helpers.tiny_toy_model()
+    first = presets_io.save_preset(model, tmp_path / "p", {"note": "1"})
+    second = presets_io.save_preset(model, tmp_path / "p", {"note": "2"})
+    assert (first["note"], second["note"]) == ("1", "2")
+    assert ganzoo.load(str(tmp_path / "p")).preset_metadata["note"] == "2"
+
+
+# ------------------------------------------------------ sample / generate
+@pytest.mark.parametrize(
+    "ids, message",
+    [
+        ([0, 1, 99], "in [0, 50), got int64 of shape (3,) from 0 to 99"),
+        ([-1, 0, 1], "from -1 to 1"),
+        ([0.0, 1.0, 2.0], "got float64"),
+        ([0, 1], "got int64 of shape (2,)"),
+    ],
+    ids=["too-large", "negative", "floats", "too-few"],
+)
+def test_deligan_component_ids_are_checked(deligan, ids, message):
+    """An id outside [0, N) used to give G(0) whatever eps was."""
+    with pytest.raises(ArgumentError) as info:
+        deligan.generate((np.zeros((3, 2), "float32"), ids))
+    assert "component_ids must be 3 integers" in str(info.value)
+    assert message in str(info.value), info.value
+
+
+def test_deligan_generate_accepts_what_sample_draws(deligan):
+    eps = np.random.default_rng(0).normal(size=(4, 2)).astype("float32")
+    ids = np.array([0, 1, 2, 49])
+    as_tuple = deligan.generate((eps, ids))
+    np.testing.assert_array_equal(deligan.generate([eps, ids]), as_tuple)
+    assert as_tuple.shape == (4, 2)
+    assert deligan.generate(eps).shape == (4, 2)  # components at random
+
+
+@pytest.mark.parametrize(
+    "latent, shape",
+    [
+        (np.zeros((0, 2)), "(0, 2)"),
+        (np.zeros(2), "(2,)"),
+        (np.zeros((3, 7)), "(3, 7)"),
+        (np.array([["a", "b"]]), "(1, 2) (<U1)"),
+    ],
+    ids=["empty", "1-D", "wrong-width", "strings"],
+)
+def test_latent_of_the_wrong_shape_is_named(gan, latent, shape):
+    with pytest.raises(ArgumentError) as info:
+        gan.generate(latent)
+    message = str(info.value)
+    assert message.startswith("latent must be a numeric array of shape (n, 2)")
+    assert f"got shape {shape}" in message, message
+
+
+def test_a_list_of_rows_is_a_latent(gan):
+    np.testing.assert_array_equal(
+        gan.generate([[0.0, 0.0]]), gan.generate(np.zeros((1, 2)))
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+        ({"batch_size": 2.5}, "batch_size must be a positive integer"),
+        ({"seed": "abc"}, "seed must be an integer in [-2**63, 2**63)"),
+        ({"seed": 1.7}, "got 1.7"),  # used to be truncated to 1
+        ({"seed": 2**70}, "seed must be an integer"),
+    ],
+)
+def test_sample_arguments_are_checked(gan, kwargs, message):
+    with pytest.raises(ArgumentError) as info:
+        gan.sample(5, **kwargs)
+    assert message in str(info.value), info.value
+
+
+def test_a_numpy_seed_is_a_seed(gan):
+    np.testing.assert_array_equal(
+        gan.sample(5, seed=np.int64(3)), gan.sample(5, seed=3)
+    )
+
+
+def test_networks_must_be_keras_models():
+    with pytest.raises(ArgumentError, match="generator must be a keras.Model"):
+        ganzoo.GAN(generator=None, discriminator=None, latent_dim=2)
+
+
+# ------------------------------------------------------------------- load
+@pytest.mark.parametrize("value", [None, 123, ""])
+def test_load_needs_a_name_or_a_path(value):
+    with pytest.raises(ArgumentError, match="must be a preset name"):
+        ganzoo.load(value)
+
+
+def test_load_expands_the_home_folder(tmp_path, monkeypatch):
+    shutil.copytree(zoo.PACKAGE_PRESETS / "gan-ring8", tmp_path / "p")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert ganzoo.load("~/p").preset_metadata["dataset"] == "ring8"
+
+
+def test_load_of_a_file_says_it_is_a_file(tmp_path):
+    path = tmp_path / "afile.txt"
+    path.write_text("x")
+    with pytest.raises(FileNotFoundError, match="is a file, not a preset"):
+        ganzoo.load(str(path))
+
+
+def test_a_case_typo_gets_a_hint():
+    with pytest.raises(ArgumentError, match="Did you mean 'gan-ring8'"):
+        ganzoo.load("GAN-Ring8")
+
+
+def test_load_flags_must_be_bools():
+    with pytest.raises(ArgumentError, match="full must be True or False"):
+        ganzoo.load("gan-ring8", full="yes")
+
+
+def test_a_cache_that_is_a_file_names_the_variable(tmp_path, monkeypatch):
+    """gan-mnist's full weights are not in the package: load writes to the
+    cache, which $GANZOO_HOME points at a file."""
+    home = tmp_path / "afile.txt"
+    home.write_text("x")
+    monkeypatch.setenv(zoo.HOME_ENV, str(home))
+    with pytest.raises(ArgumentError, match=r"set \$GANZOO_HOME to a"):
+        ganzoo.load("gan-mnist", full=True)
+    assert home.read_text() == "x"
+
+
+# ----------------------------------------------------- export / evaluate
+def test_overwrite_must_be_a_bool(gan, tmp_path):
+    """overwrite="no" used to count as true and replace the version."""
+    out = export.export_saved_model(gan, tmp_path / "s", version=1)
+    before = os.path.getmtime(os.path.join(out, "saved_model.pb"))
+    with pytest.raises(ArgumentError, match="overwrite must be True or"):
+        export.export_saved_model(
+            gan, tmp_path / "s", version=1, overwrite="no"
+        )
+    assert os.path.getmtime(os.path.join(out, "saved_model.pb")) == before
+
+
+def test_export_into_a_version_folder_is_refused(gan, tmp_path):
+    out = export.export_saved_model(gan, tmp_path / "s", version=1)
+    with pytest.raises(ArgumentError, match="is a SavedModel version folder"):
+        export.export_saved_model(gan, out)
+    assert os.listdir(out) != ["1"]  # no s/1/1
+    with pytest.raises(FileNotFoundError, match="pass a version folder"):
+        export.read_metadata(tmp_path / "s")
+
+
+def test_a_preset_name_where_a_model_is_needed_says_load_it(tmp_path):
+    with pytest.raises(NotAGeneratorError, match=r"ganzoo.load\('gan-ring8'"):
+        export.export_saved_model("gan-ring8", tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+    with pytest.raises(NotAGeneratorError, match=r"ganzoo.load\('gan-ring8'"):
+        evaluation.evaluate_model("gan-ring8")
+
+
+def test_evaluate_source_of_a_model_points_to_evaluate_model(gan):
+    with pytest.raises(ArgumentError, match="use evaluate_model"):
+        evaluation.evaluate_source(gan)
+
+
+# --------------------------------------------------------------- datasets
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"channels": 2}, "channels=2 is not valid; choose from 1, 3"),
+        ({"image_size": 0}, "image_size must be a positive integer, got 0"),
+        ({"image_size": "32"}, "image_size must be a positive integer"),
+        ({"seed": "abc"}, "seed must be an integer >= 0, got 'abc'"),
+        ({"value_range": 1}, "value_range must be (low, high)"),
+    ],
+)
+def test_dataset_arguments_are_checked(kwargs, message, data_dir):
+    """channels=2 and image_size=0 used to be ignored silently."""
+    with pytest.raises(ArgumentError) as info:
+        datasets.load("mnist", data_dir=data_dir, limit=100, **kwargs)
+    assert message in str(info.value), info.value
+
+
+def _picture_folder(root, n=3):
+    root.mkdir()
+    for i in range(n):
+        Image.new("RGB", (8, 8), (40 * i, 0, 0)).save(root / f"{i}.png")
+    return root
+
+
+def test_a_path_object_names_a_folder(tmp_path):
+    folder = _picture_folder(tmp_path / "pics")
+    batch = next(
+        iter(datasets.load(pathlib.Path(folder), image_size=8, batch_size=3))
+    )
+    assert batch.shape == (3, 8, 8, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"limit": 0}, "limit must be a positive integer, got 0"),
+        ({"take": -1}, "take must be a positive integer, got -1"),
+    ],
+)
+def test_folder_limit_and_take_are_named(tmp_path, kwargs, message):
+    """limit=0 used to mean the whole folder; take=-1 said "limit"."""
+    folder = _picture_folder(tmp_path / "pics")
+    with pytest.raises(ArgumentError, match=message):
+        datasets.image_arrays(str(folder), image_size=8, **kwargs)
+
+
+# ---------------------------------------------------------------- metrics
+def test_empty_samples_are_named():
+    with pytest.raises(ArgumentError, match="x needs at least 2 rows, got 0"):
+        metrics.frechet_distance(np.zeros((0, 3)), np.zeros((5, 3)))
+    with pytest.raises(ArgumentError, match="samples needs at least 1 rows"):
+        metrics.mode_coverage(np.zeros((0, 2)), np.zeros((2, 2)), 0.1)
+
+
+def test_mode_coverage_names_the_bad_threshold():
+    with pytest.raises(ArgumentError, match="threshold must be a number > 0"):
+        metrics.mode_coverage(np.zeros((3, 2)), np.zeros((2, 2)), 0.1, -1)
