@@ -33,12 +33,19 @@ import functools
 import json
 import pathlib
 
+import keras
 import numpy as np
 import scipy.special
 import tensorflow as tf
 
 from ganzoo import datasets
-from ganzoo._checks import ArgumentError, check_positive, check_positive_ints
+from ganzoo._checks import (
+    ArgumentError,
+    _is_int,
+    check_choice,
+    check_positive,
+    check_positive_ints,
+)
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -512,18 +519,27 @@ def mnist_parzen(
     10,000 samples. Real train[:10000] as samples scores 241.2 +- 2.1.
 
     Args:
-        samples: (M, 28, 28, 1) or (M, 784) images in [0, 1].
+        samples: (M, 28, 28, 1) or (M, 784) images in [0, 1] (or uint8).
         data_dir: folder holding `mnist/` IDX files (see
             `ganzoo.datasets.load_arrays`).
         dataset: "mnist" or "fashion_mnist" (same protocol).
-        num_valid: validation images for the sigma search.
+        num_valid: validation images for the sigma search (1 to 10,000:
+            train[50000:60000]).
         **kwargs: passed to `parzen_log_likelihood`.
 
     Example:
     >>> mnist_parzen(model.sample(10000))["mean"]  # doctest: +SKIP
     """
+    if np.asarray(samples).dtype == np.uint8:
+        samples = np.asarray(samples) / 255.0  # as evaluate_samples reads it
     samples = _as_matrix("samples", samples, cols=784)
     _check_unit_range(samples)
+    check_choice("dataset", dataset, IMAGE_DATASETS)
+    if not (_is_int(num_valid) and 1 <= num_valid <= 10000):
+        raise ArgumentError(
+            "num_valid must be an integer in [1, 10000] (train[50000:60000]),"
+            f" got {num_valid!r}."
+        )
     train, _ = datasets.load_arrays(dataset, "train", data_dir=data_dir)
     test, _ = datasets.load_arrays(dataset, "test", data_dir=data_dir)
     valid = train[50000 : 50000 + num_valid].reshape(-1, 784) / 255.0
@@ -598,6 +614,11 @@ def evaluate_samples(
     valid = VALID_METRICS[kind]
     names = DEFAULT_METRICS[kind] if metrics is None else metrics
     names = (names,) if isinstance(names, str) else tuple(names)
+    if not names:
+        raise ArgumentError(
+            f"metrics is empty; give some of {', '.join(valid)} (or None for "
+            f"the defaults, {', '.join(DEFAULT_METRICS[kind])})."
+        )
     for name in names:
         if name not in IMAGE_METRICS + TOY_METRICS:
             raise ArgumentError(
@@ -731,6 +752,12 @@ def _image_metrics(
             if classifier is not None
             else (_default_classifier(dataset))
         )
+        if not isinstance(model, keras.Model):
+            raise ArgumentError(
+                f"classifier must be a keras.Model such as "
+                f"ganzoo.load('{dataset.replace('_', '-')}-classifier'), got "
+                f"{model!r:.60}."
+            )
         logits, feats, _ = clf.features(model, images)
     if any(n.startswith("frechet") for n in names):
         real = datasets.reference_arrays(

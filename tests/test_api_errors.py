@@ -266,3 +266,42 @@ def test_empty_samples_are_named():
 def test_mode_coverage_names_the_bad_threshold():
     with pytest.raises(ArgumentError, match="threshold must be a number > 0"):
         metrics.mode_coverage(np.zeros((3, 2)), np.zeros((2, 2)), 0.1, -1)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: metrics.evaluate_samples(
+                np.zeros((3, 2)), metrics=[], dataset="ring8"
+            ),
+            "metrics is empty; give some of mode_coverage",
+        ),
+        (
+            lambda: metrics.evaluate_samples(
+                np.zeros((3, 28, 28, 1)), classifier="mnist-classifier"
+            ),
+            "classifier must be a keras.Model such as ganzoo.load(",
+        ),
+        (
+            lambda: metrics.mnist_parzen(np.zeros((3, 784)), num_valid=20000),
+            "num_valid must be an integer in [1, 10000]",  # was clamped
+        ),
+        (
+            lambda: metrics.mnist_parzen(np.zeros((3, 784)), dataset="cifar10"),
+            "dataset='cifar10' is not valid; choose from fashion_mnist, mnist",
+        ),
+    ],
+    ids=["no-metrics", "classifier-name", "num-valid", "parzen-dataset"],
+)
+def test_metric_arguments_are_named(call, message):
+    with pytest.raises(ArgumentError) as info:
+        call()
+    assert message in str(info.value), info.value
+
+
+def test_parzen_reads_uint8_as_evaluate_samples_does(data_dir):
+    x = (np.random.default_rng(0).random((20, 784)) * 255).astype("uint8")
+    as_uint8 = metrics.mnist_parzen(x, data_dir=data_dir, num_valid=10)
+    as_float = metrics.mnist_parzen(x / 255.0, data_dir=data_dir, num_valid=10)
+    assert as_uint8["mean"] == pytest.approx(as_float["mean"])
