@@ -89,7 +89,10 @@ _FIELD_TYPES = {
         lambda value: isinstance(value, (bool, np.bool_)),
         "a bool (True or False)",
     ),
-    str: (lambda value: isinstance(value, str), "a string"),
+    str: (
+        lambda value: isinstance(value, (str, os.PathLike)),
+        "a string (or a path)",
+    ),
     type(None): (lambda value: value is None, "None"),
 }
 
@@ -294,8 +297,8 @@ class TrainConfig:
 
     def validate(self):
         """Raises `ArgumentError` naming the first bad field; returns self,
-        its numpy scalars made the Python values they hold (Keras' seeds and
-        the run's JSON need those)."""
+        its numpy scalars made the Python values they hold and its paths
+        strings (Keras' seeds and the run's JSON need those)."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.metadata["choices"] is not None:
@@ -304,6 +307,8 @@ class TrainConfig:
                 _check_type(f, value)
             if isinstance(value, np.generic):
                 setattr(self, f.name, value.item())
+            elif isinstance(value, os.PathLike):
+                setattr(self, f.name, os.fspath(value))
         check_positive_ints(
             epochs=self.epochs,
             batch_size=self.batch_size,
@@ -761,14 +766,15 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             keras.callbacks.TensorBoard(str(out / "tensorboard")),
             SampleGrid(out, num=cfg.grid_size**2, seed=cfg.seed),
         ]
-    model.fit(
-        dataset,
-        epochs=cfg.epochs,
-        steps_per_epoch=epoch_steps,
-        callbacks=callbacks,
-        verbose=verbose if chief else 0,
-        shuffle=False,
-    )
+    with _remapper_off(networks.NETWORKS[cfg.network].remapper_fails):
+        model.fit(
+            dataset,
+            epochs=cfg.epochs,
+            steps_per_epoch=epoch_steps,
+            callbacks=callbacks,
+            verbose=verbose if chief else 0,
+            shuffle=False,
+        )
     if model.stop_training:
         raise RuntimeError("Training stopped early (NaN loss); no preset.")
     done = progress.state
@@ -972,6 +978,23 @@ def _jit_compile(cfg, strategy):
         and cfg.mixed_precision == "none"
         and (strategy is None or strategy is tf.distribute.get_strategy())
     )
+
+
+@contextlib.contextmanager
+def _remapper_off(off):
+    """Grappler's remapper off inside (if `off`), as it was after: see
+    `networks.NetworkSpec.remapper_fails`."""
+    if not off:
+        yield
+        return
+    before = tf.config.optimizer.get_experimental_options().get(
+        "remapping", True
+    )
+    tf.config.optimizer.set_experimental_options({"remapping": False})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({"remapping": before})
 
 
 @contextlib.contextmanager
