@@ -12,6 +12,7 @@ __all__ = [
     "check_bools",
     "check_choice",
     "check_generator",
+    "check_interval",
     "check_non_negative_ints",
     "check_positive",
     "check_positive_ints",
@@ -30,6 +31,10 @@ class NotAGeneratorError(ArgumentError, TypeError):
     `ArgumentError`, so the command line prints one line."""
 
 
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_))
+
+
 def _is_int(value):
     # bool is an int subclass; `True` as a size is a mistake, not 1.
     return isinstance(value, (int, np.integer)) and not isinstance(
@@ -41,7 +46,7 @@ def check_bools(**values):
     """ArgumentError naming the first of `values` that is not a bool (a
     string such as "no" would count as true)."""
     for name, value in values.items():
-        if not isinstance(value, (bool, np.bool_)):
+        if not _is_bool(value):
             raise ArgumentError(f"{name} must be True or False, got {value!r}.")
 
 
@@ -97,6 +102,21 @@ def check_seed(value, name="seed"):
             f"{name} must be an integer in [-2**63, 2**63), got {value!r}."
         )
     return int(value)
+
+
+def check_interval(name, value):
+    """ArgumentError unless `value` is a pair of real numbers `(low, high)`
+    (a tuple, list or array) with low < high."""
+    pair = np.asarray(value) if np.ndim(value) == 1 else None
+    if not (
+        pair is not None
+        and len(pair) == 2
+        and all(_is_real(v) for v in pair.tolist())
+        and pair[0] < pair[1]
+    ):
+        raise ArgumentError(
+            f"{name} must be (low, high) with low < high, got {value!r}."
+        )
 
 
 def check_choice(name, value, choices):

@@ -166,6 +166,8 @@ def train_classifier(
     >>> model, meta = train_classifier("mnist", epochs=1)  # doctest: +SKIP
     >>> meta["test_accuracy"]  # doctest: +SKIP
     """
+    if output is not None:  # before the training, not after it
+        presets_io.check_preset_target(output)
     x_train, y_train = datasets.load_arrays(name, "train", data_dir=data_dir)
     x_test, y_test = datasets.load_arrays(name, "test", data_dir=data_dir)
     keras.utils.set_random_seed(seed)

@@ -35,8 +35,8 @@ import tensorflow as tf
 from ganzoo import _pictures
 from ganzoo._checks import (
     ArgumentError,
-    _is_real,
     check_choice,
+    check_interval,
     check_non_negative_ints,
     check_positive_ints,
 )
@@ -645,16 +645,7 @@ def load(
         x, y = _toy(modes, num, seed, TOY_STDS[name])
         scale = tf.identity
     else:
-        if not (
-            isinstance(value_range, (tuple, list))
-            and len(value_range) == 2
-            and all(_is_real(v) for v in value_range)
-            and value_range[0] < value_range[1]
-        ):
-            raise ArgumentError(
-                f"value_range must be (low, high) with low < high, got "
-                f"{value_range!r}."
-            )
+        check_interval("value_range", value_range)
         lo, hi = (float(v) for v in value_range)
         if kind == "idx":
             check_choice("split", split, SPLITS)

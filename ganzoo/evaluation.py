@@ -56,7 +56,7 @@ def load_source(source):
     if path.is_file() and path.suffix == ".npy":
         return None, _load_samples(path), None
     path = zoo.run_preset(path)  # a training run: its preset/
-    if path.is_dir() and not (path / presets_io.METADATA_FILE).exists():
+    if path.is_dir() and not presets_io.is_preset(path):
         files = sorted(path.glob("*.npy"))
         if not files:
             raise FileNotFoundError(

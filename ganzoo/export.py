@@ -148,7 +148,7 @@ def read_metadata(saved_model):
     """
     if isinstance(saved_model, (str, os.PathLike)):
         folder = os.path.expanduser(os.fspath(saved_model))
-        if not os.path.isfile(os.path.join(folder, "saved_model.pb")):
+        if not tf.io.gfile.exists(os.path.join(folder, "saved_model.pb")):
             raise FileNotFoundError(
                 f"{folder} holds no saved_model.pb: pass a version folder "
                 "that export_saved_model wrote (e.g. serving/gan-mnist/1)."

@@ -34,8 +34,10 @@ def _unit_floats(images, name):
             f"dtype {images.dtype}."
         )
     images = images.astype("float32")
-    if np.isnan(images).any():
-        raise ArgumentError(f"{name} must be in [0, 1], got NaN values.")
+    if not np.isfinite(images).all():
+        raise ArgumentError(
+            f"{name} must be in [0, 1], got NaN or infinite values."
+        )
     low, high = float(images.min()), float(images.max())
     if low < -_RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
         hint = (
@@ -53,7 +55,8 @@ def _unit_floats(images, name):
 def image_grid(images, columns=None):
     """Tiles `(n, H, W, C)` images into one uint8 array, `columns` per row
     (default: a square). Images are uint8 (0-255) or numbers in [0, 1];
-    anything else (e.g. tanh output in [-1, 1]) is refused, not clipped.
+    anything further out (e.g. tanh output in [-1, 1]) is refused, not
+    clipped (float rounding within 1e-3 of [0, 1] is clipped).
 
     Example:
     >>> image_grid(np.zeros((4, 28, 28, 1))).shape

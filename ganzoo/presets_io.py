@@ -31,6 +31,8 @@ __all__ = [
     "METADATA_FILE",
     "RUN_CONFIG_FILE",
     "WEIGHTS_FILE",
+    "check_preset_target",
+    "is_preset",
     "load_preset_dir",
     "save_preset",
     "sha256_of",
@@ -57,6 +59,32 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
+def is_preset(folder):
+    """Whether `folder` holds a preset (its model card, `metadata.json`).
+
+    Example:
+    >>> is_preset("runs/gan-ring8/preset")  # doctest: +SKIP
+    True
+    """
+    return (pathlib.Path(folder) / METADATA_FILE).is_file()
+
+
+def check_preset_target(directory):
+    """`ArgumentError` unless `save_preset` may write `directory`: absent,
+    or a preset folder it replaces. Callers with long work before the save
+    (training) call it first, so the work is not lost to a late refusal.
+
+    Example:
+    >>> check_preset_target("runs/new/preset")  # absent: fine
+    """
+    directory = pathlib.Path(directory).expanduser()
+    if directory.exists() and not is_preset(directory):
+        raise ArgumentError(
+            f"{directory} exists and is not a preset folder (no "
+            f"{METADATA_FILE}); delete it or choose another folder."
+        )
+
+
 def save_preset(model, directory, metadata=None, extra_files=None):
     """Writes `model` as a preset folder and returns its metadata dict.
 
@@ -77,11 +105,7 @@ def save_preset(model, directory, metadata=None, extra_files=None):
     >>> save_preset(model, "runs/my-gan/preset", {"dataset": "mnist"})  # doctest: +SKIP
     """
     directory = pathlib.Path(directory).expanduser()
-    if directory.exists() and not (directory / METADATA_FILE).is_file():
-        raise ArgumentError(
-            f"directory={str(directory)!r} exists and is not a preset folder "
-            f"(no {METADATA_FILE}); give a new folder, or delete it first."
-        )
+    check_preset_target(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=".tmp-"))
     try:

@@ -35,6 +35,7 @@ from ganzoo import (
 from ganzoo import augment as augment_lib
 from ganzoo._checks import (
     ArgumentError,
+    _is_bool,
     _is_int,
     _is_real,
     check_choice,
@@ -85,14 +86,8 @@ TRAIN_IMAGES_FILE = "train_images.json"
 _FIELD_TYPES = {
     int: (_is_int, "an integer"),
     float: (_is_real, "a number"),
-    bool: (
-        lambda value: isinstance(value, (bool, np.bool_)),
-        "a bool (True or False)",
-    ),
-    str: (
-        lambda value: isinstance(value, (str, os.PathLike)),
-        "a string (or a path)",
-    ),
+    bool: (_is_bool, "a bool (True or False)"),
+    str: (lambda value: isinstance(value, (str, os.PathLike)), "a string"),
     type(None): (lambda value: value is None, "None"),
 }
 
@@ -714,11 +709,13 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     if strategy is None:
         strategy = get_strategy(cfg.strategy)
     chief = is_chief()
-    if (out / "preset" / presets_io.METADATA_FILE).exists():
+    if presets_io.is_preset(out / "preset"):
         raise FileExistsError(
             f"{out / 'preset'} exists: this run has finished. Choose another "
             "output directory or delete it to train again."
         )
+    # Before the training, not at its end: the checkpoint is gone by then.
+    presets_io.check_preset_target(out / "preset")
     # Before the run folder exists, a wrong --init_from leaves nothing; and
     # before the seed, so loading it does not shift the global RNG.
     start = _load_init_from(cfg.init_from)

@@ -144,7 +144,7 @@ def load(name_or_path, verify=True, full=False):
             f"{name_or_path} is a file, not a preset folder (pass a preset "
             f"folder or one of the names {', '.join(list_models())})."
         )
-    elif (
+    elif str(name_or_path) not in PRESETS and (
         isinstance(name_or_path, os.PathLike)
         or os.sep in str(name_or_path)
         or str(name_or_path).startswith((".", "~"))
@@ -165,7 +165,7 @@ def run_preset(path):
     """For a `ganzoo train` run folder (its `train_config.json` or a
     finished `preset/`), the run's `preset/`; any other path unchanged.
     `FileNotFoundError` for a run that has not finished."""
-    finished = (path / "preset" / presets_io.METADATA_FILE).is_file()
+    finished = presets_io.is_preset(path / "preset")
     if not finished and not (path / presets_io.RUN_CONFIG_FILE).is_file():
         return path
     if not (path / "preset").is_dir():

@@ -49,7 +49,7 @@ def test_image_grid_reads_uint8_as_0_to_255():
             lambda x: x.astype("float32"),
             r"\(got min 0, max 255\); for values 0-255 pass uint8",
         ),
-        (lambda x: np.where(x > 9, np.nan, 0.5), "got NaN values"),
+        (lambda x: np.where(x > 9, np.nan, 0.5), "got NaN or infinite values"),
         (lambda x: x.astype(str), "must be numbers"),
     ],
     ids=["tanh-range", "float-0-255", "nan", "strings"],

@@ -62,7 +62,7 @@ LINEAR_AFTER = dict(lr_decay="linear_after")
         ),
         (
             dict(data_dir=123),
-            "data_dir must be a string (or a path) or None, got 123.",
+            "data_dir must be a string or None, got 123.",
         ),
         (
             dict(update="simultaneous", d_steps="1"),
@@ -74,7 +74,7 @@ LINEAR_AFTER = dict(lr_decay="linear_after")
         ),
         (dict(d_lr=True), "d_lr must be a number, got True."),
         (dict(width="1"), "width must be a number, got '1'."),
-        (dict(augment=None), "augment must be a string (or a path), got None."),
+        (dict(augment=None), "augment must be a string, got None."),
         # Fields with choices keep their own message, naming the choices.
         (dict(model=3), "model=3 is not valid; choose from deligan, gan, "),
     ],

@@ -86,7 +86,7 @@ def run_all():
     for seed in FLAGS.seeds:
         for variant in VARIANTS:
             out = pathlib.Path(FLAGS.runs_dir) / f"{variant}-s{seed}"
-            if (out / "preset" / presets_io.METADATA_FILE).exists():
+            if presets_io.is_preset(out / "preset"):
                 continue
             print("+", " ".join(command(variant, seed, out)), flush=True)
             subprocess.run(command(variant, seed, out), check=True)

@@ -100,6 +100,7 @@ def promote(
         raise ValueError(f"ship={ship!r}: choose from {', '.join(SHIP)}.")
     src = pathlib.Path(run_dir) / "preset"
     target = PRESETS_DIR / name
+    presets_io.check_preset_target(target)  # before the measuring
     card = json.loads((src / presets_io.METADATA_FILE).read_text())
     spec = _spec(name, card)
     # Re-saved, not copied: the preset format of today's presets_io.
@@ -357,7 +358,7 @@ def build_registry(presets_dir=None, published_dir=None):
     published_dir = pathlib.Path(published_dir or ZOO_WEIGHTS)
     registry = {}
     for folder in sorted(presets_dir.iterdir()):
-        if not (folder / presets_io.METADATA_FILE).is_file():
+        if not presets_io.is_preset(folder):
             continue
         card = json.loads((folder / presets_io.METADATA_FILE).read_text())
         shipped = sorted(p.name for p in folder.iterdir() if p.is_file())

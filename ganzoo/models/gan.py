@@ -15,8 +15,8 @@ from ganzoo import layers as layers_lib
 from ganzoo import losses
 from ganzoo._checks import (
     ArgumentError,
-    _is_real,
     check_choice,
+    check_interval,
     check_positive_ints,
     check_seed,
 )
@@ -156,16 +156,8 @@ class GAN(_AdaptiveUpdate, keras.Model):
                     f"{name} must be a keras.Model (e.g. from "
                     f"ganzoo.networks), got {type(net).__name__}."
                 )
-        if data_range is not None and not (
-            isinstance(data_range, (tuple, list))
-            and len(data_range) == 2
-            and all(_is_real(v) for v in data_range)
-            and data_range[0] < data_range[1]
-        ):
-            raise ArgumentError(
-                f"data_range must be (low, high) with low < high, got "
-                f"{data_range!r}."
-            )
+        if data_range is not None:
+            check_interval("data_range", data_range)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
@@ -823,7 +815,10 @@ def _batch_info(real):
 def _latent_array(name, value, latent_dim):
     """`value` as a float32 `(n, latent_dim)` numpy array, n >= 1, or an
     `ArgumentError` naming `name` and the shape it has."""
-    z = np.asarray(value)
+    try:
+        z = np.asarray(value)
+    except ValueError:  # ragged, or a (eps, ids) pair given to a GAN
+        z = np.asarray(None)
     if (
         not np.issubdtype(z.dtype, np.number)
         or z.ndim != 2
