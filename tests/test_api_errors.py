@@ -339,3 +339,20 @@ def test_an_array_is_an_interval():
         data_range=np.array([-1.0, 1.0]),
     )
     assert again.data_range == (-1.0, 1.0)
+
+
+def test_draw_latent_takes_sample_seeds_and_keys(gan, deligan):
+    # An integer seed means what it means to `sample` (it was a TensorFlow
+    # error deep in stateless_normal); a key of two integers is a key.
+    np.testing.assert_array_equal(
+        gan.generate(gan.draw_latent(5, 3)), gan.sample(5, seed=3)
+    )
+    np.testing.assert_array_equal(
+        deligan.generate(deligan.draw_latent(7, 2)), deligan.sample(7, seed=2)
+    )
+    np.testing.assert_array_equal(
+        gan.draw_latent(4, np.array([1, 2])), gan.draw_latent(4, [1, 2])
+    )
+    for bad in (1.5, "a", [1, 2, 3], True, None, np.array([1.0, 2.0])):
+        with pytest.raises(ArgumentError, match="integer or a key of two"):
+            gan.draw_latent(4, bad)

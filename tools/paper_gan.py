@@ -349,11 +349,18 @@ def curve_png(found, path):
 
 
 def samples_png(found, path):
+    """Writes the chosen checkpoint's 100 samples of the first training
+    seed whose run folder still holds them; returns that seed (None, and
+    the picture is left as it was, when no folder does)."""
     from ganzoo import images
 
-    seed = next(iter(found))
-    grid = np.load(run_dir(int(seed)) / "best_samples.npy")
-    images.save_png(images.image_grid(grid, columns=10), path)
+    for seed in found:
+        kept = run_dir(int(seed)) / "best_samples.npy"
+        if kept.exists():
+            grid = np.load(kept)
+            images.save_png(images.image_grid(grid, columns=10), path)
+            return seed
+    return None
 
 
 def write(found):
@@ -363,7 +370,7 @@ def write(found):
     pictures.mkdir(parents=True, exist_ok=True)
     rel = os.path.relpath(pictures, papers.parent)
     curve_png(found, pictures / "gan_parzen_curve.png")
-    samples_png(found, pictures / "gan_samples.png")
+    pictured = samples_png(found, pictures / "gan_samples.png")
     rows = []
     for seed, r in found.items():
         test = r["test"]
@@ -411,7 +418,12 @@ def write(found):
         (
             "Left: the validation number every "
             f"{FLAGS.eval_every} epochs. Right: 100 samples of the chosen "
-            f"checkpoint, training seed {next(iter(found))}."
+            "checkpoint, "
+            + (
+                f"training seed {pictured}."
+                if pictured is not None
+                else "from an earlier write-up (no run folder holds them)."
+            )
         ),
     ]
     _paper_tools.write_up(

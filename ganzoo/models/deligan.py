@@ -7,7 +7,7 @@ from keras import ops
 
 from ganzoo._checks import ArgumentError
 from ganzoo.layers import COMPONENT_SAMPLINGS, MixtureLatent
-from ganzoo.models.gan import GAN, SAMPLINGS, _latent_array
+from ganzoo.models.gan import GAN, SAMPLINGS, _latent_array, latent_key
 
 __all__ = [
     "COMPONENT_SAMPLINGS",
@@ -106,7 +106,8 @@ class DeLiGAN(GAN):
 
     def draw_latent(self, num, seed, sampling="normal"):
         """`(eps, components)`: standard-normal noise and component ids
-        (`component_sampling`). `sampling="paper"` draws as the DeLiGAN
+        (`component_sampling`), from `seed` as in `GAN.draw_latent` (an
+        integer, as `sample` takes it, or an int[2] key). `sampling="paper"` draws as the DeLiGAN
         authors evaluated: eps ~ U(-1, 1) (not the N(0, I) of training) and
         sample k takes component k mod N, so `sample(100 * N, ...,
         sampling="paper")` gives 100 samples per component (their 5,000 for
@@ -125,6 +126,7 @@ class DeLiGAN(GAN):
         (500, 2)
         """
         self.check_sampling(sampling)
+        seed = latent_key(seed)
         shape = (num, self.latent_dim)
         if sampling == "paper":
             eps = tf.random.stateless_uniform(shape, seed, -1.0, 1.0)

@@ -15,6 +15,7 @@ from ganzoo import layers as layers_lib
 from ganzoo import losses
 from ganzoo._checks import (
     ArgumentError,
+    _is_int,
     check_choice,
     check_interval,
     check_positive_ints,
@@ -29,6 +30,7 @@ __all__ = [
     "SAMPLE_STREAM",
     "SAMPLINGS",
     "UPDATES",
+    "latent_key",
 ]
 
 
@@ -41,6 +43,26 @@ _EVAL_STREAM = (1 << 20) + 1
 # `sample(..., sampling=...)`: the model's own prior, as in training, or
 # "paper", the DeLiGAN authors' evaluation (DeLiGAN only).
 SAMPLINGS = ("normal", "paper")
+
+
+def latent_key(seed):
+    """The stateless key of `draw_latent`: an integer seed becomes
+    `[seed, SAMPLE_STREAM]` (the key of `sample(n, seed=seed)`); a key of
+    two integers (tensor, array or list) is used as it is. Else
+    `ArgumentError`."""
+    if _is_int(seed):
+        return tf.constant([check_seed(seed), SAMPLE_STREAM], tf.int64)
+    if isinstance(seed, tf.Tensor):
+        if seed.dtype.is_integer and seed.shape.is_compatible_with([2]):
+            return seed
+    else:
+        key = np.asarray(seed) if np.ndim(seed) == 1 else None
+        if key is not None and key.shape == (2,) and key.dtype.kind in "iu":
+            return tf.constant(key, tf.int64)
+    raise ArgumentError(
+        "seed must be an integer or a key of two integers (int[2]), got "
+        f"{seed!r}."
+    )
 
 
 @keras.saving.register_keras_serializable(package="ganzoo")
@@ -244,16 +266,20 @@ class GAN(_AdaptiveUpdate, keras.Model):
             )
 
     def draw_latent(self, num, seed, sampling="normal"):
-        """Latent noise for `num` examples from a stateless `seed` (int[2]).
+        """Latent noise for `num` examples from a stateless `seed`: an
+        integer, which means what it means to `sample` (so
+        `generate(draw_latent(n, s))` equals `sample(n, seed=s)`), or a key
+        of two integers (`tf.random.stateless_*`'s int[2]).
 
         The same `(num, seed)` always gives the same noise. `sampling` is
         one of `SAMPLINGS`: `"normal"`, the model's own prior; `"paper"`
         only for DeLiGAN, whose latent is `(eps, component_ids)`.
 
         Example:
-        >>> z = model.draw_latent(8, tf.constant([0, 1]))  # doctest: +SKIP
+        >>> z = model.draw_latent(8, seed=0)  # doctest: +SKIP
         """
         self.check_sampling(sampling)
+        seed = latent_key(seed)
         shape = (num, self.latent_dim)
         if self.latent_distribution == "uniform":
             bound = 3.0**0.5
@@ -654,8 +680,7 @@ class GAN(_AdaptiveUpdate, keras.Model):
         """
         check_positive_ints(num=num, batch_size=batch_size)
         seed = random.randrange(2**31) if seed is None else check_seed(seed)
-        key = tf.constant([seed, SAMPLE_STREAM], tf.int64)
-        latent = self.draw_latent(int(num), key, sampling)
+        latent = self.draw_latent(int(num), seed, sampling)
         return self.generate(latent, batch_size)
 
     def generate(self, latent, batch_size=1000):
