@@ -128,6 +128,21 @@ def _as_matrix(name, x, min_rows=1, cols=None):
     return x
 
 
+def _check_same_scale(**arrays):
+    """ArgumentError when one of two arrays is uint8 (pixels in 0-255) and
+    the other is not: their distances would mix two scales (a uint8 MNIST
+    digit and the same digit in [0, 1] are ~2,000 apart)."""
+    (a, x), (b, y) = arrays.items()
+    x_bytes = np.asarray(x).dtype == np.uint8
+    if x_bytes != (np.asarray(y).dtype == np.uint8):
+        raw, other = (a, b) if x_bytes else (b, a)
+        raise ArgumentError(
+            f"{raw} is uint8 (0-255) but {other} is "
+            f"{np.asarray(arrays[other]).dtype}: give both on one scale "
+            f"(e.g. {raw} / 255 for pictures in [0, 1])."
+        )
+
+
 def _log_posteriors(name, x, from_logits):
     """(probs, log_probs) from logits or from rows of probabilities."""
     x = _as_matrix(name, x, cols=None)
@@ -147,6 +162,25 @@ def _log_posteriors(name, x, from_logits):
 
 
 # ----------------------------------------------------------------- Frechet
+def _covariance(name, sigma, tol=1e-6):
+    """`sigma` as a float64 symmetric matrix, or ArgumentError when it is
+    not a covariance (not symmetric, or a clearly negative eigenvalue),
+    which the distance would otherwise clip to a meaningless number. The
+    tolerance, relative to the largest entry, lets rounding pass."""
+    sigma = sigma.astype(np.float64)
+    scale = max(float(np.abs(sigma).max()), np.finfo(np.float64).tiny)
+    if not np.allclose(sigma, sigma.T, rtol=0.0, atol=tol * scale):
+        raise ArgumentError(f"{name} is not symmetric: not a covariance.")
+    sigma = (sigma + sigma.T) / 2.0
+    lowest = float(np.linalg.eigvalsh(sigma)[0])
+    if lowest < -tol * scale:
+        raise ArgumentError(
+            f"{name} is not a covariance: it has a negative eigenvalue "
+            f"({lowest:.3g})."
+        )
+    return sigma
+
+
 def frechet_distance_from_stats(mu1, sigma1, mu2, sigma2):
     """Frechet distance between N(mu1, sigma1) and N(mu2, sigma2).
 
@@ -175,8 +209,8 @@ def frechet_distance_from_stats(mu1, sigma1, mu2, sigma2):
         if not np.all(np.isfinite(v)):
             raise ArgumentError(f"{n} contains NaN or infinite values.")
     mu1, mu2 = mu1.astype(np.float64), mu2.astype(np.float64)
-    s1 = (sigma1 + sigma1.T) / 2.0
-    s2 = (sigma2 + sigma2.T) / 2.0
+    s1 = _covariance("sigma1", sigma1)
+    s2 = _covariance("sigma2", sigma2)
     w, v = np.linalg.eigh(s1)
     root1 = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
     middle = np.linalg.eigvalsh(root1 @ s2 @ root1)
@@ -205,6 +239,7 @@ def frechet_distance(x, y):
     >>> round(frechet_distance(a, a + 3.0))  # ||(3, 3)||^2
     18
     """
+    _check_same_scale(x=x, y=y)
     x = _as_matrix("x", x, min_rows=2)
     y = _as_matrix("y", y, min_rows=2, cols=x.shape[1])
     return frechet_distance_from_stats(
@@ -329,6 +364,7 @@ def nearest_neighbours(queries, pool, batch_size=512):
     ([1], [0.141])
     """
     check_positive_ints(batch_size=batch_size)
+    _check_same_scale(queries=queries, pool=pool)
     q = _as_matrix("queries", queries)
     p = _as_matrix("pool", pool, cols=q.shape[1])
     p_sq = np.einsum("ij,ij->i", p, p)
@@ -416,6 +452,7 @@ def parzen_log_density(
     check_positive_ints(
         batch_size=batch_size, sample_batch_size=sample_batch_size
     )
+    _check_same_scale(x=x, samples=samples)
     samples = _as_matrix("samples", samples)
     x = _as_matrix("x", x, cols=samples.shape[1])
     centre = samples.mean(axis=0)
@@ -483,6 +520,9 @@ def parzen_log_likelihood(
     >>> -1.7 < r["mean"] < -1.2  # N(0, 1) entropy is -1.42
     True
     """
+    _check_same_scale(samples=samples, test=test)
+    if valid is not None:
+        _check_same_scale(samples=samples, valid=valid)
     sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
     chunks = {"batch_size": batch_size, "sample_batch_size": sample_batch_size}
     valid_ll = None

@@ -33,6 +33,37 @@ def test_frechet_of_two_gaussians_vs_closed_form():
     assert metrics.frechet_distance(x, y) == pytest.approx(expected, rel=0.02)
 
 
+def test_frechet_refuses_what_is_not_a_covariance():
+    # Clipping the eigenvalues of -I used to give a distance of 0.
+    eye, zero = np.eye(2), np.zeros(2)
+    with pytest.raises(metrics.ArgumentError, match="negative eigenvalue"):
+        metrics.frechet_distance_from_stats(zero, -eye, zero, eye)
+    with pytest.raises(metrics.ArgumentError, match="sigma2 is not symmetric"):
+        metrics.frechet_distance_from_stats(zero, eye, zero, [[1, 2], [0, 1]])
+    # Singular sample covariances (fewer rows than columns) pass.
+    x = np.random.default_rng(0).normal(size=(5, 20))
+    assert metrics.frechet_distance(x, x[::-1]) == pytest.approx(0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a, b: metrics.frechet_distance(a, b),
+        lambda a, b: metrics.nearest_neighbours(a, b),
+        lambda a, b: metrics.parzen_log_likelihood(a, b, sigmas=0.2),
+    ],
+)
+def test_pixels_and_unit_floats_are_not_mixed(call):
+    # The same pictures as uint8 and as floats in [0, 1] are far apart.
+    pixels = np.random.default_rng(0).integers(0, 256, (4, 6), np.uint8)
+    with pytest.raises(metrics.ArgumentError, match=r"is uint8 \(0-255\)"):
+        call(pixels, pixels / 255.0)
+    with pytest.raises(metrics.ArgumentError, match=r"is uint8 \(0-255\)"):
+        call(pixels / 255.0, pixels)
+    call(pixels, pixels)  # one scale either way
+    call(pixels / 255.0, pixels / 255.0)
+
+
 # ---------------------------------------------------- posterior-based scores
 def test_classifier_score_uniform_and_one_hot():
     assert metrics.classifier_score(np.full((50, 10), 0.1)) == pytest.approx(1)
