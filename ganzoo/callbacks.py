@@ -1,6 +1,7 @@
 """Callbacks for GAN training: sample grids and resumable progress."""
 
 import json
+import os
 import pathlib
 import time
 
@@ -9,7 +10,12 @@ import numpy as np
 import tensorflow as tf
 
 from ganzoo import _atomic, datasets, images, metrics
-from ganzoo._checks import check_choice
+from ganzoo._checks import (
+    ArgumentError,
+    check_choice,
+    check_positive_ints,
+    check_seed,
+)
 
 __all__ = ["ModeCoverage", "ProgressRecorder", "SampleGrid"]
 
@@ -33,6 +39,13 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __init__(self, output_dir, num=64, seed=0):
         super().__init__()
+        # Checked now, not after the first epoch of training.
+        if not isinstance(output_dir, (str, os.PathLike)):
+            raise ArgumentError(
+                f"output_dir must be a folder path, got {output_dir!r}."
+            )
+        check_positive_ints(num=num)
+        check_seed(seed)
         self.dir = pathlib.Path(output_dir) / "samples"
         self.num = num
         self.seed = seed
@@ -116,6 +129,8 @@ class ModeCoverage(keras.callbacks.Callback):
             else datasets.GRID25_MODES
         )
         self.std = datasets.TOY_STDS[dataset]
+        check_positive_ints(num=num)
+        check_seed(seed)
         self.num = num
         self.seed = seed
 

@@ -235,3 +235,24 @@ def test_sample_grid_skips_the_picture_of_a_nan_generator(tmp_path):
     grid.set_model(NanModel())
     grid.on_epoch_end(0)
     assert list((tmp_path / "samples").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda c, d: c.SampleGrid(d, num=0), "num must be a positive integer"),
+        (lambda c, d: c.SampleGrid(d, seed=1.5), "seed must be an integer"),
+        (lambda c, d: c.SampleGrid(7), "output_dir must be a folder path"),
+        (lambda c, d: c.ModeCoverage("ring8", num=0), "num must be a positive"),
+        (lambda c, d: c.ModeCoverage("ring8", seed="0"), "seed must be an"),
+    ],
+)
+def test_callbacks_check_their_arguments_before_training(
+    tmp_path, make, message
+):
+    # These used to fail only at the end of the first epoch.
+    from ganzoo import callbacks
+    from ganzoo._checks import ArgumentError
+
+    with pytest.raises(ArgumentError, match=message):
+        make(callbacks, tmp_path)
