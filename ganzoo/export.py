@@ -14,7 +14,6 @@ the layout TF Serving polls, with named signatures (see docs/serving.md):
 `images` is float32 [n, H, W, C] in [0, 1], or [n, 2] points for 2-D toys.
 """
 
-import numbers
 import os
 import shutil
 import tempfile
@@ -24,7 +23,13 @@ import tensorflow as tf
 
 import ganzoo
 from ganzoo import _atomic
-from ganzoo._checks import ArgumentError, check_bools, check_generator
+from ganzoo._checks import (
+    ArgumentError,
+    check_bools,
+    check_generator,
+    check_non_negative_ints,
+    check_positive_ints,
+)
 from ganzoo.models import DeLiGAN
 
 # `model.sample(n, seed=s)` draws its latent with the stateless seed
@@ -82,14 +87,8 @@ def export_saved_model(
     TensorShape([4, 2])
     """
     check_generator(model, "export")
-    if not (_is_int(version) and version >= 0):
-        raise ArgumentError(
-            f"version must be a non-negative integer, got {version!r}."
-        )
-    if not (_is_int(max_samples) and max_samples >= 1):
-        raise ArgumentError(
-            f"max_samples must be a positive integer, got {max_samples!r}."
-        )
+    check_non_negative_ints(version=version)
+    check_positive_ints(max_samples=max_samples)
     check_bools(overwrite=overwrite)
     version, max_samples = int(version), int(max_samples)
     path = os.path.abspath(os.path.expanduser(os.fspath(path)))
@@ -294,10 +293,6 @@ def _sample_shape(model):
     return tuple(
         int(d) for d in model.postprocess(model.generate_raw(latent)).shape[1:]
     )
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _missing_dirs(path):
