@@ -378,6 +378,22 @@ def native_shape(name):
     return None, None
 
 
+def _picture_shape(name, image_size, channels):
+    """`(image_size, channels)` to read the pictures of `name` at: the
+    arguments given, else its `native_shape` (3 channels for a folder);
+    checked."""
+    size0, channels0 = native_shape(name)
+    size = size0 if image_size is None else image_size
+    channels = (channels0 or 3) if channels is None else channels
+    if size is None:
+        raise ArgumentError(
+            f"{name}: its pictures vary in size; give image_size= (e.g. 64)"
+        )
+    check_positive_ints(image_size=size)
+    check_choice("channels", channels, (1, 3))
+    return size, channels
+
+
 def image_arrays(
     name,
     split="train",
@@ -408,15 +424,7 @@ def image_arrays(
     kind = data_kind(name)
     if kind == "toy":
         raise ArgumentError(f"{name} holds 2-D points, not images")
-    size0, channels0 = native_shape(name)
-    size = size0 if image_size is None else image_size
-    channels = (channels0 or 3) if channels is None else channels
-    if size is None:
-        raise ArgumentError(
-            f"{name}: its pictures vary in size; give image_size= (e.g. 64)"
-        )
-    check_positive_ints(image_size=size)
-    check_choice("channels", channels, (1, 3))
+    size, channels = _picture_shape(name, image_size, channels)
     check_choice("resize", resize, RESIZE_MODES)
     if kind == "folder":
         check_choice("split", split, ("train",))  # a folder has one split
@@ -649,11 +657,7 @@ def load(
         lo, hi = (float(v) for v in value_range)
         if kind == "idx":
             check_choice("split", split, SPLITS)
-            size, chans = native_shape(name)
-            size = size if image_size is None else image_size
-            chans = chans if channels is None else channels
-            check_positive_ints(image_size=size)
-            check_choice("channels", chans, (1, 3))
+            size, chans = _picture_shape(name, image_size, channels)
             x, y = _image_arrays(name, split, data_dir, limit, per_class, take)
             x = _reshaped(x, size, chans)
         else:
