@@ -26,7 +26,10 @@ uses the synthetic pictures, at 16 pixels, with tiny networks and ten
 training steps; its samples are grey noise. Without it, the tutorial
 trains the README's 64-pixel recipe, which wants a GPU (or hours of CPU).
 Figures go to `$GANZOO_TUTORIAL_OUT/07_deligan_own_pictures/` (default
-`tutorial_outputs/`), and so does the training run in full mode.
+`tutorial_outputs/`), and so does the training run in full mode, as
+`run-<hash>/`: one folder per recipe and set of pictures, so running it
+again resumes or reuses that run, and other pictures get a run of their
+own.
 """
 
 import argparse
@@ -221,7 +224,6 @@ README's command leaves the length at its default (10 passes over the
 data, a few dozen steps for 500 pictures); we give the full run 5000 steps.
 """
 
-RUN = WORK / "run" if FAST else OUT / "run"
 cfg = ganzoo.training.TrainConfig(
     model="deligan",
     network="dcgan",
@@ -240,6 +242,17 @@ cfg = ganzoo.training.TrainConfig(
     grid_size=4 if FAST else 8,
     seed=0,
 )
+# One run folder per recipe and set of pictures (their sha256, not the
+# folder's path: the synthetic pictures are redrawn alike in a new folder
+# each time), so a finished run of other pictures or settings is never
+# taken for this one.
+recipe = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "dataset"}
+key = json.dumps([recipe, drawn], sort_keys=True).encode()
+RUN = (
+    WORK / "run"
+    if FAST
+    else OUT / f"run-{hashlib.sha256(key).hexdigest()[:12]}"
+)
 # The same run as a command: every field that differs from its default.
 default = ganzoo.training.TrainConfig()
 command = "ganzoo train " + " ".join(
@@ -249,9 +262,7 @@ command = "ganzoo train " + " ".join(
 )
 print(command, f"--output_dir={RUN}")
 
-# Started before and unfinished: `train` resumes it, if it is the same run
-# (the same config and pictures; the synthetic ones are redrawn in another
-# folder, which is fine), and refuses another in one line.
+# Started before and unfinished: `train` resumes it.
 if (RUN / "preset" / ganzoo.presets_io.METADATA_FILE).exists():
     print(f"{RUN} has finished already; delete it to train again.")
 else:
