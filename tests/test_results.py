@@ -128,3 +128,72 @@ def test_promote_records_spread_over_sample_and_training_seeds(toy_run):
     spread = card["recipe_spread"]
     assert spread["training_seeds"] == [0, 5]
     assert set(spread["mode_coverage.modes_covered"]) == {"mean", "std"}
+
+
+# --------------------------------------------------------------- validate
+def test_validate_records_every_run_on_validation_seeds(toy_run, monkeypatch):
+    record = toy_run / "validation.json"
+    monkeypatch.setattr(results, "VALIDATION_FILE", record)
+    found = results.validate([toy_run / "run"])
+    entry = json.loads(record.read_text())["run"]
+    assert found == {"run": entry}
+    assert entry["sample_seeds"] == [100, 101, 102]
+    assert entry["command"] == "ganzoo train" and entry["reference"] is None
+    hq = entry["metrics"]["mode_coverage.high_quality_fraction"]
+    assert 0 <= hq["mean"] <= 1 and hq["std"] >= 0
+    # The same run again replaces its record; another command under the
+    # same folder name is refused, and the record is left as it was.
+    results.validate([toy_run / "run"])
+    card_path = toy_run / "run" / "preset" / "metadata.json"
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps(dict(card, command="ganzoo train -x")))
+    before = record.read_text()
+    with pytest.raises(results.app.UsageError, match="another command"):
+        results.validate([toy_run / "run"])
+    assert record.read_text() == before
+
+
+def test_validate_refuses_the_test_set_and_unfinished_runs(
+    toy_run, monkeypatch
+):
+    monkeypatch.setattr(results, "VALIDATION_FILE", toy_run / "validation.json")
+    for runs, reference, message in [
+        ([toy_run / "nowhere"], None, "holds no finished run"),
+        ([toy_run / "run"], "train[:100]", "toy is validated on fresh"),
+    ]:
+        with pytest.raises(results.app.UsageError, match=message):
+            results.validate(runs, reference)
+    assert not (toy_run / "validation.json").exists()
+
+
+@pytest.mark.parametrize(
+    "card, reference, message",
+    [
+        ({"take": 50000}, "train[50000:]", None),
+        ({"take": 50000}, "train[49000:]", "holds 1,000 of the images"),
+        ({"take": None}, "train[50000:]", "holds 10,000 of the images"),
+        ({"limit": 500}, "train[:10000]", None),  # the last 50 per digit
+        ({"limit": 500}, "train", "holds 500 of the images"),
+    ],
+)
+def test_validation_images_are_held_out(data_dir, card, reference, message):
+    card = dict(card, dataset="mnist")
+    if message is None:
+        results._check_held_out("runs/x", card, reference, data_dir)
+        return
+    with pytest.raises(results.app.UsageError, match=message):
+        results._check_held_out("runs/x", card, reference, data_dir)
+
+
+def test_validate_never_reads_the_test_split(tmp_path, monkeypatch):
+    model = helpers.compile_adam(helpers.tiny_image_model("gan"))
+    presets_io.save_preset(
+        model,
+        tmp_path / "run" / "preset",
+        {"dataset": "mnist", "command": "ganzoo train", "take": 50000},
+    )
+    monkeypatch.setattr(results, "VALIDATION_FILE", tmp_path / "v.json")
+    for reference in (None, "test", "test[:5000]", "mnist"):
+        with pytest.raises(results.app.UsageError, match="test split"):
+            results.validate([tmp_path / "run"], reference)
+    assert not (tmp_path / "v.json").exists()

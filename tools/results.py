@@ -5,6 +5,8 @@ the README tables and the registry. Run from the repository root:
         --description="DeLiGAN on 500 MNIST digits (50 per class)" \\
         [--recalibrate_bn=100] [--ship=generator]
     python -m tools.results measure gan-mnist  # a shipped preset, re-measured
+    python -m tools.results validate runs/v1 runs/v2 \\
+        --reference="train[50000:]"      # choosing among recipes
     python -m tools.results write        # RESULTS.md, README tables
     python -m tools.results registry     # ganzoo/registry.json
 
@@ -16,6 +18,13 @@ generator's weights (`generator.weights.h5`, enough to sample) and puts the
 full `model.weights.h5` in `zoo_weights/NAME/`, the download-only files of
 the version's tag. `write` only reads the model cards: RESULTS.md is
 regenerated from them by one command and never edited by hand.
+
+`validate` is how recipes are chosen without the test set: it measures
+finished runs on validation data (fresh samples of sample seeds 100-102;
+for images, against held-out training images given by `--reference`) and
+records every run tried in `benchmarks/results/validation.json`, so the
+choice a card's `selection` describes can be checked and survives the run
+folders.
 """
 
 import json
@@ -69,6 +78,18 @@ SAMPLES_DIR = REPO / "docs" / "samples"
 NEAREST_DIR = REPO / "docs" / "nearest"
 SHIP = ("all", "generator")
 SAMPLE_SEEDS = (0, 1, 2)
+# Validation: other sample seeds than the reported numbers', and a record
+# of every run measured on them.
+VALIDATION_SEEDS = (100, 101, 102)
+VALIDATION_FILE = REPO / "benchmarks" / "results" / "validation.json"
+# What `validate` prints of each run.
+_SHOWN = {
+    "classifier_score": "score",
+    "frechet_distance": "FD",
+    "class_histogram.min": "min class",
+    "mode_coverage.modes_covered": "modes",
+    "mode_coverage.high_quality_fraction": "HQ",
+}
 
 
 def promote(
@@ -260,8 +281,132 @@ def measure(name, data_dir=None, sample_seeds=SAMPLE_SEEDS):
     print(evaluation.format_table(per_seed[0]))
 
 
+def validate(
+    run_dirs,
+    reference=None,
+    data_dir=None,
+    recalibrate_bn=0,
+    sample_seeds=VALIDATION_SEEDS,
+):
+    """Measures finished runs on validation data, to choose among recipes
+    without the test set: each run's `preset/` over `sample_seeds`, as
+    `promote` measures (fresh samples for a 2-D toy; for images, distances
+    to `reference`, held-out training images such as "train[50000:]" or
+    "train[:10000]"; the test split is refused). Each run is recorded
+    under its folder's name in `VALIDATION_FILE` (mean and std over the
+    sample seeds, with its command) and printed one line each; returns the
+    records."""
+    found = []
+    for run in map(pathlib.Path, run_dirs):
+        if not presets_io.is_preset(run / "preset"):
+            raise app.UsageError(
+                f"{run} holds no finished run (no {run / 'preset'})."
+            )
+        card = json.loads(
+            (run / "preset" / presets_io.METADATA_FILE).read_text()
+        )
+        toy = datasets.data_kind(card["dataset"]) == "toy"
+        if toy == (reference is not None):
+            raise app.UsageError(
+                f"{run}: "
+                + (
+                    "a 2-D toy is validated on fresh samples; drop --reference."
+                    if toy
+                    else "give --reference, held-out training images (e.g. "
+                    "train[50000:]); the default would be the test split."
+                )
+            )
+        if reference is not None and (
+            re.match(r"test\b", reference) or reference == card["dataset"]
+        ):
+            raise app.UsageError(
+                f"--reference={reference} is the test split: validation "
+                "never reads it; give held-out training images, e.g. "
+                "train[50000:]."
+            )
+        if reference is not None:
+            _check_held_out(run, card, reference, data_dir)
+        found.append((run, card))
+    records = (
+        json.loads(VALIDATION_FILE.read_text())
+        if VALIDATION_FILE.exists()
+        else {}
+    )
+    new = {}
+    for run, card in found:
+        old = records.get(run.name)
+        if old and old["command"] != card["command"]:
+            raise app.UsageError(
+                f"{VALIDATION_FILE.name} holds {run.name} with another "
+                "command: give this run another folder name."
+            )
+        model, _ = presets_io.load_preset_dir(run / "preset")
+        spec = _spec(run.name, card)
+        per_seed = _evaluate_seeds(
+            model,
+            spec,
+            card["dataset"],
+            data_dir,
+            recalibrate_bn,
+            run,
+            sample_seeds,
+            reference,
+        )
+        spread = _spread([_scalars(r["metrics"]) for r in per_seed])
+        new[run.name] = dict(
+            command=card["command"],
+            reference=reference,
+            recalibrate_bn=recalibrate_bn,
+            sample_seeds=list(sample_seeds),
+            num_samples=spec["num_samples"],
+            metrics=spread,
+        )
+        shown = ", ".join(
+            f"{label} {spread[key]['mean']:.3g} +- {spread[key]['std']:.2g}"
+            for key, label in _SHOWN.items()
+            if key in spread
+        )
+        print(f"{run.name}: {shown}", flush=True)
+    records.update(new)
+    VALIDATION_FILE.parent.mkdir(parents=True, exist_ok=True)
+    _atomic.write_text(
+        VALIDATION_FILE, json.dumps(records, indent=1, sort_keys=True) + "\n"
+    )
+    return new
+
+
+def _check_held_out(run, card, reference, data_dir):
+    """UsageError when `reference`, a slice of an IDX dataset's train
+    split, holds images the run trained on (its `take` or `limit`)."""
+    match = re.fullmatch(r"train(?:\[(-?\d*):(-?\d*)\])?", reference)
+    if match is None or datasets.data_kind(card["dataset"]) != "idx":
+        return
+    _, labels = datasets.load_arrays(
+        card["dataset"], "train", data_dir=data_dir
+    )
+    lo, hi = (int(v) if v else None for v in match.groups(""))
+    if card.get("take"):
+        trained = np.arange(card["take"])
+    else:
+        trained = datasets.subset_indices(labels, limit=card.get("limit"))
+    shared = np.intersect1d(np.arange(len(labels))[lo:hi], trained).size
+    if shared:
+        raise app.UsageError(
+            f"--reference={reference} holds {shared:,} of the images {run} "
+            "trained on: validate on images it never saw (a run on "
+            "train[:50000] with --take=50000, on train[50000:])."
+        )
+
+
 def _evaluate_seeds(
-    model, spec, dataset, data_dir, recalibrate_bn, source, sample_seeds
+    model,
+    spec,
+    dataset,
+    data_dir,
+    recalibrate_bn,
+    source,
+    sample_seeds,
+    reference=None,
 ):
     results = []
     for i, seed in enumerate(sample_seeds):
@@ -276,6 +421,7 @@ def _evaluate_seeds(
                 # Once: it changes the model's statistics in place.
                 recalibrate_bn=recalibrate_bn if i == 0 else 0,
                 source=str(source),
+                reference=reference,
             )
         )
     return results
@@ -653,8 +799,8 @@ def replace_section(text, marker, body, note="generated"):
 
 
 def main(argv):
-    """`python -m tools.results promote|write|registry|slim` (see the module
-    docstring)."""
+    """`python -m tools.results promote|measure|validate|write|registry|slim`
+    (see the module docstring)."""
     if argv[1:2] == ["promote"] and len(argv) == 4:
         if not FLAGS.description:
             raise app.UsageError("promote needs --description.")
@@ -671,6 +817,10 @@ def main(argv):
     elif argv[1:2] == ["measure"] and len(argv) > 2:
         for name in argv[2:]:
             measure(name, FLAGS.data_dir)
+    elif argv[1:2] == ["validate"] and len(argv) > 2:
+        validate(
+            argv[2:], FLAGS.reference, FLAGS.data_dir, FLAGS.recalibrate_bn
+        )
     elif argv[1:] == ["write"]:
         write_results()
     elif argv[1:] == ["registry"]:
@@ -690,7 +840,7 @@ def _define_flags():
     flags.DEFINE_integer(
         "recalibrate_bn",
         0,
-        "promote: re-estimate G's batch-norm statistics from this many batches "
+        "promote, validate: re-estimate G's batch-norm statistics from this many batches "
         "first (0: no).",
     )
     flags.DEFINE_enum(
@@ -704,6 +854,12 @@ def _define_flags():
     )
     flags.DEFINE_string(
         "selection", None, "promote: how the recipe was chosen (the card)."
+    )
+    flags.DEFINE_string(
+        "reference",
+        None,
+        "validate: held-out training images the image metrics compare "
+        "with, e.g. train[50000:] (never the test split).",
     )
 
 
