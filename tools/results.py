@@ -296,6 +296,11 @@ def validate(
     under its folder's name in `VALIDATION_FILE` (mean and std over the
     sample seeds, with its command) and printed one line each; returns the
     records."""
+    records = (
+        json.loads(VALIDATION_FILE.read_text())
+        if VALIDATION_FILE.exists()
+        else {}
+    )
     found = []
     for run in map(pathlib.Path, run_dirs):
         if not presets_io.is_preset(run / "preset"):
@@ -326,20 +331,15 @@ def validate(
             )
         if reference is not None:
             _check_held_out(run, card, reference, data_dir)
-        found.append((run, card))
-    records = (
-        json.loads(VALIDATION_FILE.read_text())
-        if VALIDATION_FILE.exists()
-        else {}
-    )
-    new = {}
-    for run, card in found:
         old = records.get(run.name)
         if old and old["command"] != card["command"]:
             raise app.UsageError(
                 f"{VALIDATION_FILE.name} holds {run.name} with another "
                 "command: give this run another folder name."
             )
+        found.append((run, card))
+    new = {}
+    for run, card in found:
         model, _ = presets_io.load_preset_dir(run / "preset")
         spec = _spec(run.name, card)
         per_seed = _evaluate_seeds(
