@@ -48,7 +48,8 @@ def temp_path_for(path, suffix=""):
 
 
 def write_text(path, text):
-    """Writes `text` to `path` atomically."""
+    """Writes `text` to `path` atomically (its folder must exist, unlike
+    `write_bytes`)."""
     with temp_path_for(path) as tmp:
         tmp.write_text(text)
 

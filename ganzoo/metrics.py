@@ -630,7 +630,8 @@ def evaluate_samples(
     Args:
         samples: generated images or points.
         metrics: names, or None for `DEFAULT_METRICS` of the data kind.
-        dataset: a dataset name of `ganzoo.datasets` (or a folder).
+        dataset: a dataset name of `ganzoo.datasets`, a folder of
+            pictures or "tfds:NAME".
         data_dir: folder of the IDX files (see `ganzoo.datasets`).
         classifier: a `ganzoo.classifier` model; default: the shipped
             preset of `dataset`.

@@ -391,7 +391,8 @@ class GAN(_AdaptiveUpdate, keras.Model):
         """Within the block, the generator has its moving-average weights.
 
         Only with `g_optimizer=keras.optimizers.Adam(..., use_ema=True)`
-        (`ganzoo train --g_ema=0.999`); otherwise a no-op. The trained
+        (`ganzoo train --g_ema=0.999`); otherwise a no-op. It needs a
+        compiled model (`RuntimeError` before `compile`). The trained
         weights come back at the end of the block. `fit` itself ends with
         the averages in place, as `keras.Model.fit` does.
 
