@@ -196,21 +196,18 @@ def _cmd_train(args):
         command="ganzoo " + " ".join(sys.argv[1:]),
         strategy=strategy,
     )
+    logs = ", ".join(f"{k} {v:.3g}" for k, v in card["final_logs"].items())
     print(
-        json.dumps(
-            {
-                k: card[k]
-                for k in (
-                    "steps",
-                    "wall_time_s",
-                    "train_images_per_s",
-                    "final_logs",
-                )
-            }
-        )
+        f"Trained {card['steps']:,} steps in "
+        f"{training.duration(card['wall_time_s'])} "
+        f"({card['train_images_per_s']:,.0f} images/s); last epoch: {logs}."
     )
     if training.is_chief():
-        print(f"Preset written to {os.path.join(FLAGS.output_dir, 'preset')}")
+        preset = os.path.join(FLAGS.output_dir, "preset")
+        print(
+            f"Preset written to {preset}; e.g. ganzoo sample {preset} "
+            "--num=64 --out=samples.png"
+        )
 
 
 def _cmd_list(args):

@@ -61,6 +61,7 @@ __all__ = [
     "build_model",
     "compile_model",
     "describe_data",
+    "duration",
     "get_strategy",
     "is_chief",
     "make_dataset",
@@ -742,6 +743,8 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     # in temporary folders it deletes); only the chief writes the run's
     # pictures, logs, config and preset.
     progress = ProgressRecorder(out / "progress.json" if chief else None)
+    if chief and verbose:
+        print(_start_lines(cfg, out, epoch_steps, progress), flush=True)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.TerminateOnNaN(),
@@ -817,6 +820,49 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             model, out / "preset", card, extra_files=extra_files
         )
     return card
+
+
+def duration(seconds):
+    """A wall time for people: seconds, minutes or hours.
+
+    Example:
+    >>> duration(2.6), duration(754), duration(5400)
+    ('2.6 s', '12.6 min', '1.5 h')
+    """
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _start_lines(cfg, out, epoch_steps, progress):
+    """What `train` says before its first step: the run, its length, where
+    to watch it, and where a resumed run picks up."""
+    done = progress.state["epochs_done"]
+    lines = [
+        (
+            f"Training {models.MODELS[cfg.model].__name__} ({cfg.network} "
+            f"nets) on {describe_data(cfg)}; {cfg.epochs} epochs of "
+            f"{epoch_steps} steps of {cfg.batch_size} "
+            f"({cfg.epochs * epoch_steps:,} steps)."
+        ),
+        (
+            f"Run folder {out}: a sample grid per epoch in samples/, "
+            f"log.csv, TensorBoard (tensorboard --logdir {out / 'tensorboard'})."
+        ),
+    ]
+    if done:
+        lines.append(
+            f"Resuming after epoch {done} of {cfg.epochs} "
+            f"({duration(progress.state['wall_time_s'])} trained so far)."
+        )
+    else:
+        lines.append(
+            "Interrupted? Run the same command again: it resumes from the "
+            "last finished epoch."
+        )
+    return "\n".join(lines)
 
 
 def describe_data(cfg):

@@ -5,6 +5,7 @@ import dataclasses
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -395,9 +396,15 @@ def test_kill_9_then_same_command_resumes(data_dir, tmp_path):
     first = _epochs_logged(run)
     assert 2 <= len(first) < 6 and not (run / "preset").exists()
 
-    proc = _ganzoo(args, data_dir)
+    # --verbose is not part of the run: it may change on resuming.
+    proc = _ganzoo([*args[:-1], "--verbose=2"], data_dir)
     output = proc.communicate(timeout=180)[0].decode()
     assert proc.returncode == 0, output
+    # It says where it picks up, and what it did.
+    assert "Training DeLiGAN (toy nets) on ring8" in output, output
+    assert re.search(r"Resuming after epoch [1-5] of 6 \(", output), output
+    assert "Trained 900 steps in " in output, output
+    assert f"Preset written to {run / 'preset'}; e.g. ganzoo sample" in output
     epochs = _epochs_logged(run)
     second = epochs[len(first) :]
     # Resumed (did not start over) and lost at most one epoch.
