@@ -725,6 +725,7 @@ def write_results():
             "train_images_per_s",
             "metrics_command",
             "test_accuracy",
+            "selection",
             "note",
         ):
             if card.get(key) is not None:
