@@ -64,6 +64,7 @@ __all__ = [
     "native_shape",
     "reference_arrays",
     "ring8",
+    "split_slice",
     "subset_indices",
     "training_files",
 ]
@@ -516,24 +517,40 @@ def reference_arrays(
         return of(reference, "test")
     if data_kind(dataset) == "tfds":
         return of(dataset, reference)
-    split, where = match.groups()
+    split, lo, hi = split_slice(reference, dataset)
     if split not in SPLITS or data_kind(dataset) != "idx":
         raise _reference_error(
             reference, dataset, f"{dataset} has no split {split!r}"
         )
-    images = of(dataset, split)
+    part = of(dataset, split)[lo:hi]
+    if not len(part):
+        raise ArgumentError(f"reference={reference!r} selects no images")
+    return part
+
+
+def split_slice(spec, dataset):
+    """`(split, start, stop)` of an IDX split spec such as "train[50000:]"
+    (start and stop None where open; no slice: both None), or None when
+    `spec` names no split; `ArgumentError` for a slice that is not
+    integer indices.
+
+    Example:
+    >>> split_slice("train[50000:]", "mnist"), split_slice("test", "mnist")
+    (('train', 50000, None), ('test', None, None))
+    """
+    match = _SPLIT_SPEC.match(spec) if isinstance(spec, str) else None
+    if match is None:
+        return None
+    split, where = match.groups()
     if where is None:
-        return images
+        return split, None, None
     try:
         lo, hi = (int(v) if v.strip() else None for v in where[1:-1].split(":"))
     except ValueError:
         raise _reference_error(
-            reference, dataset, "give a slice of example indices"
+            spec, dataset, "give a slice of example indices"
         ) from None
-    part = images[lo:hi]
-    if not len(part):
-        raise ArgumentError(f"reference={reference!r} selects no images")
-    return part
+    return split, lo, hi
 
 
 def _check_reference(reference, dataset):

@@ -130,12 +130,15 @@ def _as_matrix(name, x, min_rows=1, cols=None):
 
 def _check_same_scale(**arrays):
     """ArgumentError when one of two arrays is uint8 (pixels in 0-255) and
-    the other is not: their distances would mix two scales (a uint8 MNIST
-    digit and the same digit in [0, 1] are ~2,000 apart)."""
+    the other holds floats: their distances would mix two scales (a uint8
+    MNIST digit and the same digit in [0, 1] are ~2,000 apart)."""
     (a, x), (b, y) = arrays.items()
-    x_bytes = np.asarray(x).dtype == np.uint8
-    if x_bytes != (np.asarray(y).dtype == np.uint8):
-        raw, other = (a, b) if x_bytes else (b, a)
+    kinds = {
+        name: "bytes" if value.dtype == np.uint8 else value.dtype.kind
+        for name, value in ((a, np.asarray(x)), (b, np.asarray(y)))
+    }
+    if sorted(kinds.values()) == ["bytes", "f"]:
+        raw, other = (a, b) if kinds[a] == "bytes" else (b, a)
         raise ArgumentError(
             f"{raw} is uint8 (0-255) but {other} is "
             f"{np.asarray(arrays[other]).dtype}: give both on one scale "
@@ -162,21 +165,26 @@ def _log_posteriors(name, x, from_logits):
 
 
 # ----------------------------------------------------------------- Frechet
-def _covariance(name, sigma, tol=1e-6):
+def _covariance(name, sigma):
     """`sigma` as a float64 symmetric matrix, or ArgumentError when it is
     not a covariance (not symmetric, or a clearly negative eigenvalue),
     which the distance would otherwise clip to a meaningless number. The
-    tolerance, relative to the largest entry, lets rounding pass."""
+    tolerance, relative to the largest eigenvalue, lets the rounding of
+    the input's own precision pass (float32 covariances of rank-deficient
+    features have eigenvalues of about -1e-6 of the largest)."""
+    precision = np.finfo(sigma.dtype).eps if sigma.dtype.kind == "f" else 0
+    tol = max(1e-6, 100 * float(precision))
     sigma = sigma.astype(np.float64)
     scale = max(float(np.abs(sigma).max()), np.finfo(np.float64).tiny)
     if not np.allclose(sigma, sigma.T, rtol=0.0, atol=tol * scale):
         raise ArgumentError(f"{name} is not symmetric: not a covariance.")
     sigma = (sigma + sigma.T) / 2.0
-    lowest = float(np.linalg.eigvalsh(sigma)[0])
-    if lowest < -tol * scale:
+    eigenvalues = np.linalg.eigvalsh(sigma)
+    largest = max(float(np.abs(eigenvalues).max()), np.finfo(np.float64).tiny)
+    if eigenvalues[0] < -tol * largest:
         raise ArgumentError(
             f"{name} is not a covariance: it has a negative eigenvalue "
-            f"({lowest:.3g})."
+            f"({eigenvalues[0]:.3g}, the largest is {largest:.3g})."
         )
     return sigma
 

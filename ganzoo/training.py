@@ -826,12 +826,12 @@ def duration(seconds):
     """A wall time for people: seconds, minutes or hours.
 
     Example:
-    >>> duration(2.6), duration(754), duration(5400)
-    ('2.6 s', '12.6 min', '1.5 h')
+    >>> duration(2.6), duration(59.97), duration(754), duration(5400)
+    ('2.6 s', '1.0 min', '12.6 min', '1.5 h')
     """
-    if seconds < 60:
+    if round(seconds, 1) < 60:
         return f"{seconds:.1f} s"
-    if seconds < 3600:
+    if round(seconds / 60, 1) < 60:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
 

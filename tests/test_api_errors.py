@@ -9,6 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 import ganzoo
@@ -353,6 +354,15 @@ def test_draw_latent_takes_sample_seeds_and_keys(gan, deligan):
     np.testing.assert_array_equal(
         gan.draw_latent(4, np.array([1, 2])), gan.draw_latent(4, [1, 2])
     )
-    for bad in (1.5, "a", [1, 2, 3], True, None, np.array([1.0, 2.0])):
+    for bad in (
+        1.5,
+        "a",
+        [1, 2, 3],
+        True,
+        None,
+        np.array([1.0, 2.0]),
+        np.array([2**63, 1], np.uint64),  # would wrap to a negative key
+        tf.constant([1, 2], tf.uint8),  # a TensorFlow error deep inside
+    ):
         with pytest.raises(ArgumentError, match="integer or a key of two"):
             gan.draw_latent(4, bad)

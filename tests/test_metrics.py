@@ -40,9 +40,16 @@ def test_frechet_refuses_what_is_not_a_covariance():
         metrics.frechet_distance_from_stats(zero, -eye, zero, eye)
     with pytest.raises(metrics.ArgumentError, match="sigma2 is not symmetric"):
         metrics.frechet_distance_from_stats(zero, eye, zero, [[1, 2], [0, 1]])
-    # Singular sample covariances (fewer rows than columns) pass.
+    # Singular sample covariances (fewer rows than columns) pass, also in
+    # float32, whose rounding leaves eigenvalues of about -1e-8 of the
+    # largest (refused by a tolerance of 1e-6 of the largest entry).
     x = np.random.default_rng(0).normal(size=(5, 20))
     assert metrics.frechet_distance(x, x[::-1]) == pytest.approx(0, abs=1e-9)
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(200, 512)) ** 2 * 3 + rng.normal(size=(200, 1)) * 5
+    c = np.cov(f.astype(np.float32), rowvar=False, dtype=np.float32)
+    mu = f.mean(0)
+    assert metrics.frechet_distance_from_stats(mu, c, mu, c) < 1e-6
 
 
 @pytest.mark.parametrize(
@@ -62,6 +69,7 @@ def test_pixels_and_unit_floats_are_not_mixed(call):
         call(pixels / 255.0, pixels)
     call(pixels, pixels)  # one scale either way
     call(pixels / 255.0, pixels / 255.0)
+    call(pixels, pixels.astype(np.int64))  # integers: both 0-255
 
 
 # ---------------------------------------------------- posterior-based scores

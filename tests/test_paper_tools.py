@@ -260,6 +260,19 @@ def test_paper_gan_chooses_on_validation_and_resumes(tmp_path, data_dir):
             assert min(image.size) > 100
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["runs"]["0"]["test"] == test
+    assert summary["pictured_seed"] == "0"
+    assert "100 samples of the chosen checkpoint, training seed 0." in section
+
+    # 5: the run folder's samples gone (a lost machine): the picture and
+    # caption of the earlier write-up stay; with no picture, no <img>.
+    (run / "best_samples.npy").unlink()
+    _gan_tool(tmp_path, data_dir, "--epochs=4", "--write_only")
+    section = (tmp_path / "papers.md").read_text().split("<!-- gan-paper:")[1]
+    assert "training seed 0." in section and "gan_samples.png" in section
+    (tmp_path / "docs" / "gan_samples.png").unlink()
+    _gan_tool(tmp_path, data_dir, "--epochs=4", "--write_only")
+    section = (tmp_path / "papers.md").read_text().split("<!-- gan-paper:")[1]
+    assert "gan_samples.png" not in section and "Right:" not in section
 
 
 def test_paper_gan_refuses_take_over_validation(tmp_path, data_dir):

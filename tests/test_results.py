@@ -2,6 +2,7 @@
 a preset can be slimmed to its generator."""
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -171,18 +172,79 @@ def test_validate_refuses_the_test_set_and_unfinished_runs(
     [
         ({"take": 50000}, "train[50000:]", None),
         ({"take": 50000}, "train[49000:]", "holds 1,000 of the images"),
+        ({"take": 50000}, "train[ +49000 : ]", "holds 1,000 of the images"),
         ({"take": None}, "train[50000:]", "holds 10,000 of the images"),
         ({"limit": 500}, "train[:10000]", None),  # the last 50 per digit
         ({"limit": 500}, "train", "holds 500 of the images"),
+        ({"take": 50000}, "train[a:]", "slice of example indices"),
+        # Test splits, however spelt, and other datasets' images.
+        ({"take": 50000}, "test[:5000]", "never a test split"),
+        ({"take": 50000}, "mnist", "never a test split"),
+        ({"take": 50000}, "tfds:mnist", "never a test split"),
+        ({"take": 50000}, "fashion_mnist", "never a test split"),
+        ({"dataset": "tfds:mnist"}, "validation[:100]", None),
+        ({"dataset": "tfds:mnist"}, "train[:100]", "validation split"),
+        ({"dataset": "ring8"}, "train[:100]", "fresh samples"),
+        ({"dataset": "ring8"}, None, None),
     ],
 )
 def test_validation_images_are_held_out(data_dir, card, reference, message):
-    card = dict(card, dataset="mnist")
+    card = {"dataset": "mnist", **card}
+    run = pathlib.Path("runs/x")
     if message is None:
-        results._check_held_out("runs/x", card, reference, data_dir)
+        results._check_validation_reference(run, card, reference, data_dir)
         return
-    with pytest.raises(results.app.UsageError, match=message):
-        results._check_held_out("runs/x", card, reference, data_dir)
+    with pytest.raises((results.app.UsageError, ValueError), match=message):
+        results._check_validation_reference(run, card, reference, data_dir)
+
+
+def test_a_folder_run_is_validated_on_pictures_it_never_saw(tmp_path):
+    from PIL import Image
+
+    from ganzoo import training
+
+    def folder(name, shades):
+        path = tmp_path / name
+        path.mkdir()
+        for shade in shades:
+            Image.new("L", (8, 8), shade).save(path / f"{shade}.png")
+        return path
+
+    trained = folder("mine", [10, 20, 30])
+    run = tmp_path / "run"
+    (run / "preset").mkdir(parents=True)
+    (run / "preset" / training.TRAIN_IMAGES_FILE).write_text(
+        json.dumps(
+            [
+                {"file": p.name, "sha256": presets_io.sha256_of(p)}
+                for p in sorted(trained.iterdir())
+            ]
+        )
+    )
+    card = {"dataset": str(trained)}
+    check = results._check_validation_reference
+    for reference, shared in [(trained, 3), (folder("some", [30, 40]), 1)]:
+        with pytest.raises(results.app.UsageError, match=f"holds {shared} of"):
+            check(run, card, str(reference), None)
+    check(run, card, str(folder("new", [50, 60])), None)
+    with pytest.raises(results.app.UsageError, match="another folder"):
+        check(run, card, "train[:100]", None)
+
+
+def test_validate_measures_no_test_split_number(toy_run, monkeypatch):
+    # A folder named like a Parzen preset used to get the Parzen number,
+    # which reads the test split; two runs of one name would share a key.
+    monkeypatch.setattr(results, "VALIDATION_FILE", toy_run / "v.json")
+    import shutil
+
+    shutil.copytree(toy_run / "run", toy_run / "gan-mnist")
+    found = results.validate([toy_run / "gan-mnist"])
+    assert set(found["gan-mnist"]["metrics"]) >= {"mode_coverage.modes_covered"}
+    assert not any("parzen" in k for k in found["gan-mnist"]["metrics"])
+    (toy_run / "b").mkdir()
+    shutil.copytree(toy_run / "run", toy_run / "b" / "run")
+    with pytest.raises(results.app.UsageError, match="Two runs named run"):
+        results.validate([toy_run / "run", toy_run / "b" / "run"])
 
 
 def test_validate_never_reads_the_test_split(tmp_path, monkeypatch):

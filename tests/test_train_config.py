@@ -190,3 +190,29 @@ def test_conv_pairs_train_without_the_remapper_error_line(
 def test_paths_are_accepted_as_strings(tmp_path):
     cfg = helpers.tiny_train_config(data_dir=tmp_path).validate()
     assert cfg.data_dir == str(tmp_path) and isinstance(cfg.data_dir, str)
+
+
+def test_train_says_what_it_trains_unless_silent(tmp_path, capsys):
+    cfg = helpers.tiny_train_config(epochs=2)
+    training.train(cfg, tmp_path / "quiet", verbose=0)
+    assert capsys.readouterr().out == ""
+    training.train(cfg, tmp_path / "run", verbose=2)
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "Training GAN (toy nets) on ring8: 100000 points drawn with seed 0; "
+        "2 epochs of 2 steps of 16 (4 steps).\n"
+        f"Run folder {tmp_path / 'run'}: a sample grid per epoch"
+    ), out
+    assert "Interrupted? Run the same command again" in out
+
+
+def test_a_resumed_run_says_where_it_picks_up(tmp_path):
+    from ganzoo.callbacks import ProgressRecorder
+
+    progress = ProgressRecorder(None)
+    progress.state.update(epochs_done=3, wall_time_s=754.0)
+    cfg = helpers.tiny_train_config(epochs=5)
+    lines = training._start_lines(cfg, tmp_path, 2, progress)
+    assert lines.splitlines()[-1] == (
+        "Resuming after epoch 3 of 5 (12.6 min trained so far)."
+    )

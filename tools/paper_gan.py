@@ -370,7 +370,13 @@ def write(found):
     pictures.mkdir(parents=True, exist_ok=True)
     rel = os.path.relpath(pictures, papers.parent)
     curve_png(found, pictures / "gan_parzen_curve.png")
-    pictured = samples_png(found, pictures / "gan_samples.png")
+    samples = pictures / "gan_samples.png"
+    pictured = samples_png(found, samples)
+    if pictured is None and samples.exists():
+        # An earlier write-up's picture, whose run folder is gone.
+        summary = pathlib.Path(FLAGS.summary_json)
+        if summary.exists():
+            pictured = json.loads(summary.read_text()).get("pictured_seed")
     rows = []
     for seed, r in found.items():
         test = r["test"]
@@ -410,20 +416,19 @@ def write(found):
             f"({why})."
         ),
         "",
-        (
-            f'<img src="{rel}/gan_parzen_curve.png" width="640"> '
+        f'<img src="{rel}/gan_parzen_curve.png" width="640"> '
+        + (
             f'<img src="{rel}/gan_samples.png" width="280">'
+            if samples.exists()
+            else ""
         ),
         "",
-        (
-            "Left: the validation number every "
-            f"{FLAGS.eval_every} epochs. Right: 100 samples of the chosen "
-            "checkpoint, "
-            + (
-                f"training seed {pictured}."
-                if pictured is not None
-                else "from an earlier write-up (no run folder holds them)."
-            )
+        f"Left: the validation number every {FLAGS.eval_every} epochs."
+        + (
+            " Right: 100 samples of the chosen checkpoint, training seed "
+            f"{pictured if pictured is not None else 'unknown'}."
+            if samples.exists()
+            else ""
         ),
     ]
     _paper_tools.write_up(
@@ -434,6 +439,7 @@ def write(found):
         FLAGS.summary_json,
         dict(
             command=command_line(),
+            pictured_seed=pictured,
             verdict=said,
             why=why,
             runs={

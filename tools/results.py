@@ -89,6 +89,8 @@ _SHOWN = {
     "class_histogram.min": "min class",
     "mode_coverage.modes_covered": "modes",
     "mode_coverage.high_quality_fraction": "HQ",
+    "kid": "KID",
+    "fid": "FID",
 }
 
 
@@ -289,20 +291,24 @@ def validate(
     sample_seeds=VALIDATION_SEEDS,
 ):
     """Measures finished runs on validation data, to choose among recipes
-    without the test set: each run's `preset/` over `sample_seeds`, as
-    `promote` measures (fresh samples for a 2-D toy; for images, distances
-    to `reference`, held-out training images such as "train[50000:]" or
-    "train[:10000]"; the test split is refused). Each run is recorded
-    under its folder's name in `VALIDATION_FILE` (mean and std over the
-    sample seeds, with its command) and printed one line each; returns the
-    records."""
-    records = (
-        json.loads(VALIDATION_FILE.read_text())
-        if VALIDATION_FILE.exists()
-        else {}
-    )
+    without the test set: each run's `preset/` over `sample_seeds`, with
+    `promote`'s metrics but no Parzen number and no nearest neighbours
+    (both read the test split): fresh samples for a 2-D toy; for images,
+    distances to `reference`, images the run never saw
+    (`_check_validation_reference`: e.g. "train[50000:]" for a
+    `--take=50000` run, "train[:10000]" for `--limit=500`; never a test
+    split). Every run is checked before any is measured; each is recorded
+    under its folder's name in `VALIDATION_FILE` as soon as it is measured
+    (mean and std over the sample seeds, with its command) and printed one
+    line each; returns the new records."""
+    records = _validation_records()
     found = []
     for run in map(pathlib.Path, run_dirs):
+        if run.name in [other.name for other, _ in found]:
+            raise app.UsageError(
+                f"Two runs named {run.name}: {VALIDATION_FILE.name} keys "
+                "runs by folder name; give them different names."
+            )
         if not presets_io.is_preset(run / "preset"):
             raise app.UsageError(
                 f"{run} holds no finished run (no {run / 'preset'})."
@@ -310,27 +316,7 @@ def validate(
         card = json.loads(
             (run / "preset" / presets_io.METADATA_FILE).read_text()
         )
-        toy = datasets.data_kind(card["dataset"]) == "toy"
-        if toy == (reference is not None):
-            raise app.UsageError(
-                f"{run}: "
-                + (
-                    "a 2-D toy is validated on fresh samples; drop --reference."
-                    if toy
-                    else "give --reference, held-out training images (e.g. "
-                    "train[50000:]); the default would be the test split."
-                )
-            )
-        if reference is not None and (
-            re.match(r"test\b", reference) or reference == card["dataset"]
-        ):
-            raise app.UsageError(
-                f"--reference={reference} is the test split: validation "
-                "never reads it; give held-out training images, e.g. "
-                "train[50000:]."
-            )
-        if reference is not None:
-            _check_held_out(run, card, reference, data_dir)
+        _check_validation_reference(run, card, reference, data_dir)
         old = records.get(run.name)
         if old and old["command"] != card["command"]:
             raise app.UsageError(
@@ -341,7 +327,7 @@ def validate(
     new = {}
     for run, card in found:
         model, _ = presets_io.load_preset_dir(run / "preset")
-        spec = _spec(run.name, card)
+        spec = _validation_spec(card)
         per_seed = _evaluate_seeds(
             model,
             spec,
@@ -366,35 +352,120 @@ def validate(
             for key, label in _SHOWN.items()
             if key in spread
         )
+        # Recorded as soon as measured, into the file as it is now (another
+        # validate may have added runs meanwhile).
+        records = _validation_records()
+        records[run.name] = new[run.name]
+        VALIDATION_FILE.parent.mkdir(parents=True, exist_ok=True)
+        _atomic.write_text(
+            VALIDATION_FILE,
+            json.dumps(records, indent=1, sort_keys=True) + "\n",
+        )
         print(f"{run.name}: {shown}", flush=True)
-    records.update(new)
-    VALIDATION_FILE.parent.mkdir(parents=True, exist_ok=True)
-    _atomic.write_text(
-        VALIDATION_FILE, json.dumps(records, indent=1, sort_keys=True) + "\n"
-    )
     return new
 
 
-def _check_held_out(run, card, reference, data_dir):
-    """UsageError when `reference`, a slice of an IDX dataset's train
-    split, holds images the run trained on (its `take` or `limit`)."""
-    match = re.fullmatch(r"train(?:\[(-?\d*):(-?\d*)\])?", reference)
-    if match is None or datasets.data_kind(card["dataset"]) != "idx":
+def _validation_records():
+    if not VALIDATION_FILE.exists():
+        return {}
+    return json.loads(VALIDATION_FILE.read_text())
+
+
+def _validation_spec(card):
+    """What `validate` measures: `EVAL`'s metrics by kind of data (not
+    `_spec`'s Parzen number, which reads the test split); for a folder or
+    tfds run, `evaluate`'s own default for pictures (KID, FID)."""
+    kind = datasets.data_kind(card["dataset"])
+    if kind in ("toy", "idx"):
+        return EVAL["toy" if kind == "toy" else "image"]
+    return dict(metrics=None, num_samples=EVAL["image"]["num_samples"])
+
+
+def _check_validation_reference(run, card, reference, data_dir):
+    """UsageError unless `reference` holds only images the run never saw
+    and none of a test split: fresh samples (no reference) for a 2-D toy;
+    a slice of the run's own train split outside its `take` / `limit` for
+    MNIST-family data; the validation split of a tfds dataset (its run
+    trained on the whole train split); for a folder of pictures, another
+    folder sharing no picture with the run's `train_images.json`."""
+    kind = datasets.data_kind(card["dataset"])
+    if kind == "toy" or reference is None:
+        if (kind == "toy") != (reference is None):
+            raise app.UsageError(
+                f"{run}: "
+                + (
+                    "a 2-D toy is validated on fresh samples; drop --reference."
+                    if kind == "toy"
+                    else "give --reference, images the run never saw (e.g. "
+                    "train[50000:] for a run with --take=50000); without it "
+                    "the distances would use the test split."
+                )
+            )
         return
+    if kind == "folder":
+        _check_other_pictures(run, reference)
+        return
+    parsed = datasets.split_slice(reference, card["dataset"])
+    wanted = "train" if kind == "idx" else "validation"
+    if parsed is None or parsed[0] != wanted:
+        raise app.UsageError(
+            f"--reference={reference}: validate {run} on "
+            + (
+                "a slice of its own train split it did not train on, e.g. "
+                "train[50000:] for --take=50000 or train[:10000] for "
+                "--limit=500"
+                if kind == "idx"
+                else "its dataset's validation split (validation, or e.g. "
+                "validation[:5000]); it trained on the whole train split"
+            )
+            + "; never a test split."
+        )
+    if kind == "idx":
+        _check_held_out(run, card, reference, parsed[1:], data_dir)
+
+
+def _check_held_out(run, card, reference, bounds, data_dir):
+    """UsageError when train[start:stop] (`bounds`) holds images the run
+    trained on (its `take` or `limit`)."""
     _, labels = datasets.load_arrays(
         card["dataset"], "train", data_dir=data_dir
     )
-    lo, hi = (int(v) if v else None for v in match.groups(""))
     if card.get("take"):
         trained = np.arange(card["take"])
     else:
         trained = datasets.subset_indices(labels, limit=card.get("limit"))
+    lo, hi = bounds
     shared = np.intersect1d(np.arange(len(labels))[lo:hi], trained).size
     if shared:
         raise app.UsageError(
             f"--reference={reference} holds {shared:,} of the images {run} "
             "trained on: validate on images it never saw (a run on "
             "train[:50000] with --take=50000, on train[50000:])."
+        )
+
+
+def _check_other_pictures(run, reference):
+    """UsageError unless `reference` is a folder of pictures none of which
+    trained the folder run `run` (by sha256, whatever their names)."""
+    import hashlib
+
+    from ganzoo import training
+
+    if not pathlib.Path(reference).expanduser().is_dir():
+        raise app.UsageError(
+            f"--reference={reference}: {run} trained on a folder of "
+            "pictures; validate it on another folder of held-out pictures."
+        )
+    listed = run / "preset" / training.TRAIN_IMAGES_FILE
+    trained = {row["sha256"] for row in json.loads(listed.read_text())}
+    shared = sum(
+        hashlib.sha256(path.read_bytes()).hexdigest() in trained
+        for path in datasets.image_files(reference)
+    )
+    if shared:
+        raise app.UsageError(
+            f"--reference={reference} holds {shared:,} of the pictures {run} "
+            "trained on: validate on pictures it never saw."
         )
 
 

@@ -29,7 +29,8 @@ Figures go to `$GANZOO_TUTORIAL_OUT/07_deligan_own_pictures/` (default
 `tutorial_outputs/`), and so does the training run in full mode, as
 `run-<hash>/`: one folder per recipe and set of pictures, so running it
 again resumes or reuses that run, and other pictures get a run of their
-own.
+own. (A full run left unfinished in `run/` by an earlier version of this
+tutorial is not picked up: delete that folder.)
 """
 
 import argparse

@@ -53,12 +53,20 @@ def latent_key(seed):
     if _is_int(seed):
         return tf.constant([check_seed(seed), SAMPLE_STREAM], tf.int64)
     if isinstance(seed, tf.Tensor):
-        if seed.dtype.is_integer and seed.shape.is_compatible_with([2]):
+        # The stateless kernels take int32 and int64 keys only.
+        if seed.dtype in (tf.int32, tf.int64) and seed.shape.is_compatible_with(
+            [2]
+        ):
             return seed
     else:
         key = np.asarray(seed) if np.ndim(seed) == 1 else None
-        if key is not None and key.shape == (2,) and key.dtype.kind in "iu":
-            return tf.constant(key, tf.int64)
+        if (
+            key is not None
+            and key.shape == (2,)
+            and key.dtype.kind in "iu"
+            and all(-(2**63) <= int(v) < 2**63 for v in key)
+        ):
+            return tf.constant(key.astype(np.int64), tf.int64)
     raise ArgumentError(
         "seed must be an integer or a key of two integers (int[2]), got "
         f"{seed!r}."
