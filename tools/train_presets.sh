@@ -49,6 +49,12 @@ declare -A RECIPE=(
   [lsgan-fashion-mnist-phase1]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
   [lsgan-fashion-mnist-phase2]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-phase1/preset"
   [lsgan-fashion-mnist]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-phase2/preset"
+  # Candidates (issue 16), not presets: trained by name, then compared by
+  # python -m tools.results validate runs/NAME --reference="train[50000:]",
+  # which records them in benchmarks/results/validation.json. lsgan-mnist's
+  # phase 1 on train[:50000] with its own nets and with the dcgan_mnist pair.
+  [lsgan-mnist-cand-deligan_mnist-p1]="--model=lsgan --network=deligan_mnist --dataset=mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
+  [lsgan-mnist-cand-dcgan_mnist-p1]="--model=lsgan --network=dcgan_mnist --dataset=mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
 )
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
