@@ -843,8 +843,9 @@ def _start_lines(cfg, out, epoch_steps, progress):
     lines = [
         (
             f"Training {models.MODELS[cfg.model].__name__} ({cfg.network} "
-            f"nets) on {describe_data(cfg)}; {cfg.epochs} epochs of "
-            f"{epoch_steps} steps of {cfg.batch_size} "
+            f"nets) on {describe_data(cfg)}; {cfg.epochs} "
+            f"epoch{'s' * (cfg.epochs != 1)} of {epoch_steps} steps of "
+            f"{cfg.batch_size} "
             f"({cfg.epochs * epoch_steps:,} steps)."
         ),
         (
