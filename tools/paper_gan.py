@@ -416,9 +416,9 @@ def write(found):
             f"({why})."
         ),
         "",
-        f'<img src="{rel}/gan_parzen_curve.png" width="640"> '
+        f'<img src="{rel}/gan_parzen_curve.png" width="640">'
         + (
-            f'<img src="{rel}/gan_samples.png" width="280">'
+            f' <img src="{rel}/gan_samples.png" width="280">'
             if samples.exists()
             else ""
         ),
