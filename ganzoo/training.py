@@ -694,9 +694,9 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     `tensorboard/`, `log.csv`, `progress.json` (wall time across resumes),
     `train_config.json` (what a resume must match), for a folder of
     pictures `train_images.json` (their sha256), and at the end `preset/`
-    (config, weights, model card). Under a multi-worker strategy only the chief writes these;
-    the other workers' checkpoints go to temporary folders that Keras
-    deletes. Returns the model card.
+    (config, weights, model card). Under a multi-worker strategy only the
+    chief writes these; the other workers' checkpoints go to temporary
+    folders that Keras deletes. Returns the model card.
 
     `strategy`: the `tf.distribute` strategy if the caller made it already
     (default: `get_strategy(cfg.strategy)`).

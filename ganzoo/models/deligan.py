@@ -107,7 +107,8 @@ class DeLiGAN(GAN):
     def draw_latent(self, num, seed, sampling="normal"):
         """`(eps, components)`: standard-normal noise and component ids
         (`component_sampling`), from `seed` as in `GAN.draw_latent` (an
-        integer, as `sample` takes it, or an int[2] key). `sampling="paper"` draws as the DeLiGAN
+        integer, as `sample` takes it, or an int[2] key).
+        `sampling="paper"` draws as the DeLiGAN
         authors evaluated: eps ~ U(-1, 1) (not the N(0, I) of training) and
         sample k takes component k mod N, so `sample(100 * N, ...,
         sampling="paper")` gives 100 samples per component (their 5,000 for
