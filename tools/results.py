@@ -301,29 +301,7 @@ def validate(
     under its folder's name in `VALIDATION_FILE` as soon as it is measured
     (mean and std over the sample seeds, with its command) and printed one
     line each; returns the new records."""
-    records = _validation_records()
-    found = []
-    for run in map(pathlib.Path, run_dirs):
-        if run.name in [other.name for other, _ in found]:
-            raise app.UsageError(
-                f"Two runs named {run.name}: {VALIDATION_FILE.name} keys "
-                "runs by folder name; give them different names."
-            )
-        if not presets_io.is_preset(run / "preset"):
-            raise app.UsageError(
-                f"{run} holds no finished run (no {run / 'preset'})."
-            )
-        card = json.loads(
-            (run / "preset" / presets_io.METADATA_FILE).read_text()
-        )
-        _check_validation_reference(run, card, reference, data_dir)
-        old = records.get(run.name)
-        if old and old["command"] != card["command"]:
-            raise app.UsageError(
-                f"{VALIDATION_FILE.name} holds {run.name} with another "
-                "command: give this run another folder name."
-            )
-        found.append((run, card))
+    found = _validation_runs(run_dirs, reference, data_dir)
     new = {}
     for run, card in found:
         model, _ = presets_io.load_preset_dir(run / "preset")
@@ -347,11 +325,6 @@ def validate(
             num_samples=spec["num_samples"],
             metrics=spread,
         )
-        shown = ", ".join(
-            f"{label} {spread[key]['mean']:.3g} +- {spread[key]['std']:.2g}"
-            for key, label in _SHOWN.items()
-            if key in spread
-        )
         # Recorded as soon as measured, into the file as it is now (another
         # validate may have added runs meanwhile).
         records = _validation_records()
@@ -361,8 +334,43 @@ def validate(
             VALIDATION_FILE,
             json.dumps(records, indent=1, sort_keys=True) + "\n",
         )
+        shown = ", ".join(
+            f"{label} {spread[key]['mean']:.3g} +- {spread[key]['std']:.2g}"
+            for key, label in _SHOWN.items()
+            if key in spread
+        )
         print(f"{run.name}: {shown}", flush=True)
     return new
+
+
+def _validation_runs(run_dirs, reference, data_dir):
+    """`[(run folder, card)]` of `run_dirs`, each checked (finished, a
+    reference it never saw, a name of its own that `VALIDATION_FILE` does
+    not hold for another command) before any is measured."""
+    records = _validation_records()
+    found = []
+    for run in map(pathlib.Path, run_dirs):
+        if run.name in [other.name for other, _ in found]:
+            raise app.UsageError(
+                f"Two runs named {run.name}: {VALIDATION_FILE.name} keys "
+                "runs by folder name; give them different names."
+            )
+        if not presets_io.is_preset(run / "preset"):
+            raise app.UsageError(
+                f"{run} holds no finished run (no {run / 'preset'})."
+            )
+        card = json.loads(
+            (run / "preset" / presets_io.METADATA_FILE).read_text()
+        )
+        _check_validation_reference(run, card, reference, data_dir)
+        old = records.get(run.name)
+        if old and old["command"] != card["command"]:
+            raise app.UsageError(
+                f"{VALIDATION_FILE.name} holds {run.name} with another "
+                "command: give this run another folder name."
+            )
+        found.append((run, card))
+    return found
 
 
 def _validation_records():
