@@ -133,16 +133,13 @@ def _check_same_scale(**arrays):
     the other holds floats: their distances would mix two scales (a uint8
     MNIST digit and the same digit in [0, 1] are ~2,000 apart)."""
     (a, x), (b, y) = arrays.items()
-    kinds = {
-        name: "bytes" if value.dtype == np.uint8 else value.dtype.kind
-        for name, value in ((a, np.asarray(x)), (b, np.asarray(y)))
-    }
+    dtypes = {a: np.asarray(x).dtype, b: np.asarray(y).dtype}
+    kinds = {n: "bytes" if t == np.uint8 else t.kind for n, t in dtypes.items()}
     if sorted(kinds.values()) == ["bytes", "f"]:
         raw, other = (a, b) if kinds[a] == "bytes" else (b, a)
         raise ArgumentError(
-            f"{raw} is uint8 (0-255) but {other} is "
-            f"{np.asarray(arrays[other]).dtype}: give both on one scale "
-            f"(e.g. {raw} / 255 for pictures in [0, 1])."
+            f"{raw} is uint8 (0-255) but {other} is {dtypes[other]}: give "
+            f"both on one scale (e.g. {raw} / 255 for pictures in [0, 1])."
         )
 
 

@@ -455,8 +455,6 @@ def _check_held_out(run, card, reference, bounds, data_dir):
 def _check_other_pictures(run, reference):
     """UsageError unless `reference` is a folder of pictures none of which
     trained the folder run `run` (by sha256, whatever their names)."""
-    import hashlib
-
     from ganzoo import training
 
     if not pathlib.Path(reference).expanduser().is_dir():
@@ -467,7 +465,7 @@ def _check_other_pictures(run, reference):
     listed = run / "preset" / training.TRAIN_IMAGES_FILE
     trained = {row["sha256"] for row in json.loads(listed.read_text())}
     shared = sum(
-        hashlib.sha256(path.read_bytes()).hexdigest() in trained
+        presets_io.sha256_of(path) in trained
         for path in datasets.image_files(reference)
     )
     if shared:
