@@ -224,12 +224,62 @@ def line_chart(
         x_label = f"epochs 1 .. {epochs}"
     draw.text((left, height - 20), x_label, fill="black")
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
-    for k, (name, values) in enumerate(series.items()):
-        points = [xy(i, v) for i, v in enumerate(values)]
+    lines = [
+        [xy(i, v) for i, v in enumerate(values)] for values in series.values()
+    ]
+    for k, points in enumerate(lines):
         colour = colours[k % len(colours)]
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
         for x, y in points:
             draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        draw.text((width - right - 150, top + 5 + 14 * k), name, fill=colour)
+    legend = (
+        max(draw.textlength(str(name)) for name in series) + 10,
+        14 * len(series) + 6,
+    )
+    x0, y0 = _emptiest_corner(
+        lines,
+        legend,
+        (left + 5, top + 5, width - right - 5, height - bottom - 5),
+    )
+    for k, name in enumerate(series):
+        draw.text(
+            (x0 + 5, y0 + 3 + 14 * k), str(name), fill=colours[k % len(colours)]
+        )
     return np.asarray(image)
+
+
+def _emptiest_corner(lines, box, frame):
+    """The top-left `(x, y)` of a `box` (width, height) in the corner of
+    `frame` (left, top, right, bottom) that the polylines `lines` cross
+    least (counted along each segment; ties go to top right, then top
+    left, bottom right, bottom left), so that a legend hides no curve it
+    need not."""
+    left, top, right, bottom = frame
+    box_w, box_h = box
+    corners = [
+        (right - box_w, top),
+        (left, top),
+        (right - box_w, bottom - box_h),
+        (left, bottom - box_h),
+    ]
+    t = np.linspace(0.0, 1.0, 25)[None, :, None]
+    along = []
+    for points in lines:
+        points = np.asarray(points, dtype=float)
+        start, step = points[:-1, None], (points[1:] - points[:-1])[:, None]
+        along.append(points)
+        along.append((start + t * step).reshape(-1, 2))
+    along = np.concatenate(along)
+
+    def crossings(corner):
+        x, y = corner
+        inside = (
+            (along[:, 0] >= x - 4)
+            & (along[:, 0] <= x + box_w + 4)
+            & (along[:, 1] >= y - 4)
+            & (along[:, 1] <= y + box_h + 4)
+        )
+        return int(inside.sum())
+
+    return min(corners, key=crossings)

@@ -338,3 +338,30 @@ def test_line_chart_y_range():
     )
     assert (labelled[-30:] != low[-30:]).any()
     np.testing.assert_array_equal(labelled[:-30], low[:-30])
+
+
+@pytest.mark.parametrize(
+    "values, corner",
+    [
+        (np.linspace(0.0, 10.0, 11), "top left"),  # ends top right
+        (np.linspace(10.0, 0.0, 11), "top right"),  # starts top left
+        (np.full(11, 9.5), "bottom right"),  # runs along the top
+    ],
+)
+def test_line_chart_legend_hides_no_curve(values, corner):
+    """The legend goes to the corner its curves leave empty (it was always
+    drawn top right, over curves that end high): every pixel of the curve
+    drawn without a legend is still there with it, and the legend's text
+    sits in the expected corner of the frame."""
+    from ganzoo import images
+
+    bare = images.line_chart({"": values}, y_max=10)
+    named = images.line_chart({"validation Parzen": values}, y_max=10)
+    blue = np.all(bare == (0x1F, 0x77, 0xB4), axis=-1)
+    np.testing.assert_array_equal(named[blue], bare[blue])
+    rows, cols = np.nonzero(np.any(named != bare, axis=-1))
+    assert len(rows)
+    vertical = "top" if rows.max() < 320 / 2 else "bottom"
+    horizontal = "left" if cols.max() < 480 / 2 else "right"
+    assert rows.max() - rows.min() < 20
+    assert f"{vertical} {horizontal}" == corner
