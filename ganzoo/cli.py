@@ -103,8 +103,9 @@ def define_flags():
         None,
         "Real images the distances compare with (evaluate): a folder, "
         "tfds:NAME, or a split of the preset's dataset such as "
-        "train[50000:] (held-out training images). Default: the test split; "
-        "for a run on a folder, that folder.",
+        "train[50000:] (training images; the table says how many of them "
+        "the preset trained on). Default: the test split; for a run on a "
+        "folder, that folder.",
     )
     flags.DEFINE_integer(
         "recalibrate_bn",

@@ -67,6 +67,7 @@ __all__ = [
     "split_slice",
     "subset_indices",
     "training_files",
+    "training_overlap",
 ]
 
 
@@ -551,6 +552,29 @@ def split_slice(spec, dataset):
             spec, dataset, "give a slice of example indices"
         ) from None
     return split, lo, hi
+
+
+def training_overlap(reference, dataset, take=None, limit=None, data_dir=None):
+    """How many of the train images that a run on the IDX `dataset` with
+    `take` (the first `take` images) or `limit` (`subset_indices`; neither:
+    all) trained on lie in `reference`, a slice of the train split such as
+    "train[50000:]"; 0 for any other reference (a test split, a folder,
+    tfds:NAME) or dataset. Nonzero: `reference` is not held out.
+
+    Example:
+    >>> training_overlap("train[50000:]", "mnist", limit=500)  # doctest: +SKIP
+    500
+    """
+    parsed = split_slice(reference, dataset)
+    if data_kind(dataset) != "idx" or parsed is None or parsed[0] != "train":
+        return 0
+    _, labels = load_arrays(dataset, "train", data_dir=data_dir)
+    if take:
+        trained = np.arange(min(take, len(labels)))
+    else:
+        trained = subset_indices(labels, limit=limit)
+    _, lo, hi = parsed
+    return int(np.intersect1d(np.arange(len(labels))[lo:hi], trained).size)
 
 
 def _check_reference(reference, dataset):

@@ -121,8 +121,11 @@ def evaluate_source(
 
     `reference`: the real images distances compare with
     (`ganzoo.datasets.reference_arrays`: default the test split, or the
-    folder a run trained on; "train[50000:]" for held-out training images;
-    a folder; a "tfds:NAME").
+    folder a run trained on; a slice of the train split such as
+    "train[50000:]"; a folder; a "tfds:NAME"). When a train slice holds
+    images the preset trained on (`datasets.training_overlap`, from its
+    card's `take` / `limit`), the result's `reference_note` says how many:
+    that reference is not held out.
 
     `recalibrate_bn` > 0 first re-estimates the generator's batch-norm
     statistics from that many batches of 100 (`GAN.recalibrate_batch_norm`,
@@ -224,6 +227,20 @@ def evaluate_model(
     )
     if post_training:
         result["post_training"] = post_training
+    card = getattr(model, "preset_metadata", {})
+    if reference is not None and card.get("dataset") == result["dataset"]:
+        shared = datasets.training_overlap(
+            reference,
+            card["dataset"],
+            take=card.get("take"),
+            limit=card.get("limit"),
+            data_dir=data_dir,
+        )
+        if shared:
+            result["reference_note"] = (
+                f"{reference} holds {shared:,} of the images "
+                f"{source or model.name} trained on: not held-out data"
+            )
     if sampling == "paper":
         result["sampling"] = (
             f"paper: eps ~ U(-1, 1), components in turn "
@@ -284,6 +301,8 @@ def format_table(result):
     ]
     if result.get("reference"):
         rows.append(("reference", result["reference"]))
+    if "reference_note" in result:
+        rows.append(("note", result["reference_note"]))
     if "post_training" in result:
         rows.append(("post_training", result["post_training"]))
     if "sampling" in result:

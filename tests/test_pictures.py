@@ -165,6 +165,51 @@ def test_mnist_at_another_size_and_reference_slices(data_dir):
         datasets.reference_arrays("train[a:b]", "mnist", data_dir=data_dir)
 
 
+@pytest.mark.parametrize(
+    "reference, run, shared",
+    [
+        # deligan-mnist's 500 digits are the last 50 of each class: all of
+        # them lie in train[50000:], none in train[:10000].
+        ("train[50000:]", {"limit": 500}, 500),
+        ("train[:10000]", {"limit": 500}, 0),
+        ("train[50000:]", {"take": 50000}, 0),
+        ("train[49990:50010]", {"take": 50000}, 10),
+        ("train[50000:]", {}, 10000),  # a run on all of train
+        ("train", {"take": 50000}, 50000),
+        ("test", {}, 0),
+        ("test[:5000]", {"limit": 500}, 0),
+    ],
+)
+def test_training_overlap(data_dir, reference, run, shared):
+    assert (
+        datasets.training_overlap(reference, "mnist", data_dir=data_dir, **run)
+        == shared
+    )
+
+
+def test_evaluate_says_when_a_train_slice_is_not_held_out(data_dir):
+    """`evaluate` of deligan-mnist against train[50000:] (which holds its
+    500 training digits) says so in the result and the table; against
+    train[:10000] or the test split it says nothing."""
+    from ganzoo import evaluation
+
+    def note(reference):
+        result = evaluation.evaluate_source(
+            "deligan-mnist",
+            metrics=["frechet_distance"],
+            num_samples=64,
+            reference=reference,
+            data_dir=data_dir,
+        )
+        return result.get("reference_note"), evaluation.format_table(result)
+
+    text, table = note("train[50000:]")
+    assert text.startswith("train[50000:] holds 500 of the images")
+    assert text in table
+    assert note("train[:10000]")[0] is None
+    assert note(None)[0] is None
+
+
 # --------------------------------------------------------------------- tfds
 @pytest.fixture()
 def mock_tfds(monkeypatch):

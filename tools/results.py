@@ -430,21 +430,19 @@ def _check_validation_reference(run, card, reference, data_dir):
             + "; never a test split."
         )
     if kind == "idx":
-        _check_held_out(run, card, reference, parsed[1:], data_dir)
+        _check_held_out(run, card, reference, data_dir)
 
 
-def _check_held_out(run, card, reference, bounds, data_dir):
-    """UsageError when train[start:stop] (`bounds`) holds images the run
+def _check_held_out(run, card, reference, data_dir):
+    """UsageError when the train slice `reference` holds images the run
     trained on (its `take` or `limit`)."""
-    _, labels = datasets.load_arrays(
-        card["dataset"], "train", data_dir=data_dir
+    shared = datasets.training_overlap(
+        reference,
+        card["dataset"],
+        take=card.get("take"),
+        limit=card.get("limit"),
+        data_dir=data_dir,
     )
-    if card.get("take"):
-        trained = np.arange(card["take"])
-    else:
-        trained = datasets.subset_indices(labels, limit=card.get("limit"))
-    lo, hi = bounds
-    shared = np.intersect1d(np.arange(len(labels))[lo:hi], trained).size
     if shared:
         raise app.UsageError(
             f"--reference={reference} holds {shared:,} of the images {run} "
