@@ -554,17 +554,21 @@ def split_slice(spec, dataset):
     return split, lo, hi
 
 
-def training_overlap(reference, dataset, take=None, limit=None, data_dir=None):
-    """How many of the train images that a run on the IDX `dataset` with
-    `take` (the first `take` images) or `limit` (`subset_indices`; neither:
-    all) trained on lie in `reference`, a slice of the train split such as
-    "train[50000:]"; 0 for any other reference (a test split, a folder,
-    tfds:NAME) or dataset. Nonzero: `reference` is not held out.
+def training_overlap(reference, card, data_dir=None):
+    """How many of the train images that a run trained on lie in
+    `reference`, a slice of the train split such as "train[50000:]"; 0 for
+    any other reference (a test split, a folder, tfds:NAME) or a dataset
+    other than MNIST's family. `card`: what the run trained on, a preset's
+    metadata (or any mapping) with `dataset` and, optionally, `take` (the
+    first `take` images) or `limit` (`subset_indices`; neither: all).
+    Nonzero: `reference` is not held out.
 
     Example:
-    >>> training_overlap("train[50000:]", "mnist", limit=500)  # doctest: +SKIP
+    >>> training_overlap("train[50000:]", {"dataset": "mnist", "limit": 500})
+    ... # doctest: +SKIP
     500
     """
+    dataset, take = card["dataset"], card.get("take")
     parsed = split_slice(reference, dataset)
     if data_kind(dataset) != "idx" or parsed is None or parsed[0] != "train":
         return 0
@@ -572,7 +576,7 @@ def training_overlap(reference, dataset, take=None, limit=None, data_dir=None):
     if take:
         trained = np.arange(min(take, len(labels)))
     else:
-        trained = subset_indices(labels, limit=limit)
+        trained = subset_indices(labels, limit=card.get("limit"))
     _, lo, hi = parsed
     return int(np.intersect1d(np.arange(len(labels))[lo:hi], trained).size)
 

@@ -229,13 +229,7 @@ def evaluate_model(
         result["post_training"] = post_training
     card = getattr(model, "preset_metadata", {})
     if reference is not None and card.get("dataset") == result["dataset"]:
-        shared = datasets.training_overlap(
-            reference,
-            card["dataset"],
-            take=card.get("take"),
-            limit=card.get("limit"),
-            data_dir=data_dir,
-        )
+        shared = datasets.training_overlap(reference, card, data_dir)
         if shared:
             result["reference_note"] = (
                 f"{reference} holds {shared:,} of the images "

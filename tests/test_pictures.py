@@ -182,7 +182,9 @@ def test_mnist_at_another_size_and_reference_slices(data_dir):
 )
 def test_training_overlap(data_dir, reference, run, shared):
     assert (
-        datasets.training_overlap(reference, "mnist", data_dir=data_dir, **run)
+        datasets.training_overlap(
+            reference, {"dataset": "mnist", **run}, data_dir
+        )
         == shared
     )
 

@@ -436,13 +436,7 @@ def _check_validation_reference(run, card, reference, data_dir):
 def _check_held_out(run, card, reference, data_dir):
     """UsageError when the train slice `reference` holds images the run
     trained on (its `take` or `limit`)."""
-    shared = datasets.training_overlap(
-        reference,
-        card["dataset"],
-        take=card.get("take"),
-        limit=card.get("limit"),
-        data_dir=data_dir,
-    )
+    shared = datasets.training_overlap(reference, card, data_dir)
     if shared:
         raise app.UsageError(
             f"--reference={reference} holds {shared:,} of the images {run} "
