@@ -209,6 +209,8 @@ def _measure(
     if datasets.data_kind(card["dataset"]) == "idx":
         card["nearest_neighbours"] = _nearest(model, card, name, data_dir)
     seeds_flag = ",".join(map(str, sample_seeds))
+    # None: evaluate's own default for pictures (KID, FID).
+    metrics_flag = spec["metrics"] and f"--metrics={','.join(spec['metrics'])} "
     card.update(
         metrics=per_seed[0]["metrics"],
         metrics_over_sample_seeds=dict(
@@ -216,8 +218,7 @@ def _measure(
             **_spread([_scalars(r["metrics"]) for r in per_seed]),
         ),
         metrics_command=(
-            f"ganzoo evaluate {name} "
-            f"--metrics={','.join(spec['metrics'])} "
+            f"ganzoo evaluate {name} {metrics_flag or ''}"
             f"--num_samples={spec['num_samples']} --seed=S for S in "
             f"{seeds_flag}"
         ),
