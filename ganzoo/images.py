@@ -181,7 +181,8 @@ def line_chart(
     """Draws `{name: [value per epoch]}` as lines on the y range
     `[y_min, y_max]`, as RGB uint8 (Pillow only: matplotlib is not a
     dependency). `x_label` is written under the x axis (default:
-    `"epochs 1 .. N"`, N the longest series).
+    `"epochs 1 .. N"`, N the longest series); the legend goes to the
+    corner of the plot that the curves cross least.
 
     Example:
     >>> line_chart({"modes": [2, 5, 8]}, y_max=8, title="coverage").shape
