@@ -55,12 +55,11 @@ declare -A RECIPE=(
   # phase 1 on train[:50000] with its own nets and with the dcgan_mnist pair.
   [lsgan-mnist-cand-deligan_mnist-p1]="--model=lsgan --network=deligan_mnist --dataset=mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
   [lsgan-mnist-cand-dcgan_mnist-p1]="--model=lsgan --network=dcgan_mnist --dataset=mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
-  # deligan-mnist's recipe with a longer average (0.9999), with it over 300
-  # epochs, and 300 epochs with the learning rates decayed linearly to 0
-  # (the card lists the variants tried before); validated on train[:10000]
-  # (the 500 images are the last 50 of each class).
+  # deligan-mnist's recipe with a longer average (0.9999), and over 300
+  # epochs with the learning rates decayed linearly to 0 (the card lists
+  # these and the variants tried before); validated on train[:10000] (the
+  # 500 images are the last 50 of each class).
   [deligan-mnist-cand-ema9999]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=150 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.9999"
-  [deligan-mnist-cand-e300-ema9999]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=300 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.9999"
   [deligan-mnist-cand-e300-ld]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=300 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.999 --lr_decay=linear"
 )
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
