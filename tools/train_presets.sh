@@ -71,15 +71,19 @@ ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        lsgan-fashion-mnist-phase2 lsgan-fashion-mnist)
 
 # SEEDS=1,2 bash tools/train_presets.sh NAME trains other seeds of a recipe
-# into runs/NAME-sS (the spread in the cards); the shipped seed is 0.
+# into runs/NAME-sS (the spread in the cards); the shipped seed is 0. A
+# later phase of seed S starts from seed S's earlier phase (runs/X-sS).
 for name in "${@:-${ORDER[@]}}"; do
   for seed in ${SEEDS//,/ }; do
-    run="runs/$name"; [ "$seed" = 0 ] || run="runs/$name-s$seed"
+    run="runs/$name"; args="${RECIPE[$name]}"
+    if [ "$seed" != 0 ]; then
+      run="runs/$name-s$seed"; args="${args//\/preset/-s$seed/preset}"
+    fi
     if [ -f "$run/preset/metadata.json" ]; then
       echo "== $run: done"; continue
     fi
     echo "== $run: training"
-    ganzoo train ${RECIPE[$name]} --seed="$seed" --verbose=2 --output_dir="$run" \
+    ganzoo train $args --seed="$seed" --verbose=2 --output_dir="$run" \
       || echo "== $run: FAILED"
   done
 done
