@@ -7,7 +7,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from ganzoo import presets_io
+from ganzoo import evaluation, presets_io
 from tests import helpers
 from tools import results
 
@@ -129,6 +129,99 @@ def test_promote_records_spread_over_sample_and_training_seeds(toy_run):
     spread = card["recipe_spread"]
     assert spread["training_seeds"] == [0, 5]
     assert set(spread["mode_coverage.modes_covered"]) == {"mean", "std"}
+
+
+def _seed_run(folder, seed, command):
+    model = helpers.compile_adam(
+        helpers.tiny_toy_model("gan", latent_dim=2, seed=seed)
+    )
+    presets_io.save_preset(
+        model,
+        folder / "preset",
+        {
+            "dataset": "ring8",
+            "command": command,
+            "train_config": {"seed": seed},
+        },
+    )
+
+
+def test_spread_adds_the_recipe_spread_to_a_shipped_preset(toy_run):
+    card_path = toy_run / "run" / "preset" / "metadata.json"
+    card = json.loads(card_path.read_text())
+    card.update(
+        command="ganzoo train --lr=1 --seed=0 --output_dir=runs/x",
+        train_config={"seed": 0},
+    )
+    card_path.write_text(json.dumps(card))
+    results.promote(toy_run / "run", "toy-gan", "a toy")
+    shipped = toy_run / "presets" / "toy-gan" / "metadata.json"
+    before = json.loads(shipped.read_text())
+    weights = (
+        toy_run / "presets" / "toy-gan" / "model.weights.h5"
+    ).read_bytes()
+    _seed_run(toy_run / "s1", 1, "ganzoo train --lr=1 --seed=1 --output_dir=s1")
+    _seed_run(toy_run / "s2", 2, "ganzoo train --lr=1 --seed=2 --output_dir=s2")
+
+    results.spread("toy-gan", [toy_run / "s1", toy_run / "s2"], selection="x")
+
+    after = json.loads(shipped.read_text())
+    spread = after.pop("recipe_spread")
+    assert after.pop("selection") == "x"
+    assert after == before  # the shipped numbers stay as they were
+    assert spread["training_seeds"] == [0, 1, 2]
+    # Each seed's number is its mean over the card's sample seeds 0-2.
+    key = "mode_coverage.high_quality_fraction"
+    means = [before["metrics_over_sample_seeds"][key]["mean"]]
+    for run in ("s1", "s2"):
+        model, _ = presets_io.load_preset_dir(toy_run / run / "preset")
+        means.append(
+            np.mean(
+                [
+                    evaluation.evaluate_model(
+                        model,
+                        num_samples=results.EVAL["toy"]["num_samples"],
+                        seed=s,
+                        dataset="ring8",
+                    )["metrics"]["mode_coverage"]["high_quality_fraction"]
+                    for s in (0, 1, 2)
+                ]
+            )
+        )
+    assert spread[key]["mean"] == pytest.approx(np.mean(means))
+    assert spread[key]["std"] == pytest.approx(np.std(means))
+    assert (
+        toy_run / "presets" / "toy-gan" / "model.weights.h5"
+    ).read_bytes() == weights
+    registry = json.loads((toy_run / "registry.json").read_text())["toy-gan"]
+    assert registry["sha256"]["metadata.json"] == presets_io.sha256_of(shipped)
+
+
+@pytest.mark.parametrize(
+    "command, seed, message",
+    [
+        ("ganzoo train --lr=2 --seed=1", 1, "another recipe"),
+        ("ganzoo train --lr=1 --seed=0", 0, "different seeds"),
+    ],
+)
+def test_spread_refuses_runs_of_another_recipe(toy_run, command, seed, message):
+    card_path = toy_run / "run" / "preset" / "metadata.json"
+    card = json.loads(card_path.read_text())
+    card.update(
+        command="ganzoo train --lr=1 --seed=0", train_config={"seed": 0}
+    )
+    card_path.write_text(json.dumps(card))
+    results.promote(toy_run / "run", "toy-gan", "a toy")
+    shipped = toy_run / "presets" / "toy-gan" / "metadata.json"
+    before = shipped.read_text()
+    _seed_run(toy_run / "other", seed, command)
+    with pytest.raises(results.app.UsageError, match=message):
+        results.spread("toy-gan", [toy_run / "other"])
+    assert shipped.read_text() == before
+    with pytest.raises(results.app.UsageError, match="no finished run"):
+        results.spread("toy-gan", [toy_run / "missing"])
+    with pytest.raises(results.app.UsageError, match="No shipped preset"):
+        results.spread("toy-none", [toy_run / "other"])
 
 
 # --------------------------------------------------------------- validate

@@ -5,6 +5,8 @@ the README tables and the registry. Run from the repository root:
         --description="DeLiGAN on 500 MNIST digits (50 per class)" \\
         [--recalibrate_bn=100] [--ship=generator]
     python -m tools.results measure gan-mnist  # a shipped preset, re-measured
+    python -m tools.results spread lsgan-mnist \\
+        --seed_runs=runs/lsgan-mnist-s1,runs/lsgan-mnist-s2  # recipe spread
     python -m tools.results validate runs/v1 runs/v2 \\
         --reference="train[50000:]"      # choosing among recipes
     python -m tools.results write        # RESULTS.md, README tables
@@ -150,33 +152,115 @@ def promote(
     if selection:
         card["selection"] = selection
     if seed_runs:
-        runs = [_mean_scalars(per_seed)]
-        seeds = [card["train_config"]["seed"]]
-        for other in seed_runs:
-            other_model, other_card = presets_io.load_preset_dir(
-                pathlib.Path(other) / "preset"
-            )
-            seeds.append(other_card["train_config"]["seed"])
-            runs.append(
-                _mean_scalars(
-                    _evaluate_seeds(
-                        other_model,
-                        spec,
-                        card["dataset"],
-                        data_dir,
-                        recalibrate_bn,
-                        other,
-                        sample_seeds,
-                    )
-                )
-            )
-        card["recipe_spread"] = dict(training_seeds=seeds, **_spread(runs))
+        card["recipe_spread"] = _recipe_spread(
+            card,
+            _mean_scalars(per_seed),
+            seed_runs,
+            spec,
+            data_dir,
+            recalibrate_bn,
+            sample_seeds,
+        )
     # Written beside `target` and swapped in whole (save_preset is atomic).
     presets_io.save_preset(model, target, card)
     if ship == "generator":
         slim(name)
     write_registry()
     print(evaluation.format_table(result))
+
+
+def spread(name, seed_runs, data_dir=None, selection=None):
+    """Adds to shipped preset NAME's card the spread of its recipe over
+    training seeds (`recipe_spread`), from `seed_runs`, finished runs of the
+    same recipe with other seeds (`SEEDS=1,2 bash tools/train_presets.sh`),
+    each measured as the card's own numbers were (its sample seeds, its
+    batch-norm re-estimation); the preset's weights and metrics stay as
+    they are. `selection` replaces the card's."""
+    folder = PRESETS_DIR / name
+    if not presets_io.is_preset(folder):
+        raise app.UsageError(f"No shipped preset {name} in {PRESETS_DIR}.")
+    card_file = folder / presets_io.METADATA_FILE
+    card = json.loads(card_file.read_text())
+    over = card["metrics_over_sample_seeds"]
+    shipped = {k: v["mean"] for k, v in over.items() if k != "sample_seeds"}
+    card["recipe_spread"] = _recipe_spread(
+        card,
+        shipped,
+        seed_runs,
+        _spec(name, card),
+        data_dir,
+        _recalibrated_batches(card),
+        over["sample_seeds"],
+    )
+    if selection:
+        card["selection"] = selection
+    _atomic.write_text(card_file, json.dumps(card, indent=1) + "\n")
+    write_registry()
+    print(_spread_summary(card).lstrip("; "))
+
+
+def _recipe_spread(
+    card, shipped, seed_runs, spec, data_dir, recalibrate_bn, sample_seeds
+):
+    """A card's `recipe_spread`: each number's mean and std over training
+    seeds, `shipped` (the card's run, its means over `sample_seeds`) and
+    `seed_runs`, each checked to be the card's recipe with another seed
+    before any is measured."""
+    others = [_seed_run(card, run) for run in map(pathlib.Path, seed_runs)]
+    seeds = [card["train_config"]["seed"]]
+    runs = [shipped]
+    for run, (model, other) in zip(seed_runs, others):
+        seeds.append(other["train_config"]["seed"])
+        runs.append(
+            _mean_scalars(
+                _evaluate_seeds(
+                    model,
+                    spec,
+                    card["dataset"],
+                    data_dir,
+                    recalibrate_bn,
+                    run,
+                    sample_seeds,
+                )
+            )
+        )
+    if len(set(seeds)) < len(seeds):
+        raise app.UsageError(
+            f"Training seeds {seeds}: a recipe's spread needs runs of "
+            "different seeds."
+        )
+    return dict(training_seeds=seeds, **_spread(runs))
+
+
+def _seed_run(card, run):
+    """`(model, card)` of the finished run `run`; UsageError unless it ran
+    `card`'s recipe (every phase's command, but for the seed and the run
+    folders)."""
+    if not presets_io.is_preset(run / "preset"):
+        raise app.UsageError(
+            f"{run} holds no finished run (no {run / 'preset'})."
+        )
+    model, other = presets_io.load_preset_dir(run / "preset")
+
+    def recipe(c):
+        return [
+            re.sub(r" --(seed|output_dir|init_from)=\S+", "", phase["command"])
+            for phase in c.get("previous_phases", []) + [c]
+        ]
+
+    if recipe(other) != recipe(card):
+        raise app.UsageError(
+            f"{run} ran another recipe than {card.get('name', 'the card')}'s: "
+            f"{recipe(other)} against {recipe(card)}."
+        )
+    return model, other
+
+
+def _recalibrated_batches(card):
+    """How many batches a card's batch-norm statistics were re-estimated
+    from (its `post_training`, as `evaluate` writes it; 0: none)."""
+    found = re.search(r"num_batches=(\d+)", card.get("post_training", ""))
+    return int(found.group(1)) if found else 0
 
 
 def _spec(name, card):
@@ -871,7 +955,7 @@ def replace_section(text, marker, body, note="generated"):
 
 
 def main(argv):
-    """`python -m tools.results promote|measure|validate|write|registry|slim`
+    """`python -m tools.results promote|spread|measure|validate|write|registry|slim`
     (see the module docstring)."""
     if argv[1:2] == ["promote"] and len(argv) == 4:
         if not FLAGS.description:
@@ -886,6 +970,10 @@ def main(argv):
             seed_runs=FLAGS.seed_runs,
             selection=FLAGS.selection,
         )
+    elif argv[1:2] == ["spread"] and len(argv) == 3:
+        if not FLAGS.seed_runs:
+            raise app.UsageError("spread needs --seed_runs.")
+        spread(argv[2], FLAGS.seed_runs, FLAGS.data_dir, FLAGS.selection)
     elif argv[1:2] == ["measure"] and len(argv) > 2:
         for name in argv[2:]:
             measure(name, FLAGS.data_dir)
@@ -921,11 +1009,13 @@ def _define_flags():
     flags.DEFINE_list(
         "seed_runs",
         [],
-        "promote: runs of the same recipe with other "
+        "promote, spread: runs of the same recipe with other "
         "training seeds (the card's recipe_spread).",
     )
     flags.DEFINE_string(
-        "selection", None, "promote: how the recipe was chosen (the card)."
+        "selection",
+        None,
+        "promote, spread: how the recipe was chosen (the card).",
     )
     flags.DEFINE_string(
         "reference",
