@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganzoo import _atomic, datasets, images, metrics
+from ganzoo import _atomic, datasets, images, metrics, presets_io
 from ganzoo._checks import (
     ArgumentError,
     check_choice,
@@ -17,7 +17,15 @@ from ganzoo._checks import (
     check_seed,
 )
 
-__all__ = ["ModeCoverage", "ProgressRecorder", "SampleGrid"]
+SNAPSHOTS_DIR = "snapshots"
+
+__all__ = [
+    "SNAPSHOTS_DIR",
+    "ModeCoverage",
+    "PresetSnapshots",
+    "ProgressRecorder",
+    "SampleGrid",
+]
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -141,3 +149,61 @@ class ModeCoverage(keras.callbacks.Callback):
         if logs is not None:
             logs["modes_covered"] = float(found["modes_covered"])
             logs["high_quality"] = float(found["high_quality_fraction"])
+
+
+class PresetSnapshots(keras.callbacks.Callback):
+    """Saves the model as a preset every `every` epochs, before the last.
+
+    Writes `<output_dir>/snapshots/epoch_NNNN/preset/` (a preset folder, as
+    `ganzoo.save_preset` writes it: `ganzoo.load`, `ganzoo evaluate` and
+    `python -m tools.results validate` read it), with the generator's
+    moving average if there is one (`use_ema`), as the run's final preset
+    will have it. The card says which epoch (`snapshot`). The last epoch is
+    left to the caller (`ganzoo train` writes `preset/` itself). Put it
+    before `BackupAndRestore` in the callbacks: an epoch redone after an
+    interruption then replaces its snapshot, whole.
+
+    Args:
+        output_dir: folder of the run.
+        every: epochs between snapshots (1: every epoch).
+        card: dict merged into each snapshot's card, or a function
+            `(epochs_done, logs) -> dict`.
+        extra_files: `{name: text}` written beside each (as
+            `save_preset`'s, e.g. the list of the pictures trained on).
+
+    Example:
+    >>> model.fit(ds, epochs=100,
+    ...           callbacks=[PresetSnapshots("runs/x", 10)])  # doctest: +SKIP
+    """
+
+    def __init__(self, output_dir, every, card=None, extra_files=None):
+        super().__init__()
+        if not isinstance(output_dir, (str, os.PathLike)):
+            raise ArgumentError(
+                f"output_dir must be a folder path, got {output_dir!r}."
+            )
+        check_positive_ints(every=every)
+        if card is not None and not (callable(card) or isinstance(card, dict)):
+            raise ArgumentError(
+                f"card must be a dict or a function (epochs, logs) -> dict, "
+                f"got {card!r}."
+            )
+        self.dir = pathlib.Path(output_dir) / SNAPSHOTS_DIR
+        self.every = every
+        self.card = card
+        self.extra_files = extra_files
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        total = self.params.get("epochs")
+        if done % self.every or done == total:
+            return
+        card = self.card(done, logs) if callable(self.card) else self.card
+        card = dict(card or {}, snapshot=dict(epoch=done, of_epochs=total))
+        with self.model.averaged_generator():
+            presets_io.save_preset(
+                self.model,
+                self.dir / f"epoch_{done:04d}" / "preset",
+                card,
+                extra_files=self.extra_files,
+            )

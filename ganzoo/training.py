@@ -39,11 +39,18 @@ from ganzoo._checks import (
     _is_int,
     _is_real,
     check_choice,
+    check_non_negative_ints,
     check_positive,
     check_positive_ints,
     check_range,
 )
-from ganzoo.callbacks import ModeCoverage, ProgressRecorder, SampleGrid
+from ganzoo.callbacks import (
+    SNAPSHOTS_DIR,
+    ModeCoverage,
+    PresetSnapshots,
+    ProgressRecorder,
+    SampleGrid,
+)
 from ganzoo.models.adaptive import AdaptiveSwitch
 from ganzoo.models.deligan import COMPONENT_SAMPLINGS
 from ganzoo.models.gan import UPDATES
@@ -291,6 +298,12 @@ class TrainConfig:
         "Start from this preset's weights (name or folder; same architecture).",
     )
     grid_size: int = _field(8, "Side of the per-epoch sample grid.")
+    snapshot_every: int = _field(
+        0,
+        "Every N epochs before the last, also save a preset of the run as "
+        "it is then (snapshots/epoch_NNNN/preset), to pick the epoch on "
+        "held-out data. 0: none.",
+    )
 
     def validate(self):
         """Raises `ArgumentError` naming the first bad field; returns self,
@@ -321,6 +334,13 @@ class TrainConfig:
             }
         )
         check_positive(d_lr=self.d_lr, g_lr=self.g_lr, width=self.width)
+        check_non_negative_ints(snapshot_every=self.snapshot_every)
+        if self.snapshot_every >= self.epochs:
+            raise ArgumentError(
+                f"snapshot_every={self.snapshot_every} with epochs="
+                f"{self.epochs} saves no snapshot (the last epoch is the "
+                "run's preset/): give fewer epochs between snapshots, or 0."
+            )
         # keras.utils.set_random_seed's range (numpy's).
         check_range("seed", self.seed, 0, 2**32)
         self._validate_recipe()
@@ -693,8 +713,9 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     last finished epoch), `samples/epoch_NNN.png` (a grid from fixed noise),
     `tensorboard/`, `log.csv`, `progress.json` (wall time across resumes),
     `train_config.json` (what a resume must match), for a folder of
-    pictures `train_images.json` (their sha256), and at the end `preset/`
-    (config, weights, model card). Under a multi-worker strategy only the
+    pictures `train_images.json` (their sha256), with `snapshot_every`
+    `snapshots/epoch_NNNN/preset/` (`callbacks.PresetSnapshots`), and at
+    the end `preset/` (config, weights, model card). Under a multi-worker strategy only the
     chief writes these; the other workers' checkpoints go to temporary
     folders that Keras deletes. Returns the model card.
 
@@ -745,15 +766,65 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     progress = ProgressRecorder(out / "progress.json" if chief else None)
     if chief and verbose:
         print(_start_lines(cfg, out, epoch_steps, progress), flush=True)
+
+    def describe_run(epochs, logs, wall_time_s=None):
+        """The model card of the run after `epochs` epochs."""
+        # Every epoch ran to its end (BackupAndRestore resumes at epoch
+        # boundaries): the batches trained on, whatever the update rule, and
+        # under mixed_float16 too (an update skipped on overflow does not
+        # advance optimizer.iterations).
+        steps = epochs * epoch_steps
+        card = {
+            "model": cfg.model,
+            "network": cfg.network,
+            "dataset": cfg.dataset,
+            "protocol": describe_data(cfg),
+            "limit": cfg.limit,
+            "take": cfg.take,
+            "image_shape": list(cfg.image_shape() or ()) or None,
+            "train_config": dataclasses.asdict(cfg),
+            "command": command or " ".join(sys.argv),
+            "steps": steps,
+            "epochs": epochs,
+            "images_seen": steps * cfg.batch_size,
+        }
+        if wall_time_s is not None:
+            card["wall_time_s"] = round(wall_time_s, 1)
+            card["train_images_per_s"] = round(
+                steps * cfg.batch_size / max(wall_time_s, 1e-9), 1
+            )
+        card.update(
+            final_logs={k: float(np.mean(v)) for k, v in (logs or {}).items()},
+            strategy=_strategy_name(strategy),
+            replicas=strategy.num_replicas_in_sync,
+            jit_compile=bool(model.jit_compile),
+        )
+        if pictures is not None:
+            card["training_images"] = {
+                "count": len(pictures),
+                "manifest": TRAIN_IMAGES_FILE,
+            }
+        if cfg.init_from:
+            card.update(with_previous_phases(card, cfg.init_from))
+        return card
+
+    # Snapshots first: an epoch redone after an interruption (its backup
+    # not yet written) replaces its snapshot.
+    extra_files = {}
+    if pictures is not None:
+        extra_files[TRAIN_IMAGES_FILE] = json.dumps(pictures, indent=1) + "\n"
+    snapshots = (
+        [PresetSnapshots(out, cfg.snapshot_every, describe_run, extra_files)]
+        if chief and cfg.snapshot_every
+        else []
+    )
     callbacks = [
+        *snapshots,
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.TerminateOnNaN(),
         progress,
         *schedule_callbacks(cfg),
     ]
-    extra_files = {}
-    if pictures is not None:
-        extra_files[TRAIN_IMAGES_FILE] = json.dumps(pictures, indent=1) + "\n"
     if chief:
         _atomic.write_text(
             out / presets_io.RUN_CONFIG_FILE,
@@ -781,40 +852,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     if model.stop_training:
         raise RuntimeError("Training stopped early (NaN loss); no preset.")
     done = progress.state
-    # Every epoch ran to its end (BackupAndRestore resumes at epoch
-    # boundaries): the batches trained on, whatever the update rule, and
-    # under mixed_float16 too (an update skipped on overflow does not
-    # advance optimizer.iterations).
-    steps = cfg.epochs * epoch_steps
-    card = {
-        "model": cfg.model,
-        "network": cfg.network,
-        "dataset": cfg.dataset,
-        "protocol": describe_data(cfg),
-        "limit": cfg.limit,
-        "take": cfg.take,
-        "image_shape": list(cfg.image_shape() or ()) or None,
-        "train_config": dataclasses.asdict(cfg),
-        "command": command or " ".join(sys.argv),
-        "steps": steps,
-        "epochs": cfg.epochs,
-        "images_seen": steps * cfg.batch_size,
-        "wall_time_s": round(done["wall_time_s"], 1),
-        "train_images_per_s": round(
-            steps * cfg.batch_size / max(done["wall_time_s"], 1e-9), 1
-        ),
-        "final_logs": done["last_logs"],
-        "strategy": _strategy_name(strategy),
-        "replicas": strategy.num_replicas_in_sync,
-        "jit_compile": bool(model.jit_compile),
-    }
-    if pictures is not None:
-        card["training_images"] = {
-            "count": len(pictures),
-            "manifest": TRAIN_IMAGES_FILE,
-        }
-    if cfg.init_from:
-        card.update(with_previous_phases(card, cfg.init_from))
+    card = describe_run(cfg.epochs, done["last_logs"], done["wall_time_s"])
     if chief:
         presets_io.save_preset(
             model, out / "preset", card, extra_files=extra_files
@@ -853,6 +891,12 @@ def _start_lines(cfg, out, epoch_steps, progress):
             f"log.csv, TensorBoard (tensorboard --logdir {out / 'tensorboard'})."
         ),
     ]
+    if cfg.snapshot_every:
+        lines.append(
+            f"Every {'epoch' if cfg.snapshot_every == 1 else f'{cfg.snapshot_every} epochs'}"
+            f", a preset of the run as it is then: "
+            f"{out / SNAPSHOTS_DIR}/epoch_NNNN/preset."
+        )
     if done:
         lines.append(
             f"Resuming after epoch {done} of {cfg.epochs} "
@@ -933,7 +977,7 @@ def with_previous_phases(card, init_from):
 
 # What may change between a run and its resumption: where the data is read
 # from and the hardware (the update is the same on any number of replicas).
-RESUMABLE_CHANGES = ("data_dir", "strategy", "jit_compile")
+RESUMABLE_CHANGES = ("data_dir", "strategy", "jit_compile", "snapshot_every")
 
 
 def _check_same_run(out, cfg, pictures):

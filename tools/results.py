@@ -9,6 +9,8 @@ the README tables and the registry. Run from the repository root:
         --seed_runs=runs/lsgan-mnist-s1,runs/lsgan-mnist-s2  # recipe spread
     python -m tools.results validate runs/v1 runs/v2 \\
         --reference="train[50000:]"      # choosing among recipes
+    python -m tools.results validate runs/v1/snapshots/* \\
+        --reference="train[50000:]"      # ... or epochs (--snapshot_every)
     python -m tools.results write        # RESULTS.md, README tables
     python -m tools.results registry     # ganzoo/registry.json
 
@@ -40,6 +42,7 @@ from absl import app, flags
 
 from ganzoo import _atomic, datasets, evaluation, presets_io
 from ganzoo import metrics as metrics_lib
+from ganzoo.callbacks import SNAPSHOTS_DIR
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 PRESETS_DIR = REPO / "ganzoo" / "presets"
@@ -403,7 +406,7 @@ def validate(
             reference,
         )
         spread = _spread([_scalars(r["metrics"]) for r in per_seed])
-        new[run.name] = dict(
+        new[_run_key(run)] = dict(
             command=card["command"],
             reference=reference,
             recalibrate_bn=recalibrate_bn,
@@ -414,7 +417,7 @@ def validate(
         # Recorded as soon as measured, into the file as it is now (another
         # validate may have added runs meanwhile).
         records = _validation_records()
-        records[run.name] = new[run.name]
+        records[_run_key(run)] = new[_run_key(run)]
         VALIDATION_FILE.parent.mkdir(parents=True, exist_ok=True)
         _atomic.write_text(
             VALIDATION_FILE,
@@ -425,7 +428,7 @@ def validate(
             for key, label in _SHOWN.items()
             if key in spread
         )
-        print(f"{run.name}: {shown}", flush=True)
+        print(f"{_run_key(run)}: {shown}", flush=True)
     return new
 
 
@@ -436,9 +439,10 @@ def _validation_runs(run_dirs, reference, data_dir):
     records = _validation_records()
     found = []
     for run in map(pathlib.Path, run_dirs):
-        if run.name in [other.name for other, _ in found]:
+        key = _run_key(run)
+        if key in [_run_key(other) for other, _ in found]:
             raise app.UsageError(
-                f"Two runs named {run.name}: {VALIDATION_FILE.name} keys "
+                f"Two runs named {key}: {VALIDATION_FILE.name} keys "
                 "runs by folder name; give them different names."
             )
         if not presets_io.is_preset(run / "preset"):
@@ -449,14 +453,22 @@ def _validation_runs(run_dirs, reference, data_dir):
             (run / "preset" / presets_io.METADATA_FILE).read_text()
         )
         _check_validation_reference(run, card, reference, data_dir)
-        old = records.get(run.name)
+        old = records.get(key)
         if old and old["command"] != card["command"]:
             raise app.UsageError(
-                f"{VALIDATION_FILE.name} holds {run.name} with another "
+                f"{VALIDATION_FILE.name} holds {key} with another "
                 "command: give this run another folder name."
             )
         found.append((run, card))
     return found
+
+
+def _run_key(run):
+    """A run's name in `VALIDATION_FILE`: its folder's name, and for a
+    snapshot (`ganzoo train --snapshot_every`) RUN/epoch_NNNN."""
+    if run.parent.name == SNAPSHOTS_DIR:
+        return f"{run.parent.parent.name}/{run.name}"
+    return run.name
 
 
 def _validation_records():

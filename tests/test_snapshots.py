@@ -1,0 +1,92 @@
+"""`ganzoo train --snapshot_every`: presets of the run at earlier epochs,
+each the run as it was then, chosen among on held-out data."""
+
+import json
+
+import numpy as np
+import pytest
+
+import ganzoo
+from ganzoo import training
+from ganzoo._checks import ArgumentError
+from ganzoo.callbacks import PresetSnapshots
+from tests import helpers
+from tools import results
+
+
+def _train(folder, **kwargs):
+    cfg = helpers.tiny_train_config(g_ema=0.9, steps_per_epoch=3, **kwargs)
+    training.train(cfg, folder, verbose=0, command="ganzoo train")
+    return folder
+
+
+def _generator_weights(folder):
+    model, _ = ganzoo.presets_io.load_preset_dir(folder)
+    return model.generator.get_weights()
+
+
+def test_a_snapshot_is_the_run_as_it_was_at_that_epoch(tmp_path):
+    run = _train(tmp_path / "a", epochs=3, snapshot_every=1)
+    snaps = run / "snapshots"
+    assert sorted(p.name for p in snaps.iterdir()) == [
+        "epoch_0001",
+        "epoch_0002",
+    ]  # the last epoch is preset/
+    card = json.loads(
+        (snaps / "epoch_0002" / "preset" / "metadata.json").read_text()
+    )
+    assert card["snapshot"] == {"epoch": 2, "of_epochs": 3}
+    assert (card["epochs"], card["steps"]) == (2, 6)
+    assert card["train_config"]["epochs"] == 3
+    assert set(card["final_logs"]) >= {"d_loss", "g_loss"}
+    # With G's moving average swapped in, as a 2-epoch run ends...
+    two = _train(tmp_path / "b", epochs=2)
+    for a, b in zip(
+        _generator_weights(snaps / "epoch_0002" / "preset"),
+        _generator_weights(two / "preset"),
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    # ... and the training itself untouched by the snapshots.
+    three = _train(tmp_path / "c", epochs=3)
+    for a, b in zip(
+        _generator_weights(run / "preset"), _generator_weights(three / "preset")
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert not (three / "snapshots").exists()
+
+
+def test_snapshots_are_validated_under_their_run_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "VALIDATION_FILE", tmp_path / "v.json")
+    run = _train(tmp_path / "toy", epochs=3, snapshot_every=2)
+    found = results.validate([run / "snapshots" / "epoch_0002", run])
+    assert sorted(found) == ["toy", "toy/epoch_0002"]
+    assert sorted(json.loads((tmp_path / "v.json").read_text())) == [
+        "toy",
+        "toy/epoch_0002",
+    ]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(epochs=3, snapshot_every=3), "saves no snapshot"),
+        (dict(epochs=3, snapshot_every=-1), "snapshot_every"),
+        (dict(epochs=3, snapshot_every=1.5), "snapshot_every"),
+    ],
+)
+def test_bad_snapshot_every_is_refused_before_training(kwargs, message):
+    with pytest.raises(ArgumentError, match=message):
+        helpers.tiny_train_config(**kwargs).validate()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (dict(output_dir=3, every=1), "output_dir"),
+        (dict(output_dir="x", every=0), "every"),
+        (dict(output_dir="x", every=1, card=[1]), "card"),
+    ],
+)
+def test_preset_snapshots_checks_its_arguments(args, message):
+    with pytest.raises(ArgumentError, match=message):
+        PresetSnapshots(**args)
