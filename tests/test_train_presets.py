@@ -73,3 +73,12 @@ def test_a_finished_run_is_not_trained_again(tmp_path):
     assert [c.split("--output_dir=")[1] for c in commands] == [
         "runs/lsgan-ring8"
     ]
+
+
+def test_a_candidate_built_on_a_recipe_runs_that_recipe(tmp_path):
+    (base,) = _commands(tmp_path, ["deligan-mnist"], "0")
+    (snap,) = _commands(tmp_path, ["deligan-mnist-cand-snap10"], "0")
+    assert (
+        snap.replace(" --snapshot_every=10", "").replace("-cand-snap10", "")
+        == base
+    )

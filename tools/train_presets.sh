@@ -62,6 +62,9 @@ declare -A RECIPE=(
   [deligan-mnist-cand-ema9999]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=150 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.9999"
   [deligan-mnist-cand-e300-ld]="--model=deligan --network=deligan_mnist --dataset=mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=300 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.999 --lr_decay=linear"
 )
+# deligan-mnist's recipe keeping the run every 10 epochs, to choose the
+# epoch on train[:10000] (python -m tools.results validate RUN/snapshots/*).
+RECIPE[deligan-mnist-cand-snap10]="${RECIPE[deligan-mnist]} --snapshot_every=10"
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist-phase3 gan-mnist-phase4
