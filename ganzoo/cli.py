@@ -30,6 +30,7 @@ __all__ = [
     "EXIT_USAGE",
     "define_flags",
     "main",
+    "quiet_start",
     "run",
 ]
 
@@ -393,6 +394,20 @@ def _wants_native_log(argv):
         a == "-v" or a.startswith(("--verbosity", "-v=", "--v="))
         for a in argv[1:]
     )
+
+
+def quiet_start(argv):
+    """Imports TensorFlow and starts its runtime with its C++ start-up lines
+    hidden (unless `argv` asks for `--verbosity`), for a script run as
+    `python -m` (the maintainer tools call it first)."""
+    if _wants_native_log(argv):
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _NATIVE_LOG.silence()
+    try:
+        _start_runtime()
+    finally:
+        _NATIVE_LOG.restore()
 
 
 def run():

@@ -653,3 +653,29 @@ def test_g_output_bias_from_data_is_pylearn2s_marginals(data_dir):
         training.TrainConfig(
             network="deligan_mnist", g_output_bias="data"
         ).validate()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["-m", "ganzoo.cli", "list"], ["-m", "tools.results", "registry", "x"]],
+)
+def test_tensorflow_start_up_lines_stay_hidden(argv):
+    # The `ganzoo` command and the maintainer tools (the latter answers
+    # with its usage: nothing is written).
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [sys.executable, *argv],
+        check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ("gan-mnist" if "list" in argv else "Maintainer tool") in (
+        done.stdout + done.stderr
+    )
+    assert "absl::InitializeLog" not in done.stderr, done.stderr
+    assert not re.search(r"^[IWE]\d{4} ", done.stderr, re.MULTILINE), (
+        done.stderr
+    )
