@@ -101,8 +101,16 @@ class ProgressRecorder(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
 
+    @property
+    def elapsed_s(self):
+        """Wall time trained so far, with the running epoch's."""
+        start = getattr(self, "_start", None)
+        running = 0.0 if start is None else time.perf_counter() - start
+        return self.state["wall_time_s"] + running
+
     def on_epoch_end(self, epoch, logs=None):
         self.state["wall_time_s"] += time.perf_counter() - self._start
+        self._start = None
         self.state["epochs_done"] = epoch + 1
         self.state["last_logs"] = {
             k: float(np.mean(v)) for k, v in (logs or {}).items()

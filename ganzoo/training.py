@@ -767,7 +767,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     if chief and verbose:
         print(_start_lines(cfg, out, epoch_steps, progress), flush=True)
 
-    def describe_run(epochs, logs, wall_time_s=None):
+    def describe_run(epochs, logs):
         """The model card of the run after `epochs` epochs."""
         # Every epoch ran to its end (BackupAndRestore resumes at epoch
         # boundaries): the batches trained on, whatever the update rule, and
@@ -788,12 +788,12 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             "epochs": epochs,
             "images_seen": steps * cfg.batch_size,
         }
-        if wall_time_s is not None:
-            card["wall_time_s"] = round(wall_time_s, 1)
-            card["train_images_per_s"] = round(
-                steps * cfg.batch_size / max(wall_time_s, 1e-9), 1
-            )
+        wall_time_s = progress.elapsed_s
         card.update(
+            wall_time_s=round(wall_time_s, 1),
+            train_images_per_s=round(
+                steps * cfg.batch_size / max(wall_time_s, 1e-9), 1
+            ),
             final_logs={k: float(np.mean(v)) for k, v in (logs or {}).items()},
             strategy=_strategy_name(strategy),
             replicas=strategy.num_replicas_in_sync,
@@ -852,7 +852,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     if model.stop_training:
         raise RuntimeError("Training stopped early (NaN loss); no preset.")
     done = progress.state
-    card = describe_run(cfg.epochs, done["last_logs"], done["wall_time_s"])
+    card = describe_run(cfg.epochs, done["last_logs"])
     if chief:
         presets_io.save_preset(
             model, out / "preset", card, extra_files=extra_files

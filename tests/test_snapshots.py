@@ -55,6 +55,24 @@ def test_a_snapshot_is_the_run_as_it_was_at_that_epoch(tmp_path):
     assert not (three / "snapshots").exists()
 
 
+def test_a_later_phase_snapshot_counts_its_earlier_phases(tmp_path):
+    first = _train(tmp_path / "p1", epochs=1)
+    run = _train(
+        tmp_path / "p2",
+        epochs=2,
+        snapshot_every=1,
+        init_from=str(first / "preset"),
+    )
+    card = json.loads(
+        (
+            run / "snapshots" / "epoch_0001" / "preset" / "metadata.json"
+        ).read_text()
+    )
+    assert card["total_steps"] == 3 + 3
+    assert 0 < card["wall_time_s"] <= card["total_wall_time_s"]
+    assert len(card["previous_phases"]) == 1
+
+
 def test_snapshots_are_validated_under_their_run_name(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "VALIDATION_FILE", tmp_path / "v.json")
     run = _train(tmp_path / "toy", epochs=3, snapshot_every=2)

@@ -885,6 +885,7 @@ def write_results():
             "command",
             "steps",
             "epochs",
+            "snapshot",
             "wall_time_s",
             "previous_phases",
             "total_steps",
