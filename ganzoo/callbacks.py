@@ -25,6 +25,7 @@ __all__ = [
     "PresetSnapshots",
     "ProgressRecorder",
     "SampleGrid",
+    "TerminateOnNaNLoss",
 ]
 
 
@@ -74,6 +75,41 @@ class SampleGrid(keras.callbacks.Callback):
         with self._writer.as_default():
             tf.summary.image("samples", pic[None], step=epoch + 1)
         self._writer.flush()
+
+
+class TerminateOnNaNLoss(keras.callbacks.Callback):
+    """Stops training at the first batch whose logs hold a NaN or infinite
+    loss (any `*loss`: a GAN's `d_loss` and `g_loss`; Keras'
+    `TerminateOnNaN` reads only `loss`, which a GAN does not log).
+
+    Training stops gracefully (`model.stop_training`; `stopped_epoch`, from
+    1, says when): Keras still ends the epoch, so callbacks that save (`SampleGrid`, `PresetSnapshots`) check
+    `stop_training` first, and `ganzoo train` then raises instead of
+    writing a preset.
+
+    Example:
+    >>> model.fit(ds, callbacks=[TerminateOnNaNLoss()])  # doctest: +SKIP
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.stopped_epoch = None  # from 1, once stopped
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        for key, value in (logs or {}).items():
+            if key.endswith("loss") and not np.all(np.isfinite(value)):
+                print(
+                    f"\nEpoch {self._epoch}, batch {batch + 1}: {key} is "
+                    f"{value}; stopping.",
+                    flush=True,
+                )
+                self.stopped_epoch = self._epoch
+                self.model.stop_training = True
+                return
 
 
 class ProgressRecorder(keras.callbacks.Callback):
@@ -153,6 +189,8 @@ class ModeCoverage(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         with self.model.averaged_generator():
             samples = self.model.sample(self.num, seed=self.seed)
+        if not np.all(np.isfinite(samples)):
+            return  # a NaN loss stopped training; `train` says so
         found = metrics.mode_coverage(samples, self.modes, self.std)
         if logs is not None:
             logs["modes_covered"] = float(found["modes_covered"])
@@ -204,8 +242,8 @@ class PresetSnapshots(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         total = self.params.get("epochs")
-        if done % self.every or done == total:
-            return
+        if done % self.every or done == total or self.model.stop_training:
+            return  # the last epoch is the caller's; a diverged one, no one's
         card = self.card(done, logs) if callable(self.card) else self.card
         card = dict(card or {}, snapshot=dict(epoch=done, of_epochs=total))
         with self.model.averaged_generator():

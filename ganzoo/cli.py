@@ -134,11 +134,12 @@ def _flag_type(annotation):
 def _user_errors():
     """The exceptions that mean the user's input was wrong: one line, exit 2.
     Anything else is a bug and keeps its traceback."""
-    from ganzoo import _checks, zoo
+    from ganzoo import _checks, training, zoo
 
     return (
         app.UsageError,
         _checks.ArgumentError,
+        training.TrainingDiverged,
         zoo.DownloadError,
         FileNotFoundError,
         FileExistsError,

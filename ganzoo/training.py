@@ -50,6 +50,7 @@ from ganzoo.callbacks import (
     PresetSnapshots,
     ProgressRecorder,
     SampleGrid,
+    TerminateOnNaNLoss,
 )
 from ganzoo.models.adaptive import AdaptiveSwitch
 from ganzoo.models.deligan import COMPONENT_SAMPLINGS
@@ -65,6 +66,7 @@ __all__ = [
     "STRATEGIES",
     "TRAIN_IMAGES_FILE",
     "TrainConfig",
+    "TrainingDiverged",
     "build_model",
     "compile_model",
     "describe_data",
@@ -120,6 +122,12 @@ _READ_ONLY_BY = {
     "beta_1": ("optimizer", ("adam",)),
     "momentum": ("optimizer", ("sgd",)),
 }
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite: `train` stops and writes no preset.
+    The `ganzoo` command prints it as one line (a setting to change, not a
+    bug)."""
 
 
 @dataclasses.dataclass
@@ -818,10 +826,11 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         if chief and cfg.snapshot_every
         else []
     )
+    diverged = TerminateOnNaNLoss()
     callbacks = [
         *snapshots,
         keras.callbacks.BackupAndRestore(str(out / "backup")),
-        keras.callbacks.TerminateOnNaN(),
+        diverged,
         progress,
         *schedule_callbacks(cfg),
     ]
@@ -850,7 +859,13 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             shuffle=False,
         )
     if model.stop_training:
-        raise RuntimeError("Training stopped early (NaN loss); no preset.")
+        raise TrainingDiverged(
+            f"Training diverged: a loss became NaN or infinite in epoch "
+            f"{diverged.stopped_epoch} of {cfg.epochs}; no preset was "
+            f"written. Lower the learning rates (d_lr={cfg.d_lr:g}, "
+            f"g_lr={cfg.g_lr:g}), then delete {out} or train into another "
+            "output directory."
+        )
     done = progress.state
     card = describe_run(cfg.epochs, done["last_logs"])
     if chief:

@@ -679,3 +679,20 @@ def test_tensorflow_start_up_lines_stay_hidden(argv):
     assert not re.search(r"^[IWE]\d{4} ", done.stderr, re.MULTILINE), (
         done.stderr
     )
+
+
+def test_a_diverged_run_is_one_line_and_writes_no_preset(data_dir, tmp_path):
+    # Keras' TerminateOnNaN reads only `loss`, which a GAN does not log:
+    # with it, this run went on to the end and wrote a preset of NaNs.
+    run = tmp_path / "run"
+    args = ["train", *TOY, "--epochs=3", "--steps_per_epoch=20"]
+    args += ["--d_lr=1e12", "--g_lr=1e12", "--snapshot_every=1"]
+    proc = _ganzoo([*args, f"--output_dir={run}"], data_dir)
+    output = proc.communicate(timeout=300)[0].decode()
+    assert proc.returncode == 2, output
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("ganzoo: error: Training diverged: a loss became")
+    assert "in epoch 1 of 3" in last and "d_lr=1e+12" in last, output
+    assert "Traceback" not in output, output
+    assert not (run / "preset").exists()
+    assert not (run / "snapshots").exists()
