@@ -83,9 +83,9 @@ class TerminateOnNaNLoss(keras.callbacks.Callback):
     `TerminateOnNaN` reads only `loss`, which a GAN does not log).
 
     Training stops gracefully (`model.stop_training`; `stopped_epoch`, from
-    1, says when): Keras still ends the epoch, so callbacks that save (`SampleGrid`, `PresetSnapshots`) check
-    `stop_training` first, and `ganzoo train` then raises instead of
-    writing a preset.
+    1, says when). Keras still ends the epoch: the callbacks that save
+    (`SampleGrid`, `ModeCoverage`, `PresetSnapshots`) skip it, and
+    `ganzoo train` raises instead of writing a preset.
 
     Example:
     >>> model.fit(ds, callbacks=[TerminateOnNaNLoss()])  # doctest: +SKIP

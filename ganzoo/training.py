@@ -723,8 +723,8 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     `train_config.json` (what a resume must match), for a folder of
     pictures `train_images.json` (their sha256), with `snapshot_every`
     `snapshots/epoch_NNNN/preset/` (`callbacks.PresetSnapshots`), and at
-    the end `preset/` (config, weights, model card). Under a multi-worker strategy only the
-    chief writes these; the other workers' checkpoints go to temporary
+    the end `preset/` (config, weights, model card). Under a multi-worker
+    strategy only the chief writes these; the other workers' checkpoints go to temporary
     folders that Keras deletes. Returns the model card.
 
     `strategy`: the `tf.distribute` strategy if the caller made it already
@@ -812,8 +812,8 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
                 "count": len(pictures),
                 "manifest": TRAIN_IMAGES_FILE,
             }
-        if cfg.init_from:
-            card.update(with_previous_phases(card, cfg.init_from))
+        if start is not None:
+            card.update(_with_phases(card, start.preset_metadata))
         return card
 
     # Snapshots first: an epoch redone after an interruption (its backup
@@ -907,10 +907,10 @@ def _start_lines(cfg, out, epoch_steps, progress):
         ),
     ]
     if cfg.snapshot_every:
+        every = cfg.snapshot_every
         lines.append(
-            f"Every {'epoch' if cfg.snapshot_every == 1 else f'{cfg.snapshot_every} epochs'}"
-            f", a preset of the run as it is then: "
-            f"{out / SNAPSHOTS_DIR}/epoch_NNNN/preset."
+            f"Every {'epoch' if every == 1 else f'{every} epochs'}, a preset "
+            f"of the run as it is then: {out / SNAPSHOTS_DIR}/epoch_NNNN/preset."
         )
     if done:
         lines.append(
@@ -974,7 +974,12 @@ def with_previous_phases(card, init_from):
     """
     from ganzoo import zoo
 
-    start = zoo.load(init_from).preset_metadata
+    return _with_phases(card, zoo.load(init_from).preset_metadata)
+
+
+def _with_phases(card, start):
+    """`with_previous_phases` from the card `start` of the preset the run
+    started from."""
     phases = list(start.get("previous_phases", [])) + [
         {
             k: start.get(k)

@@ -357,7 +357,8 @@ def test_train_on_a_folder_writes_what_it_trained_on(folder, tmp_path):
         width=1 / 32,
         limit=8,
         batch_size=4,
-        epochs=1,
+        epochs=2,
+        snapshot_every=1,
         num_components=3,
         augment="translation,cutout",
     )
@@ -370,6 +371,9 @@ def test_train_on_a_folder_writes_what_it_trained_on(folder, tmp_path):
     listed = (preset / training.TRAIN_IMAGES_FILE).read_text()
     assert listed == (tmp_path / "run" / training.TRAIN_IMAGES_FILE).read_text()
     assert "sha256" in listed and "broken.png" not in listed
+    # A snapshot lists them too (validate reads the list to refuse them).
+    snapshot = tmp_path / "run" / "snapshots" / "epoch_0001" / "preset"
+    assert (snapshot / training.TRAIN_IMAGES_FILE).read_text() == listed
     model = ganzoo.load(str(preset))
     assert model.sample(2, seed=0).shape == (2, 16, 16, 3)
     grid = Image.open(tmp_path / "run" / "samples" / "epoch_001.png")

@@ -131,7 +131,7 @@ def test_promote_records_spread_over_sample_and_training_seeds(toy_run):
     assert set(spread["mode_coverage.modes_covered"]) == {"mean", "std"}
 
 
-def _seed_run(folder, seed, command):
+def _other_run(folder, seed, command, previous=()):
     model = helpers.compile_adam(
         helpers.tiny_toy_model("gan", latent_dim=2, seed=seed)
     )
@@ -142,6 +142,7 @@ def _seed_run(folder, seed, command):
             "dataset": "ring8",
             "command": command,
             "train_config": {"seed": seed},
+            "previous_phases": [{"command": c} for c in previous],
         },
     )
 
@@ -160,8 +161,12 @@ def test_spread_adds_the_recipe_spread_to_a_shipped_preset(toy_run):
     weights = (
         toy_run / "presets" / "toy-gan" / "model.weights.h5"
     ).read_bytes()
-    _seed_run(toy_run / "s1", 1, "ganzoo train --lr=1 --seed=1 --output_dir=s1")
-    _seed_run(toy_run / "s2", 2, "ganzoo train --lr=1 --seed=2 --output_dir=s2")
+    _other_run(
+        toy_run / "s1", 1, "ganzoo train --lr=1 --seed=1 --output_dir=s1"
+    )
+    _other_run(
+        toy_run / "s2", 2, "ganzoo train --lr=1 --seed=2 --output_dir=s2"
+    )
 
     results.spread("toy-gan", [toy_run / "s1", toy_run / "s2"], selection="x")
 
@@ -214,7 +219,7 @@ def test_spread_refuses_runs_of_another_recipe(toy_run, command, seed, message):
     results.promote(toy_run / "run", "toy-gan", "a toy")
     shipped = toy_run / "presets" / "toy-gan" / "metadata.json"
     before = shipped.read_text()
-    _seed_run(toy_run / "other", seed, command)
+    _other_run(toy_run / "other", seed, command)
     with pytest.raises(results.app.UsageError, match=message):
         results.spread("toy-gan", [toy_run / "other"])
     assert shipped.read_text() == before
@@ -222,6 +227,60 @@ def test_spread_refuses_runs_of_another_recipe(toy_run, command, seed, message):
         results.spread("toy-gan", [toy_run / "missing"])
     with pytest.raises(results.app.UsageError, match="No shipped preset"):
         results.spread("toy-none", [toy_run / "other"])
+
+
+_PHASED = [
+    "ganzoo train --a=1 --seed=0 --output_dir=runs/p1",
+    "ganzoo train --b=2 --init_from=runs/p1/preset --seed=0 --output_dir=runs/x",
+]
+
+
+@pytest.mark.parametrize(
+    "commands, message",
+    [
+        # Flags in another order, other folders, a snapshot flag: the same.
+        (
+            [
+                "ganzoo train --seed=1 --a=1 --output_dir=runs/p1-s1",
+                (
+                    "ganzoo train --seed=1 --b=2 --init_from=runs/p1-s1/preset "
+                    "--output_dir=runs/x-s1 --snapshot_every=5"
+                ),
+            ],
+            None,
+        ),
+        (
+            [
+                "ganzoo train --a=1 --seed=0 --output_dir=runs/p1",
+                "ganzoo train --b=2 --init_from=runs/p1/preset --seed=1",
+            ],
+            r"phase 1 ran with --seed=0, not its own seed 1",
+        ),
+        (["ganzoo train --b=2 --seed=1"], r"ran 1 phase\(s\), x's recipe 2"),
+        (
+            [
+                "ganzoo train --a=1 --seed=1",
+                "ganzoo train --b=3 --seed=1 --c=4",
+            ],
+            r"phase 2 has --b=3 \(the card: 2\), --c=4 \(the card: None\)",
+        ),
+    ],
+)
+def test_a_seed_run_must_run_the_cards_recipe_with_its_own_seed(
+    tmp_path, commands, message
+):
+    card = dict(
+        name="x",
+        command=_PHASED[-1],
+        previous_phases=[{"command": c} for c in _PHASED[:-1]],
+    )
+    _other_run(tmp_path, 1, commands[-1], previous=commands[:-1])
+    if message is None:
+        _, other = results._seed_run(card, tmp_path)
+        assert other["train_config"]["seed"] == 1
+    else:
+        with pytest.raises(results.app.UsageError, match=message):
+            results._seed_run(card, tmp_path)
 
 
 # --------------------------------------------------------------- validate

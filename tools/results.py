@@ -43,6 +43,7 @@ from absl import app, flags
 from ganzoo import _atomic, datasets, evaluation, presets_io
 from ganzoo import metrics as metrics_lib
 from ganzoo.callbacks import SNAPSHOTS_DIR
+from ganzoo.training import RESUMABLE_CHANGES
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 PRESETS_DIR = REPO / "ganzoo" / "presets"
@@ -181,7 +182,12 @@ def spread(name, seed_runs, data_dir=None, selection=None):
     they are. `selection` replaces the card's."""
     folder = PRESETS_DIR / name
     if not presets_io.is_preset(folder):
-        raise app.UsageError(f"No shipped preset {name} in {PRESETS_DIR}.")
+        shipped = sorted(
+            p.name for p in PRESETS_DIR.iterdir() if presets_io.is_preset(p)
+        )
+        raise app.UsageError(
+            f"No shipped preset {name!r}; choose from {', '.join(shipped)}."
+        )
     card_file = folder / presets_io.METADATA_FILE
     card = json.loads(card_file.read_text())
     over = card["metrics_over_sample_seeds"]
@@ -207,13 +213,18 @@ def _recipe_spread(
 ):
     """A card's `recipe_spread`: each number's mean and std over training
     seeds, `shipped` (the card's run, its means over `sample_seeds`) and
-    `seed_runs`, each checked to be the card's recipe with another seed
-    before any is measured."""
+    `seed_runs`, each checked (`_seed_run`; seeds all different) before any
+    is measured."""
     others = [_seed_run(card, run) for run in map(pathlib.Path, seed_runs)]
     seeds = [card["train_config"]["seed"]]
+    seeds += [other["train_config"]["seed"] for _, other in others]
+    if len(set(seeds)) < len(seeds):
+        raise app.UsageError(
+            f"Training seeds {seeds}: a recipe's spread needs runs of "
+            "different seeds."
+        )
     runs = [shipped]
-    for run, (model, other) in zip(seed_runs, others):
-        seeds.append(other["train_config"]["seed"])
+    for run, (model, _) in zip(seed_runs, others):
         runs.append(
             _mean_scalars(
                 _evaluate_seeds(
@@ -227,43 +238,97 @@ def _recipe_spread(
                 )
             )
         )
-    if len(set(seeds)) < len(seeds):
-        raise app.UsageError(
-            f"Training seeds {seeds}: a recipe's spread needs runs of "
-            "different seeds."
-        )
     return dict(training_seeds=seeds, **_spread(runs))
+
+
+# Flags of a recorded command that do not change the recipe: where the run
+# went, how loud, and what `training.RESUMABLE_CHANGES` allows.
+_NOT_RECIPE = ("seed", "output_dir", "init_from", "verbose", *RESUMABLE_CHANGES)
+
+
+def _command_flags(command):
+    """`{flag: value}` of a recorded `ganzoo train` command.
+
+    Example:
+    >>> _command_flags("ganzoo train --model=gan --seed=1 --nojit")
+    {'model': 'gan', 'seed': '1', 'nojit': ''}
+    """
+    return dict(re.findall(r"--(\w+)(?:=(\S+))?", command))
 
 
 def _seed_run(card, run):
     """`(model, card)` of the finished run `run`; UsageError unless it ran
-    `card`'s recipe (every phase's command, but for the seed and the run
-    folders)."""
+    `card`'s recipe with its own seed: as many phases, each with the same
+    flags (in any order) but for `_NOT_RECIPE`, and each phase run with
+    `run`'s seed (an earlier phase of another seed would make it another
+    recipe)."""
     if not presets_io.is_preset(run / "preset"):
         raise app.UsageError(
             f"{run} holds no finished run (no {run / 'preset'})."
         )
     model, other = presets_io.load_preset_dir(run / "preset")
+    seed = other["train_config"]["seed"]
 
-    def recipe(c):
+    def phases(c):
         return [
-            re.sub(r" --(seed|output_dir|init_from)=\S+", "", phase["command"])
+            _command_flags(phase["command"])
             for phase in c.get("previous_phases", []) + [c]
         ]
 
-    if recipe(other) != recipe(card):
+    mine, theirs = phases(card), phases(other)
+    name = card.get("name", "the card")
+    if len(mine) != len(theirs):
         raise app.UsageError(
-            f"{run} ran another recipe than {card.get('name', 'the card')}'s: "
-            f"{recipe(other)} against {recipe(card)}."
+            f"{run} ran {len(theirs)} phase(s), {name}'s recipe {len(mine)}."
         )
+    for i, (a, b) in enumerate(zip(mine, theirs), 1):
+        if b.get("seed") != str(seed):
+            raise app.UsageError(
+                f"{run}'s phase {i} ran with --seed={b.get('seed')}, not "
+                f"its own seed {seed}: train every phase with it "
+                f"(SEEDS={seed} bash tools/train_presets.sh PHASES...)."
+            )
+        differ = sorted(
+            k
+            for k in (a.keys() | b.keys()) - set(_NOT_RECIPE)
+            if a.get(k) != b.get(k)
+        )
+        if differ:
+            raise app.UsageError(
+                f"{run} ran another recipe than {name}: phase {i} has "
+                + ", ".join(
+                    f"--{k}={b.get(k)} (the card: {a.get(k)})" for k in differ
+                )
+                + "."
+            )
     return model, other
 
 
 def _recalibrated_batches(card):
     """How many batches a card's batch-norm statistics were re-estimated
-    from (its `post_training`, as `evaluate` writes it; 0: none)."""
-    found = re.search(r"num_batches=(\d+)", card.get("post_training", ""))
-    return int(found.group(1)) if found else 0
+    from (its `post_training`, as `evaluation.evaluate_model` writes it; 0:
+    none).
+
+    Example:
+    >>> _recalibrated_batches({"post_training": "recalibrate_batch_norm("
+    ...     "num_batches=100, batch_size=100, seed=0)"})
+    100
+    """
+    text = card.get("post_training")
+    if text is None:
+        return 0
+    found = re.fullmatch(
+        r"recalibrate_batch_norm\(num_batches=(\d+), batch_size=100, "
+        r"seed=0\)",
+        text,
+    )
+    if not found:
+        raise app.UsageError(
+            f"post_training {text!r}: not the re-estimation this tool can "
+            "repeat (recalibrate_batch_norm(num_batches=N, batch_size=100, "
+            "seed=0))."
+        )
+    return int(found.group(1))
 
 
 def _spec(name, card):
@@ -387,7 +452,8 @@ def validate(
     (`_check_validation_reference`: e.g. "train[50000:]" for a
     `--take=50000` run, "train[:10000]" for `--limit=500`; never a test
     split). Every run is checked before any is measured; each is recorded
-    under its folder's name in `VALIDATION_FILE` as soon as it is measured
+    under its name (`_run_key`: its folder's, RUN/epoch_NNNN for a
+    snapshot) in `VALIDATION_FILE` as soon as it is measured
     (mean and std over the sample seeds, with its command) and printed one
     line each; returns the new records."""
     found = _validation_runs(run_dirs, reference, data_dir)
@@ -443,7 +509,8 @@ def _validation_runs(run_dirs, reference, data_dir):
         if key in [_run_key(other) for other, _ in found]:
             raise app.UsageError(
                 f"Two runs named {key}: {VALIDATION_FILE.name} keys "
-                "runs by folder name; give them different names."
+                "runs by folder name (RUN/epoch_NNNN for a snapshot); give "
+                "them different names."
             )
         if not presets_io.is_preset(run / "preset"):
             raise app.UsageError(
@@ -466,9 +533,10 @@ def _validation_runs(run_dirs, reference, data_dir):
 def _run_key(run):
     """A run's name in `VALIDATION_FILE`: its folder's name, and for a
     snapshot (`ganzoo train --snapshot_every`) RUN/epoch_NNNN."""
-    if run.parent.name == SNAPSHOTS_DIR:
-        return f"{run.parent.parent.name}/{run.name}"
-    return run.name
+    path = run.resolve()
+    if path.parent.name == SNAPSHOTS_DIR:
+        return f"{path.parent.parent.name}/{path.name}"
+    return path.name
 
 
 def _validation_records():
