@@ -411,3 +411,42 @@ def test_validate_never_reads_the_test_split(tmp_path, monkeypatch):
         with pytest.raises(results.app.UsageError, match="test split"):
             results.validate([tmp_path / "run"], reference)
     assert not (tmp_path / "v.json").exists()
+
+
+def test_a_run_measured_on_two_slices_keeps_both_records(
+    tmp_path, monkeypatch, data_dir
+):
+    # One slice chooses a run's epoch, a disjoint one compares recipes.
+    model = helpers.compile_adam(helpers.tiny_image_model("gan"))
+    presets_io.save_preset(
+        model,
+        tmp_path / "run" / "preset",
+        {"dataset": "mnist", "command": "ganzoo train", "take": 50000},
+    )
+    record = tmp_path / "v.json"
+    # A record of the format before keys named the slice.
+    legacy = {"command": "ganzoo train", "reference": "train[58000:]"}
+    record.write_text(json.dumps({"run": legacy}))
+    monkeypatch.setattr(results, "VALIDATION_FILE", record)
+    monkeypatch.setattr(results, "VALIDATION_SEEDS", (100,))
+    monkeypatch.setattr(
+        results,
+        "EVAL",
+        dict(results.EVAL, image=dict(results.EVAL["image"], num_samples=200)),
+    )
+    for reference in ("train[50000:51000]", "train[51000:52000]"):
+        results.validate(
+            [tmp_path / "run"], reference, str(data_dir), 0, (100,)
+        )
+    kept = json.loads(record.read_text())
+    assert sorted(kept) == [
+        "run on train[50000:51000]",
+        "run on train[51000:52000]",
+        "run on train[58000:]",
+    ]
+    assert {r["run"] for r in kept.values()} == {"run"}
+    first, second = (
+        kept[f"run on train[{a}:{b}]"]["metrics"]["frechet_distance"]["mean"]
+        for a, b in ((50000, 51000), (51000, 52000))
+    )
+    assert first != second

@@ -452,10 +452,11 @@ def validate(
     (`_check_validation_reference`: e.g. "train[50000:]" for a
     `--take=50000` run, "train[:10000]" for `--limit=500`; never a test
     split). Every run is checked before any is measured; each is recorded
-    under its name (`_run_key`: its folder's, RUN/epoch_NNNN for a
-    snapshot) in `VALIDATION_FILE` as soon as it is measured
-    (mean and std over the sample seeds, with its command) and printed one
-    line each; returns the new records."""
+    in `VALIDATION_FILE` as soon as it is measured, under
+    `_record_key(run, reference)` (a run measured on two slices has two
+    records: one slice to choose its epoch, another to compare recipes),
+    with its mean and std over the sample seeds and its command, and
+    printed one line each; returns the new records."""
     found = _validation_runs(run_dirs, reference, data_dir)
     new = {}
     for run, card in found:
@@ -472,7 +473,9 @@ def validate(
             reference,
         )
         spread = _spread([_scalars(r["metrics"]) for r in per_seed])
-        new[_run_key(run)] = dict(
+        key = _record_key(run, reference)
+        new[key] = dict(
+            run=_run_key(run),
             command=card["command"],
             reference=reference,
             recalibrate_bn=recalibrate_bn,
@@ -483,18 +486,18 @@ def validate(
         # Recorded as soon as measured, into the file as it is now (another
         # validate may have added runs meanwhile).
         records = _validation_records()
-        records[_run_key(run)] = new[_run_key(run)]
+        records[key] = new[key]
         VALIDATION_FILE.parent.mkdir(parents=True, exist_ok=True)
         _atomic.write_text(
             VALIDATION_FILE,
             json.dumps(records, indent=1, sort_keys=True) + "\n",
         )
         shown = ", ".join(
-            f"{label} {spread[key]['mean']:.3g} +- {spread[key]['std']:.2g}"
-            for key, label in _SHOWN.items()
-            if key in spread
+            f"{label} {spread[k]['mean']:.3g} +- {spread[k]['std']:.2g}"
+            for k, label in _SHOWN.items()
+            if k in spread
         )
-        print(f"{_run_key(run)}: {shown}", flush=True)
+        print(f"{key}: {shown}", flush=True)
     return new
 
 
@@ -520,8 +523,10 @@ def _validation_runs(run_dirs, reference, data_dir):
             (run / "preset" / presets_io.METADATA_FILE).read_text()
         )
         _check_validation_reference(run, card, reference, data_dir)
-        old = records.get(key)
-        if old and old["command"] != card["command"]:
+        if any(
+            old["run"] == key and old["command"] != card["command"]
+            for old in records.values()
+        ):
             raise app.UsageError(
                 f"{VALIDATION_FILE.name} holds {key} with another "
                 "command: give this run another folder name."
@@ -539,10 +544,30 @@ def _run_key(run):
     return path.name
 
 
+def _record_key(run, reference):
+    """A record's key in `VALIDATION_FILE`: the run's name (`_run_key`),
+    and the slice it was measured on.
+
+    Example:
+    >>> _record_key(pathlib.Path("runs/v1"), "train[50000:]")
+    'v1 on train[50000:]'
+    """
+    name = _run_key(run)
+    return name if reference is None else f"{name} on {reference}"
+
+
 def _validation_records():
+    """`VALIDATION_FILE`'s records; those written before records were keyed
+    by run and slice (by run only) get the key and `run` of today's."""
     if not VALIDATION_FILE.exists():
         return {}
-    return json.loads(VALIDATION_FILE.read_text())
+    records = {}
+    for key, record in json.loads(VALIDATION_FILE.read_text()).items():
+        record.setdefault("run", key)
+        reference = record["reference"]
+        suffix = "" if reference is None else f" on {reference}"
+        records[record["run"] + suffix] = record
+    return records
 
 
 def _validation_spec(card):
