@@ -108,3 +108,48 @@ def test_bad_snapshot_every_is_refused_before_training(kwargs, message):
 def test_preset_snapshots_checks_its_arguments(args, message):
     with pytest.raises(ArgumentError, match=message):
         PresetSnapshots(**args)
+
+
+def test_best_names_the_epoch_chosen_on_one_slice(
+    tmp_path, monkeypatch, capsys
+):
+    record = tmp_path / "v.json"
+    monkeypatch.setattr(results, "VALIDATION_FILE", record)
+
+    def rec(run, reference, fd):
+        return dict(
+            run=run,
+            command="c",
+            reference=reference,
+            metrics={
+                "frechet_distance": {"mean": fd, "std": 0.1},
+                "classifier_score": {"mean": 10 - fd, "std": 0.1},
+            },
+        )
+
+    record.write_text(
+        json.dumps(
+            {
+                "r/epoch_0010 on a": rec("r/epoch_0010", "a", 3.0),
+                "r/epoch_0020 on a": rec("r/epoch_0020", "a", 2.0),
+                "r on a": rec("r", "a", 2.5),
+                "r/epoch_0010 on b": rec("r/epoch_0010", "b", 1.0),
+                "rr/epoch_0010 on a": rec("rr/epoch_0010", "a", 0.1),
+            }
+        )
+    )
+    assert results.best_epoch(tmp_path / "r", "a") == "r/epoch_0020 on a"
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "  r/epoch_0010",
+        "* r/epoch_0020",
+        "  r",
+    ]
+    # A score: the highest.
+    best = results.best_epoch(tmp_path / "r", "a", metric="classifier_score")
+    assert best == "r/epoch_0020 on a"
+    assert results.best_epoch(tmp_path / "r", "b") == "r/epoch_0010 on b"
+    with pytest.raises(results.app.UsageError, match="validate"):
+        results.best_epoch(tmp_path / "r", "c")
+    with pytest.raises(results.app.UsageError, match="no kid"):
+        results.best_epoch(tmp_path / "r", "a", metric="kid")

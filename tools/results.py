@@ -9,8 +9,9 @@ the README tables and the registry. Run from the repository root:
         --seed_runs=runs/lsgan-mnist-s1,runs/lsgan-mnist-s2  # recipe spread
     python -m tools.results validate runs/v1 runs/v2 \\
         --reference="train[50000:]"      # choosing among recipes
-    python -m tools.results validate runs/v1/snapshots/* \\
-        --reference="train[50000:]"      # ... or epochs (--snapshot_every)
+    python -m tools.results validate runs/v1/snapshots/* runs/v1 \\
+        --reference="train[50000:55000]"  # ... or epochs (--snapshot_every)
+    python -m tools.results best runs/v1 --reference="train[50000:55000]"
     python -m tools.results write        # RESULTS.md, README tables
     python -m tools.results registry     # ganzoo/registry.json
 
@@ -533,6 +534,53 @@ def _validation_runs(run_dirs, reference, data_dir):
             )
         found.append((run, card))
     return found
+
+
+_HIGHER_IS_BETTER = (
+    "classifier_score",
+    "modified_inception_score",
+    "class_histogram.min",
+    "mode_coverage.",
+)
+
+
+def best_epoch(run, reference, metric="frechet_distance"):
+    """The epoch of run folder `run` to keep: among its snapshots
+    (`ganzoo train --snapshot_every`) and its final preset, as recorded by
+    `validate` on `reference`, the one with the lowest mean `metric` (the
+    highest, for a score, a class share or mode coverage). Prints one line
+    per epoch, the chosen one marked; returns its record key. Choose on one
+    held-out slice and compare recipes on another: the chosen epoch's
+    number on the slice that chose it is biased in its favour."""
+    name = _run_key(pathlib.Path(run))
+    found = {
+        key: record
+        for key, record in _validation_records().items()
+        if record.get("reference") == reference
+        and record["run"].split("/")[0] == name
+    }
+    if not found or any(metric not in r["metrics"] for r in found.values()):
+        raise app.UsageError(
+            f"{VALIDATION_FILE.name} has no {metric} of {name}'s epochs on "
+            f"{reference}: run python -m tools.results validate "
+            f"{run}/{SNAPSHOTS_DIR}/* {run} --reference={reference!r} first."
+        )
+    sign = -1 if metric.startswith(_HIGHER_IS_BETTER) else 1
+
+    def epoch(key):  # the final preset last
+        run_name = found[key]["run"]
+        return int(run_name.split("epoch_")[1]) if "/" in run_name else 10**9
+
+    best = min(found, key=lambda k: sign * found[k]["metrics"][metric]["mean"])
+    for key in sorted(found, key=epoch):
+        m = found[key]["metrics"]
+        shown = ", ".join(
+            f"{label} {m[k]['mean']:.3g} +- {m[k]['std']:.2g}"
+            for k, label in _SHOWN.items()
+            if k in m
+        )
+        print(f"{'*' if key == best else ' '} {found[key]['run']}: {shown}")
+    return best
 
 
 def _run_key(run):
@@ -1061,7 +1109,7 @@ def replace_section(text, marker, body, note="generated"):
 
 
 def main(argv):
-    """`python -m tools.results promote|spread|measure|validate|write|registry|slim`
+    """`python -m tools.results promote|spread|measure|validate|best|write|registry|slim`
     (see the module docstring)."""
     if argv[1:2] == ["promote"] and len(argv) == 4:
         if not FLAGS.description:
@@ -1080,6 +1128,8 @@ def main(argv):
         if not FLAGS.seed_runs:
             raise app.UsageError("spread needs --seed_runs.")
         spread(argv[2], FLAGS.seed_runs, FLAGS.data_dir, FLAGS.selection)
+    elif argv[1:2] == ["best"] and len(argv) == 3:
+        best_epoch(argv[2], FLAGS.reference, FLAGS.metric)
     elif argv[1:2] == ["measure"] and len(argv) > 2:
         for name in argv[2:]:
             measure(name, FLAGS.data_dir)
@@ -1124,10 +1174,17 @@ def _define_flags():
         "promote, spread: how the recipe was chosen (the card).",
     )
     flags.DEFINE_string(
+        "metric",
+        "frechet_distance",
+        "best: the validation number to choose by (lowest, or highest for a "
+        "score, a class share or mode coverage; e.g. "
+        "mode_coverage.high_quality_fraction for a 2-D toy).",
+    )
+    flags.DEFINE_string(
         "reference",
         None,
-        "validate: held-out training images the image metrics compare "
-        "with, e.g. train[50000:] (never the test split).",
+        "validate, best: held-out training images the image metrics "
+        "compare with, e.g. train[50000:] (never the test split).",
     )
 
 
