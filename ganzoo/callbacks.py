@@ -87,12 +87,16 @@ class TerminateOnNaNLoss(keras.callbacks.Callback):
     (`SampleGrid`, `ModeCoverage`, `PresetSnapshots`) skip it, and
     `ganzoo train` raises instead of writing a preset.
 
+    Args:
+        verbose: whether to print the batch and the loss that stopped it.
+
     Example:
     >>> model.fit(ds, callbacks=[TerminateOnNaNLoss()])  # doctest: +SKIP
     """
 
-    def __init__(self):
+    def __init__(self, verbose=1):
         super().__init__()
+        self.verbose = verbose
         self.stopped_epoch = None  # from 1, once stopped
         self._epoch = 0
 
@@ -102,11 +106,12 @@ class TerminateOnNaNLoss(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         for key, value in (logs or {}).items():
             if key.endswith("loss") and not np.all(np.isfinite(value)):
-                print(
-                    f"\nEpoch {self._epoch}, batch {batch + 1}: {key} is "
-                    f"{value}; stopping.",
-                    flush=True,
-                )
+                if self.verbose:
+                    print(
+                        f"\nEpoch {self._epoch}, batch {batch + 1}: {key} is "
+                        f"{float(np.mean(value))}; stopping.",
+                        flush=True,
+                    )
                 self.stopped_epoch = self._epoch
                 self.model.stop_training = True
                 return

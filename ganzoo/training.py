@@ -826,7 +826,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         if chief and cfg.snapshot_every
         else []
     )
-    diverged = TerminateOnNaNLoss()
+    diverged = TerminateOnNaNLoss(verbose=chief and verbose)
     callbacks = [
         *snapshots,
         keras.callbacks.BackupAndRestore(str(out / "backup")),
@@ -863,8 +863,20 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             f"Training diverged: a loss became NaN or infinite in epoch "
             f"{diverged.stopped_epoch} of {cfg.epochs}; no preset was "
             f"written. Lower the learning rates (d_lr={cfg.d_lr:g}, "
-            f"g_lr={cfg.g_lr:g}), then delete {out} or train into another "
-            "output directory."
+            f"g_lr={cfg.g_lr:g})"
+            + (
+                " or train in mixed_bfloat16 or float32"
+                if cfg.mixed_precision == "mixed_float16"
+                else ""
+            )
+            + f", then train into another output directory (or delete {out}"
+            + (
+                f"; its {SNAPSHOTS_DIR}/ of earlier epochs are good presets"
+                if cfg.snapshot_every
+                and diverged.stopped_epoch > cfg.snapshot_every
+                else ""
+            )
+            + ")."
         )
     done = progress.state
     card = describe_run(cfg.epochs, done["last_logs"])

@@ -243,8 +243,8 @@ _PHASED = [
             [
                 "ganzoo train --seed=1 --a=1 --output_dir=runs/p1-s1",
                 (
-                    "ganzoo train --seed=1 --b=2 --init_from=runs/p1-s1/preset "
-                    "--output_dir=runs/x-s1 --snapshot_every=5"
+                    "ganzoo train --seed 1 --b=2.0 --init_from=runs/p1-s1/preset "
+                    "--output_dir=runs/x-s1 --snapshot_every=5 --nojit_compile"
                 ),
             ],
             None,

@@ -149,7 +149,7 @@ def test_best_names_the_epoch_chosen_on_one_slice(
     best = results.best_epoch(tmp_path / "r", "a", metric="classifier_score")
     assert best == "r/epoch_0020 on a"
     assert results.best_epoch(tmp_path / "r", "b") == "r/epoch_0010 on b"
-    with pytest.raises(results.app.UsageError, match="validate"):
+    with pytest.raises(results.app.UsageError, match="no record of r on c"):
         results.best_epoch(tmp_path / "r", "c")
-    with pytest.raises(results.app.UsageError, match="no kid"):
+    with pytest.raises(results.app.UsageError, match="--metric=kid: r's"):
         results.best_epoch(tmp_path / "r", "a", metric="kid")

@@ -32,11 +32,13 @@ choice a card's `selection` describes can be checked and survives the run
 folders.
 """
 
+import dataclasses
 import json
 import pathlib
 import re
 import shutil
 import sys
+import typing
 
 import numpy as np
 from absl import app, flags
@@ -44,7 +46,7 @@ from absl import app, flags
 from ganzoo import _atomic, datasets, evaluation, presets_io
 from ganzoo import metrics as metrics_lib
 from ganzoo.callbacks import SNAPSHOTS_DIR
-from ganzoo.training import RESUMABLE_CHANGES
+from ganzoo.training import RESUMABLE_CHANGES, TrainConfig
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 PRESETS_DIR = REPO / "ganzoo" / "presets"
@@ -248,13 +250,30 @@ _NOT_RECIPE = ("seed", "output_dir", "init_from", "verbose", *RESUMABLE_CHANGES)
 
 
 def _command_flags(command):
-    """`{flag: value}` of a recorded `ganzoo train` command.
+    """`{flag: value}` of a recorded `ganzoo train` command, as `TrainConfig`
+    would read it: `--flag=value` or `--flag value`, absl's `--noflag` for
+    a False boolean, numbers as floats.
 
     Example:
-    >>> _command_flags("ganzoo train --model=gan --seed=1 --nojit")
-    {'model': 'gan', 'seed': '1', 'nojit': ''}
+    >>> _command_flags("ganzoo train --d_lr=1e-4 --seed 1 --nojit_compile")
+    {'d_lr': 0.0001, 'seed': 1.0, 'jit_compile': 'false'}
     """
-    return dict(re.findall(r"--(\w+)(?:=(\S+))?", command))
+    booleans = {
+        f.name
+        for f in dataclasses.fields(TrainConfig)
+        if f.type is bool or bool in typing.get_args(f.type)
+    }
+    found = {}
+    for flag, value in re.findall(r"--(\w+)(?:[= ](?!-)(\S+))?", command):
+        if not value and flag.startswith("no") and flag[2:] in booleans:
+            flag, value = flag[2:], "false"
+        elif not value and flag in booleans:
+            value = "true"
+        try:
+            found[flag] = float(value)
+        except ValueError:
+            found[flag] = value.lower() if flag in booleans else value
+    return found
 
 
 def _seed_run(card, run):
@@ -283,9 +302,9 @@ def _seed_run(card, run):
             f"{run} ran {len(theirs)} phase(s), {name}'s recipe {len(mine)}."
         )
     for i, (a, b) in enumerate(zip(mine, theirs), 1):
-        if b.get("seed") != str(seed):
+        if b.get("seed") != seed:
             raise app.UsageError(
-                f"{run}'s phase {i} ran with --seed={b.get('seed')}, not "
+                f"{run}'s phase {i} ran with --seed={_flag(b.get('seed'))}, not "
                 f"its own seed {seed}: train every phase with it "
                 f"(SEEDS={seed} bash tools/train_presets.sh PHASES...)."
             )
@@ -298,11 +317,17 @@ def _seed_run(card, run):
             raise app.UsageError(
                 f"{run} ran another recipe than {name}: phase {i} has "
                 + ", ".join(
-                    f"--{k}={b.get(k)} (the card: {a.get(k)})" for k in differ
+                    f"--{k}={_flag(b.get(k))} (the card: {_flag(a.get(k))})"
+                    for k in differ
                 )
                 + "."
             )
     return model, other
+
+
+def _flag(value):
+    """A value of `_command_flags` as a command would write it."""
+    return f"{value:g}" if isinstance(value, float) else value
 
 
 def _recalibrated_batches(card):
@@ -549,9 +574,10 @@ def best_epoch(run, reference, metric="frechet_distance"):
     (`ganzoo train --snapshot_every`) and its final preset, as recorded by
     `validate` on `reference`, the one with the lowest mean `metric` (the
     highest, for a score, a class share or mode coverage). Prints one line
-    per epoch, the chosen one marked; returns its record key. Choose on one
-    held-out slice and compare recipes on another: the chosen epoch's
-    number on the slice that chose it is biased in its favour."""
+    per epoch, the chosen one marked; returns its record key (ties: the
+    earliest epoch). Choose on one held-out slice and compare recipes on
+    another: the chosen epoch's number on the slice that chose it is biased
+    in its favour."""
     name = _run_key(pathlib.Path(run))
     found = {
         key: record
@@ -559,11 +585,19 @@ def best_epoch(run, reference, metric="frechet_distance"):
         if record.get("reference") == reference
         and record["run"].split("/")[0] == name
     }
-    if not found or any(metric not in r["metrics"] for r in found.values()):
+    if not found:
+        where = "" if reference is None else f" --reference={reference!r}"
         raise app.UsageError(
-            f"{VALIDATION_FILE.name} has no {metric} of {name}'s epochs on "
-            f"{reference}: run python -m tools.results validate "
-            f"{run}/{SNAPSHOTS_DIR}/* {run} --reference={reference!r} first."
+            f"{VALIDATION_FILE.name} has no record of {name}"
+            + ("" if reference is None else f" on {reference}")
+            + f": run python -m tools.results validate "
+            f"{run}/{SNAPSHOTS_DIR}/* {run}{where} first."
+        )
+    recorded = set.intersection(*(set(r["metrics"]) for r in found.values()))
+    if metric not in recorded:
+        raise app.UsageError(
+            f"--metric={metric}: {name}'s records hold "
+            f"{', '.join(sorted(recorded))}."
         )
     sign = -1 if metric.startswith(_HIGHER_IS_BETTER) else 1
 
@@ -571,8 +605,11 @@ def best_epoch(run, reference, metric="frechet_distance"):
         run_name = found[key]["run"]
         return int(run_name.split("epoch_")[1]) if "/" in run_name else 10**9
 
-    best = min(found, key=lambda k: sign * found[k]["metrics"][metric]["mean"])
-    for key in sorted(found, key=epoch):
+    ordered = sorted(found, key=epoch)
+    best = min(
+        ordered, key=lambda k: sign * found[k]["metrics"][metric]["mean"]
+    )
+    for key in ordered:
         m = found[key]["metrics"]
         shown = ", ".join(
             f"{label} {m[k]['mean']:.3g} +- {m[k]['std']:.2g}"
