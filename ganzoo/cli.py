@@ -263,41 +263,73 @@ def _cmd_export(args):
 
 
 def _cmd_evaluate(args):
-    """`ganzoo evaluate SOURCE`: a metrics table (and JSON)."""
+    """`ganzoo evaluate SOURCE [SOURCE ...]`: a metrics table (and JSON) per
+    source; for several (a run's snapshots), a table comparing them."""
     from ganzoo import _atomic, evaluation
 
-    if len(args) != 1:
+    if not args:
         raise app.UsageError(
-            "usage: ganzoo evaluate NAME_OR_DIR "
+            "usage: ganzoo evaluate NAME_OR_DIR [NAME_OR_DIR ...] "
             "[--metrics=...] [--num_samples=10000]"
         )
-    name = os.path.basename(os.path.normpath(args[0])) or "samples"
-    json_out = FLAGS.json_out or f"evaluation-{name}.json"
-    _check_output_file("json_out", json_out, (".json",))
-    try:
-        results = evaluation.evaluate_source(
-            args[0],
-            metrics=FLAGS.metrics,
-            # Not given: the default of the sampling (10,000, or 100 per
-            # component for the paper's).
-            num_samples=FLAGS.num_samples
-            if FLAGS["num_samples"].present
-            else None,
-            sampling=FLAGS.sampling,
-            seed=FLAGS.seed,
-            data_dir=FLAGS.data_dir,
-            recalibrate_bn=FLAGS.recalibrate_bn,
-            reference=FLAGS.reference,
-            # A preset knows its dataset; .npy samples may need --dataset.
-            dataset=FLAGS.dataset if FLAGS["dataset"].present else None,
+    names = [_evaluation_name(source) for source in args]
+    if len(args) > 1 and FLAGS.json_out:
+        raise app.UsageError(
+            "--json_out names one file: with several sources each gets "
+            "its own evaluation-NAME.json."
         )
-    except (ValueError, KeyError) as e:
-        # The metrics name what they cannot use (an unknown metric, samples
-        # of the wrong shape or range, a dataset without a classifier).
-        raise app.UsageError(str(e).strip("'\"")) from None
-    print(evaluation.format_table(results))
-    _atomic.write_text(json_out, json.dumps(results, indent=1))
-    print(f"Wrote {json_out}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise app.UsageError(
+            f"Two sources named {twice[0]} would write one "
+            f"evaluation-{twice[0]}.json: evaluate them one at a time with "
+            "--json_out."
+        )
+    outputs = [FLAGS.json_out or f"evaluation-{name}.json" for name in names]
+    for json_out in outputs:
+        _check_output_file("json_out", json_out, (".json",))
+    found = []
+    for source, json_out in zip(args, outputs):
+        try:
+            results = evaluation.evaluate_source(
+                source,
+                metrics=FLAGS.metrics,
+                # Not given: the default of the sampling (10,000, or 100
+                # per component for the paper's).
+                num_samples=FLAGS.num_samples
+                if FLAGS["num_samples"].present
+                else None,
+                sampling=FLAGS.sampling,
+                seed=FLAGS.seed,
+                data_dir=FLAGS.data_dir,
+                recalibrate_bn=FLAGS.recalibrate_bn,
+                reference=FLAGS.reference,
+                # A preset knows its dataset; .npy samples may need
+                # --dataset.
+                dataset=FLAGS.dataset if FLAGS["dataset"].present else None,
+            )
+        except (ValueError, KeyError) as e:
+            # The metrics name what they cannot use (an unknown metric,
+            # samples of the wrong shape or range, a dataset without a
+            # classifier).
+            raise app.UsageError(str(e).strip("'\"")) from None
+        print(evaluation.format_table(results))
+        _atomic.write_text(json_out, json.dumps(results, indent=1))
+        print(f"Wrote {json_out}", flush=True)
+        found.append(results)
+    if len(found) > 1:
+        print()
+        print(evaluation.format_comparison(found))
+
+
+def _evaluation_name(source):
+    """The NAME of `evaluation-NAME.json` for a source: its folder's name,
+    or for a `preset/` folder its run's (`runs/mine/preset` -> mine,
+    `runs/mine/snapshots/epoch_0010/preset` -> epoch_0010)."""
+    path = pathlib.PurePath(os.path.normpath(source))
+    if path.name == "preset" and path.parent.name:
+        path = path.parent
+    return path.name or "samples"
 
 
 def main(argv):

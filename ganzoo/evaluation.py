@@ -29,6 +29,7 @@ __all__ = [
     "SAMPLINGS",
     "evaluate_model",
     "evaluate_source",
+    "format_comparison",
     "format_table",
     "load_source",
 ]
@@ -305,6 +306,38 @@ def format_table(result):
         rows.append((name, _format_value(name, value)))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def format_comparison(results):
+    """One row per result of `evaluate_source` (e.g. a run's snapshots),
+    one column per metric, for choosing among them at a glance; a class
+    histogram shows its smallest class share.
+
+    Example:
+    >>> print(format_comparison([evaluate_source(s) for s in
+    ...     ("runs/x/snapshots/epoch_0010", "runs/x")]))  # doctest: +SKIP
+    """
+    names = list(results[0]["metrics"])
+    header = ["source"] + [
+        "min class" if n == "class_histogram" else n for n in names
+    ]
+    rows = [header]
+    for result in results:
+        row = [result["source"]]
+        for name in names:
+            value = result["metrics"].get(name)
+            if value is None:
+                row.append("-")
+            elif name == "class_histogram":
+                row.append(f"{min(value):.3f}")
+            else:
+                row.append(_format_value(name, value))
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+        for row in rows
+    )
 
 
 def _format_value(name, value):

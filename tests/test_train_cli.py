@@ -465,9 +465,40 @@ def test_sample_list_evaluate_export_commands(flags, tmp_path, capsys):
     assert (tmp_path / "serving" / "1" / "saved_model.pb").exists()
 
 
+def test_evaluate_compares_several_sources(
+    flags, tmp_path, monkeypatch, capsys
+):
+    # A run's snapshots, as README says to choose among them.
+    from ganzoo import training
+
+    run = tmp_path / "mine"
+    cfg = helpers.tiny_train_config(epochs=3, snapshot_every=1)
+    training.train(cfg, run, verbose=0)
+    monkeypatch.chdir(tmp_path)
+    snaps = [run / "snapshots" / f"epoch_000{i}" / "preset" for i in (1, 2)]
+    _run_cli(flags, "evaluate", *map(str, snaps), str(run / "preset"))
+    out = capsys.readouterr().out
+    table = out.split("\n\n")[-1].strip().splitlines()
+    assert table[0].split() == ["source", "mode_coverage"]
+    assert [row.split()[0] for row in table[1:]] == [
+        str(snaps[0]),
+        str(snaps[1]),
+        str(run / "preset"),
+    ]
+    for name in ("epoch_0001", "epoch_0002", "mine"):
+        found = json.loads((tmp_path / f"evaluation-{name}.json").read_text())
+        assert found["metrics"]["mode_coverage"]["num_modes"] == 8
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
+        (
+            ["evaluate", "gan-ring8", "lsgan-ring8", "--json_out=x.json"],
+            "--json_out names one file",
+        ),
+        (["evaluate", "gan-ring8", "gan-ring8"], "Two sources named gan-ring8"),
+        (["evaluate"], "usage: ganzoo evaluate NAME_OR_DIR [NAME_OR_DIR ...]"),
         (["evaluate", "gan-ring8", "--metrics=parzen"], "does not apply"),
         (["evaluate", "gan-ring8", "--metrics=bogus"], "valid metrics"),
         (["evaluate", "gan-ring8", "--recalibrate_bn=2"], "no batch norm"),
