@@ -727,3 +727,35 @@ def test_a_diverged_run_is_one_line_and_writes_no_preset(data_dir, tmp_path):
     assert "Traceback" not in output, output
     assert not (run / "preset").exists()
     assert not (run / "snapshots").exists()
+
+
+def _documented_commands():
+    """Every `ganzoo COMMAND ...` in the shell blocks of README.md and
+    docs/*.md, continuation lines joined, comments and env prefixes cut."""
+    import shlex
+
+    found = []
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = doc.read_text()
+        for block in re.findall(r"```shell\n(.*?)\n```", text, re.DOTALL):
+            for line in block.replace("\\\n", " ").splitlines():
+                for part in line.split("&&"):
+                    if "ganzoo " not in part:
+                        continue
+                    words = shlex.split(part, comments=True)
+                    while words and "=" in words[0] and words[0][0] != "-":
+                        words = words[1:]  # TF_CONFIG=... before ganzoo
+                    if words and words[0] == "ganzoo":
+                        found.append((doc.name, words[1:]))
+    return found
+
+
+def test_the_documented_commands_parse(flags):
+    # Every flag the docs show exists and takes the value shown.
+    commands = _documented_commands()
+    assert len(commands) >= 15
+    for doc, args in commands:
+        words = [w for w in args if w != "&"]
+        assert words[0] in cli.COMMANDS, (doc, args)
+        flags(["ganzoo", *words])
+        flags.unparse_flags()
