@@ -20,10 +20,12 @@ the compute dtype; `GAN.sample` returns float32.
 | `toy_tanh_generator` / `toy_tanh_discriminator` | LSGAN's ring experiment | unbounded |
 """
 
+import contextlib
 import dataclasses
 import warnings
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from ganzoo._checks import ArgumentError, check_non_negative_ints
@@ -55,6 +57,8 @@ __all__ = [
     "gan_paper_mnist_generator",
     "mnist_maxout_discriminator",
     "mnist_mlp_generator",
+    "remapper_fails",
+    "remapper_off",
     "toy_discriminator",
     "toy_generator",
     "toy_tanh_discriminator",
@@ -632,8 +636,8 @@ class NetworkSpec:
         remapper_fails: TensorFlow 2.21's grappler remapper fails on the
             pair's training step (it fuses a conv's bias into a LeakyReLU
             whose gradient still reads the bias output) and logs an
-            "E ... remapper failed" line; `ganzoo.training.train` turns the
-            remapper off for it, which changes nothing else (the failed pass
+            "E ... remapper failed" line; `GAN.fit` turns the remapper off
+            for it (`remapper_fails`, `remapper_off`), which changes nothing else (the failed pass
             was dropped anyway: weights after training are bit-identical).
     """
 
@@ -808,6 +812,41 @@ NETWORKS = {
         data="points",
     ),
 }
+
+
+def remapper_fails(*nets):
+    """Whether TensorFlow's grappler remapper fails on a training step of
+    `nets` (Keras models; those of a pair in `NETWORKS` are known by their
+    builders' names): see `NetworkSpec.remapper_fails`.
+
+    Example:
+    >>> remapper_fails(deligan_mnist_discriminator(filters=4))
+    True
+    """
+    names = {net.name for net in nets}
+    return any(
+        spec.remapper_fails
+        and names & {spec.generator.__name__, spec.discriminator.__name__}
+        for spec in NETWORKS.values()
+    )
+
+
+@contextlib.contextmanager
+def remapper_off(off=True):
+    """Grappler's remapper off inside (if `off`), as it was after:
+    `GAN.fit` turns it off for the pairs it fails on (`remapper_fails`),
+    which changes no weight, only hides its "E ... remapper failed" line."""
+    if not off:
+        yield
+        return
+    before = tf.config.optimizer.get_experimental_options().get(
+        "remapping", True
+    )
+    tf.config.optimizer.set_experimental_options({"remapping": False})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({"remapping": before})
 
 
 def __getattr__(name):

@@ -849,15 +849,14 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             keras.callbacks.TensorBoard(str(out / "tensorboard")),
             SampleGrid(out, num=cfg.grid_size**2, seed=cfg.seed),
         ]
-    with _remapper_off(networks.NETWORKS[cfg.network].remapper_fails):
-        model.fit(
-            dataset,
-            epochs=cfg.epochs,
-            steps_per_epoch=epoch_steps,
-            callbacks=callbacks,
-            verbose=verbose if chief else 0,
-            shuffle=False,
-        )
+    model.fit(
+        dataset,
+        epochs=cfg.epochs,
+        steps_per_epoch=epoch_steps,
+        callbacks=callbacks,
+        verbose=verbose if chief else 0,
+        shuffle=False,
+    )
     if model.stop_training:
         raise TrainingDiverged(
             f"Training diverged: a loss became NaN or infinite in epoch "
@@ -1101,23 +1100,6 @@ def _jit_compile(cfg, strategy):
         and cfg.mixed_precision == "none"
         and (strategy is None or strategy is tf.distribute.get_strategy())
     )
-
-
-@contextlib.contextmanager
-def _remapper_off(off):
-    """Grappler's remapper off inside (if `off`), as it was after: see
-    `networks.NetworkSpec.remapper_fails`."""
-    if not off:
-        yield
-        return
-    before = tf.config.optimizer.get_experimental_options().get(
-        "remapping", True
-    )
-    tf.config.optimizer.set_experimental_options({"remapping": False})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options({"remapping": before})
 
 
 @contextlib.contextmanager

@@ -164,8 +164,8 @@ def test_conv_pairs_train_without_the_remapper_error_line(
 ):
     """TF 2.21's grappler remapper fails on these pairs' training step and
     logs "E ... remapper failed" (C++, on fd 2): a user saw an error line
-    at the start of every run. `train` turns the remapper off for them
-    (`NetworkSpec.remapper_fails`) and restores it after."""
+    at the start of every run. `GAN.fit` turns the remapper off for them
+    (`networks.remapper_fails`) and restores it after."""
     import tensorflow as tf
 
     from ganzoo import networks
@@ -180,6 +180,11 @@ def test_conv_pairs_train_without_the_remapper_error_line(
         width=0.25,
     )
     training.train(cfg, tmp_path / "run", verbose=0)
+    assert "remapper failed" not in capfd.readouterr().err
+    # And for a user calling fit: GAN.fit turns it off itself.
+    model = training.build_model(cfg)
+    training.compile_model(model, cfg)
+    model.fit(training.make_dataset(cfg), steps_per_epoch=2, verbose=0)
     assert "remapper failed" not in capfd.readouterr().err
     assert (
         "remapping" not in tf.config.optimizer.get_experimental_options()

@@ -12,7 +12,7 @@ from keras import ops
 
 from ganzoo import augment as augment_lib
 from ganzoo import layers as layers_lib
-from ganzoo import losses
+from ganzoo import losses, networks
 from ganzoo._checks import (
     ArgumentError,
     _is_int,
@@ -374,7 +374,9 @@ class GAN(_AdaptiveUpdate, keras.Model):
         A `tf.data.Dataset` is used in its own order (no Keras warning that
         `shuffle` is ignored: `ganzoo.datasets` shuffles already). With an
         `AdaptiveSwitch` whose floor falls, the callback that lowers it at
-        each epoch's start joins `callbacks`.
+        each epoch's start joins `callbacks`. For the pairs TensorFlow's
+        grappler remapper fails on (`networks.remapper_fails`), it is off
+        during the fit (no "remapper failed" line; the same weights).
         """
         self._require_compiled("fit")
         # Arguments by name, however they were passed.
@@ -385,7 +387,11 @@ class GAN(_AdaptiveUpdate, keras.Model):
         callbacks = self._switch_callbacks(arguments.get("callbacks"))
         if callbacks is not None:
             arguments["callbacks"] = callbacks
-        history = super().fit(*bound.args[1:], **bound.kwargs)
+        # TF 2.21's remapper fails on some pairs' step and logs an error
+        # line; off, nothing else changes (`networks.remapper_fails`).
+        off = networks.remapper_fails(self.generator, self.discriminator)
+        with networks.remapper_off(off):
+            history = super().fit(*bound.args[1:], **bound.kwargs)
         # What `keras.Model.fit` does for its one optimizer: an optimizer
         # with `use_ema=True` writes its moving averages into the weights.
         self.d_optimizer.finalize_variable_values(
