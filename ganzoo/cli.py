@@ -211,6 +211,12 @@ def _cmd_train(args):
             f"Preset written to {preset}; e.g. ganzoo sample {preset} "
             "--num=64 --out=samples.png"
         )
+        if FLAGS.snapshot_every:
+            snaps = os.path.join(FLAGS.output_dir, "snapshots")
+            print(
+                f"Earlier epochs in {snaps}/; compare them with ganzoo "
+                f"evaluate {snaps}/*/preset {preset} --reference=..."
+            )
 
 
 def _cmd_list(args):
