@@ -1,4 +1,5 @@
-"""Callbacks for GAN training: sample grids and resumable progress."""
+"""Callbacks for GAN training: sample grids, mode coverage, resumable
+progress, preset snapshots and a stop on a NaN loss."""
 
 import json
 import os
