@@ -724,8 +724,8 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     pictures `train_images.json` (their sha256), with `snapshot_every`
     `snapshots/epoch_NNNN/preset/` (`callbacks.PresetSnapshots`), and at
     the end `preset/` (config, weights, model card). Under a multi-worker
-    strategy only the chief writes these; the other workers' checkpoints go to temporary
-    folders that Keras deletes. Returns the model card.
+    strategy only the chief writes these; the other workers' checkpoints
+    go to temporary folders that Keras deletes. Returns the model card.
 
     `strategy`: the `tf.distribute` strategy if the caller made it already
     (default: `get_strategy(cfg.strategy)`).
@@ -857,7 +857,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         verbose=verbose if chief else 0,
         shuffle=False,
     )
-    if model.stop_training:
+    if diverged.stopped_epoch is not None:
         raise TrainingDiverged(
             f"Training diverged: a loss became NaN or infinite in epoch "
             f"{diverged.stopped_epoch} of {cfg.epochs}; no preset was "
@@ -877,6 +877,8 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             )
             + ")."
         )
+    if model.stop_training:  # another callback's doing
+        raise RuntimeError("Training stopped early; no preset was written.")
     done = progress.state
     card = describe_run(cfg.epochs, done["last_logs"])
     if chief:
