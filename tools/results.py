@@ -479,7 +479,7 @@ def validate(
     `--take=50000` run, "train[:10000]" for `--limit=500`; never a test
     split). Every run is checked before any is measured; each is recorded
     in `VALIDATION_FILE` as soon as it is measured, under
-    `_record_key(run, reference)` (a run measured on two slices has two
+    `_record_key(_run_key(run), reference)` (a run measured on two slices has two
     records: one slice to choose its epoch, another to compare recipes),
     with its mean and std over the sample seeds and its command, and
     printed one line each; returns the new records."""
@@ -499,7 +499,7 @@ def validate(
             reference,
         )
         spread = _spread([_scalars(r["metrics"]) for r in per_seed])
-        key = _record_key(run, reference)
+        key = _record_key(_run_key(run), reference)
         new[key] = dict(
             run=_run_key(run),
             command=card["command"],
@@ -518,12 +518,7 @@ def validate(
             VALIDATION_FILE,
             json.dumps(records, indent=1, sort_keys=True) + "\n",
         )
-        shown = ", ".join(
-            f"{label} {spread[k]['mean']:.3g} +- {spread[k]['std']:.2g}"
-            for k, label in _SHOWN.items()
-            if k in spread
-        )
-        print(f"{key}: {shown}", flush=True)
+        print(f"{key}: {_shown(spread)}", flush=True)
     return new
 
 
@@ -610,14 +605,18 @@ def best_epoch(run, reference, metric="frechet_distance"):
         ordered, key=lambda k: sign * found[k]["metrics"][metric]["mean"]
     )
     for key in ordered:
-        m = found[key]["metrics"]
-        shown = ", ".join(
-            f"{label} {m[k]['mean']:.3g} +- {m[k]['std']:.2g}"
-            for k, label in _SHOWN.items()
-            if k in m
-        )
+        shown = _shown(found[key]["metrics"])
         print(f"{'*' if key == best else ' '} {found[key]['run']}: {shown}")
     return best
+
+
+def _shown(spread):
+    """`_SHOWN`'s numbers of a record's metrics, `score 9.19 +- 0.017, ...`."""
+    return ", ".join(
+        f"{label} {spread[k]['mean']:.3g} +- {spread[k]['std']:.2g}"
+        for k, label in _SHOWN.items()
+        if k in spread
+    )
 
 
 def _run_key(run):
@@ -629,15 +628,14 @@ def _run_key(run):
     return path.name
 
 
-def _record_key(run, reference):
+def _record_key(name, reference):
     """A record's key in `VALIDATION_FILE`: the run's name (`_run_key`),
     and the slice it was measured on.
 
     Example:
-    >>> _record_key(pathlib.Path("runs/v1"), "train[50000:]")
+    >>> _record_key("v1", "train[50000:]")
     'v1 on train[50000:]'
     """
-    name = _run_key(run)
     return name if reference is None else f"{name} on {reference}"
 
 
@@ -649,9 +647,7 @@ def _validation_records():
     records = {}
     for key, record in json.loads(VALIDATION_FILE.read_text()).items():
         record.setdefault("run", key)
-        reference = record["reference"]
-        suffix = "" if reference is None else f" on {reference}"
-        records[record["run"] + suffix] = record
+        records[_record_key(record["run"], record["reference"])] = record
     return records
 
 
