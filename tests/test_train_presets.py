@@ -1,10 +1,15 @@
 """`tools/train_presets.sh`, run with a stand-in `ganzoo` that records the
 commands it is given: which runs it trains, from which earlier phase."""
 
+import json
 import os
 import pathlib
 import shutil
 import subprocess
+
+import pytest
+
+from tools import results
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -82,3 +87,40 @@ def test_a_candidate_built_on_a_recipe_runs_that_recipe(tmp_path):
         snap.replace(" --snapshot_every=10", "").replace("-cand-snap10", "")
         == base
     )
+
+
+def _shipped_phases():
+    """`(name, [command, ...])` of each shipped GAN preset: the commands its
+    card records, earliest phase first."""
+    for card_file in sorted(
+        (REPO / "ganzoo" / "presets").glob("*/metadata.json")
+    ):
+        card = json.loads(card_file.read_text())
+        if "train_config" in card:
+            phases = card.get("previous_phases", []) + [card]
+            yield card_file.parent.name, [p["command"] for p in phases]
+
+
+@pytest.mark.parametrize(
+    "name, recorded", list(_shipped_phases()), ids=lambda v: str(v)[:30]
+)
+def test_the_script_retrains_each_shipped_preset_as_its_card_records(
+    tmp_path, name, recorded
+):
+    """The script's recipe for a shipped preset, followed back through its
+    --init_from phases, runs the commands the card records, phase by phase
+    (but for seed, folders and what a resumed run may change)."""
+    run = {c.split("--output_dir=")[1]: c for c in _commands(tmp_path, [], "0")}
+    chain, folder = [], f"runs/{name}"
+    while folder:
+        chain.insert(0, run[folder])
+        start = results._command_flags(chain[0]).get("init_from", "")
+        folder = (
+            start.removesuffix("/preset") if start.startswith("runs/") else ""
+        )
+    assert len(chain) == len(recorded)
+    for i, (script, card) in enumerate(zip(chain, recorded), 1):
+        differ = results._recipe_differences(
+            results._command_flags(script), results._command_flags(card)
+        )
+        assert not differ, f"{name} phase {i}: {differ}"

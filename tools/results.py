@@ -276,6 +276,22 @@ def _command_flags(command):
     return found
 
 
+def _recipe_differences(a, b):
+    """The flags (sorted) on which two phases' `_command_flags` differ as
+    recipes: all but `_NOT_RECIPE`.
+
+    Example:
+    >>> _recipe_differences(_command_flags("--epochs=3 --seed=0"),
+    ...                     _command_flags("--seed=1 --epochs 4"))
+    ['epochs']
+    """
+    return sorted(
+        k
+        for k in (a.keys() | b.keys()) - set(_NOT_RECIPE)
+        if a.get(k) != b.get(k)
+    )
+
+
 def _seed_run(card, run):
     """`(model, card)` of the finished run `run`; UsageError unless it ran
     `card`'s recipe with its own seed: as many phases, each with the same
@@ -308,11 +324,7 @@ def _seed_run(card, run):
                 f"its own seed {seed}: train every phase with it "
                 f"(SEEDS={seed} bash tools/train_presets.sh PHASES...)."
             )
-        differ = sorted(
-            k
-            for k in (a.keys() | b.keys()) - set(_NOT_RECIPE)
-            if a.get(k) != b.get(k)
-        )
+        differ = _recipe_differences(a, b)
         if differ:
             raise app.UsageError(
                 f"{run} ran another recipe than {name}: phase {i} has "
