@@ -38,6 +38,7 @@ import numpy as np
 import scipy.special
 import tensorflow as tf
 
+from ganzoo import classifier as clf
 from ganzoo import datasets
 from ganzoo._checks import (
     ArgumentError,
@@ -786,10 +787,6 @@ def _toy_coverage(samples, dataset):
 def _image_metrics(
     samples, names, dataset, data_dir, classifier, splits, reference
 ):
-    # Imported here: `ganzoo/__init__` imports this module, and a top-level
-    # import would make `python -m ganzoo.classifier` run a second copy.
-    from ganzoo import classifier as clf
-
     images = clf.as_images(samples)
     results = {}
     if any(n != "parzen" for n in names):
