@@ -5,8 +5,9 @@
 # Usage: bash tools/train_presets.sh [NAME ...]   (data: $GANZOO_DATA_DIR,
 # default ../shared/data beside the repository)
 # Then: python -m tools.results promote runs/NAME NAME --description=...
-# (the grid25 presets with --seed_runs= the same recipe's --seed=1 and 2 runs,
-# whose folders are runs/NAME-s1, runs/NAME-s2: SEEDS=1,2 trains them)
+# (with --seed_runs=runs/NAME-s1,runs/NAME-s2, the same recipe's seeds 1 and
+# 2, which SEEDS=1,2 trains: the card's recipe spread; for a preset already
+# shipped, python -m tools.results spread NAME --seed_runs=... adds it)
 # (gan-mnist with --ship=generator: the wheel ships its generator only).
 # (lsgan-mnist with --recalibrate_bn=100: its batch-norm statistics are
 # re-estimated for the averaged weights).
