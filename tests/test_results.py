@@ -450,3 +450,20 @@ def test_a_run_measured_on_two_slices_keeps_both_records(
         for a, b in ((50000, 51000), (51000, 52000))
     )
     assert first != second
+
+
+def test_results_md_and_the_readme_table_are_what_write_makes_of_the_cards():
+    """RESULTS.md and README's presets table are generated from the model
+    cards (and studies.md): an edited card or study without `python -m
+    tools.results write` leaves them stale."""
+    cards = results._cards()
+    assert set(cards) == {
+        p.name for p in results.PRESETS_DIR.iterdir() if presets_io.is_preset(p)
+    }
+    assert results.RESULTS_FILE.read_text() == results.results_text(cards), (
+        "zoo_weights/RESULTS.md is stale: run python -m tools.results write"
+    )
+    readme = results.README.read_text()
+    assert f"\n{results.presets_table(cards)}\n" in readme, (
+        "README.md's presets table is stale: run python -m tools.results write"
+    )

@@ -997,7 +997,27 @@ def _distance_to_real(card):
 
 
 def write_results():
-    """Regenerates zoo_weights/RESULTS.md from the presets' model cards."""
+    """Regenerates zoo_weights/RESULTS.md and README.md's presets table and
+    pictures from the presets' model cards."""
+    cards = _cards()
+    RESULTS_FILE.write_text(results_text(cards))
+    print(f"Wrote {RESULTS_FILE}")
+    _write_readme(cards)
+
+
+def _cards():
+    """`{name: card}` of every preset folder, by name."""
+    cards = {}
+    for folder in sorted(PRESETS_DIR.iterdir()):
+        meta = folder / presets_io.METADATA_FILE
+        if meta.is_file():
+            cards[folder.name] = json.loads(meta.read_text())
+    return cards
+
+
+def results_text(cards):
+    """RESULTS.md's text for the model cards `cards` (`{name: card}`) and
+    zoo_weights/studies.md."""
     lines = [
         "# ganzoo results",
         "",
@@ -1018,11 +1038,6 @@ def write_results():
         ),
         "|---|---|---|---|---:|---:|",
     ]
-    cards = {}
-    for folder in sorted(PRESETS_DIR.iterdir()):
-        meta = folder / presets_io.METADATA_FILE
-        if meta.is_file():
-            cards[folder.name] = json.loads(meta.read_text())
     for name, card in cards.items():
         if "steps" not in card:
             continue
@@ -1082,7 +1097,9 @@ def write_results():
             "selection",
             "note",
         ):
-            if card.get(key) is not None:
+            if key == "previous_phases" and card.get(key):
+                lines += ["- previous_phases:"] + _phase_lines(card[key])
+            elif card.get(key) is not None:
                 lines.append(f"- {key}: `{card[key]}`")
         if card.get("metrics"):
             lines.append("- metrics: `" + json.dumps(card["metrics"]) + "`")
@@ -1090,26 +1107,37 @@ def write_results():
     extra = ZOO_WEIGHTS / "studies.md"
     if extra.exists():
         lines += [extra.read_text()]
-    RESULTS_FILE.write_text("\n".join(lines) + "\n")
-    print(f"Wrote {RESULTS_FILE}")
-    _write_readme(cards)
+    return "\n".join(lines) + "\n"
+
+
+def _phase_lines(phases):
+    """A card's earlier phases as RESULTS.md's numbered list: each phase's
+    command, steps and wall time.
+
+    Example:
+    >>> _phase_lines([{"command": "ganzoo train --epochs=3", "steps": 300,
+    ...                "wall_time_s": 90.0}])
+    ['  1. `ganzoo train --epochs=3` (300 steps, 1.5 min)']
+    """
+    lines = []
+    for i, phase in enumerate(phases, 1):
+        about = []
+        if phase.get("steps") is not None:
+            about.append(f"{phase['steps']:,} steps")
+        if phase.get("wall_time_s") is not None:
+            about.append(f"{phase['wall_time_s'] / 60:.1f} min")
+        tail = f" ({', '.join(about)})" if about else ""
+        lines.append(f"  {i}. `{phase['command']}`{tail}")
+    return lines
 
 
 def _write_readme(cards):
     """The presets table and sample pictures of README.md."""
     from ganzoo import images, presets_io
 
-    table = [
-        "| preset | model | data | metrics (seed-0 samples) |",
-        "|---|---|---|---|",
-    ]
     pictures = []
     SAMPLES_DIR.mkdir(parents=True, exist_ok=True)
     for name, card in cards.items():
-        table.append(
-            f"| `{name}` | {_model_name(card)} | {card.get('dataset')}"
-            f" | {_summary(card.get('metrics', {}))} |"
-        )
         if "steps" in card:  # a generative preset
             model, _ = presets_io.load_preset_dir(PRESETS_DIR / name)
             png = SAMPLES_DIR / f"{name}.png"
@@ -1121,10 +1149,24 @@ def _write_readme(cards):
                 f'`{name}`<br><img src="docs/samples/{png.name}" width="200">'
             )
     text = README.read_text()
-    text = replace_section(text, "presets", "\n".join(table))
+    text = replace_section(text, "presets", presets_table(cards))
     text = replace_section(text, "samples", " ".join(pictures))
     README.write_text(text)
     print(f"Updated {README}")
+
+
+def presets_table(cards):
+    """README.md's table of the presets, from their model cards."""
+    table = [
+        "| preset | model | data | metrics (seed-0 samples) |",
+        "|---|---|---|---|",
+    ]
+    for name, card in cards.items():
+        table.append(
+            f"| `{name}` | {_model_name(card)} | {card.get('dataset')}"
+            f" | {_summary(card.get('metrics', {}))} |"
+        )
+    return "\n".join(table)
 
 
 def _model_name(card):
