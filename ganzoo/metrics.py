@@ -554,7 +554,12 @@ def parzen_log_likelihood(
 
 
 def mnist_parzen(
-    samples, data_dir=None, dataset="mnist", num_valid=1000, **kwargs
+    samples,
+    data_dir=None,
+    dataset="mnist",
+    num_valid=1000,
+    reference=None,
+    **kwargs,
 ):
     """`parzen_log_likelihood` with the GAN paper's MNIST data.
 
@@ -564,33 +569,65 @@ def mnist_parzen(
     images; pixels in [0, 1]; sigmas logspace(-1, 0, 10). The paper used
     10,000 samples. Real train[:10000] as samples scores 241.2 +- 2.1.
 
+    With `reference`, a number to choose on instead, which never reads the
+    test split: sigma is searched on the first `num_valid` images of
+    `reference` and the others are scored. `reference="train[50000:]"`
+    searches the paper's own set, train[50000:51000], and scores
+    train[51000:60000].
+
     Args:
         samples: (M, 28, 28, 1) or (M, 784) images in [0, 1] (or uint8).
         data_dir: folder holding `mnist/` IDX files (see
             `ganzoo.datasets.load_arrays`).
         dataset: "mnist" or "fashion_mnist" (same protocol).
-        num_valid: validation images for the sigma search (1 to 10,000:
-            train[50000:60000]).
+        num_valid: validation images for the sigma search (without
+            `reference`, 1 to 10,000: train[50000:60000]; with it, fewer
+            than `reference` holds).
+        reference: None (the paper's protocol), or held-out real images as
+            `ganzoo.datasets.reference_arrays` reads them, such as
+            "train[50000:]".
         **kwargs: passed to `parzen_log_likelihood`.
 
     Example:
     >>> mnist_parzen(model.sample(10000))["mean"]  # doctest: +SKIP
+    >>> mnist_parzen(model.sample(10000), reference="train[50000:]")  # doctest: +SKIP
     """
     if np.asarray(samples).dtype == np.uint8:
         samples = np.asarray(samples) / 255.0  # as evaluate_samples reads it
     samples = _as_matrix("samples", samples, cols=784)
     _check_unit_range(samples)
     check_choice("dataset", dataset, IMAGE_DATASETS)
-    if not (_is_int(num_valid) and 1 <= num_valid <= 10000):
+    if reference is None and not (
+        _is_int(num_valid) and 1 <= num_valid <= 10000
+    ):
         raise ArgumentError(
             "num_valid must be an integer in [1, 10000] (train[50000:60000]),"
             f" got {num_valid!r}."
         )
-    train, _ = datasets.load_arrays(dataset, "train", data_dir=data_dir)
-    test, _ = datasets.load_arrays(dataset, "test", data_dir=data_dir)
-    valid = train[50000 : 50000 + num_valid].reshape(-1, 784) / 255.0
+    if not (_is_int(num_valid) and num_valid >= 1):
+        raise ArgumentError(
+            f"num_valid must be a positive integer, got {num_valid!r}."
+        )
+    if reference is None:
+        train, _ = datasets.load_arrays(dataset, "train", data_dir=data_dir)
+        valid = train[50000 : 50000 + num_valid]
+        scored, _ = datasets.load_arrays(dataset, "test", data_dir=data_dir)
+    else:
+        real = datasets.reference_arrays(
+            reference, dataset, 28, 1, data_dir=data_dir
+        )
+        if len(real) <= num_valid:
+            raise ArgumentError(
+                f"reference={reference!r} holds {len(real)} images: the "
+                f"Parzen number needs more than num_valid={num_valid} (they "
+                "choose sigma; the others are scored)."
+            )
+        valid, scored = real[:num_valid], real[num_valid:]
     return parzen_log_likelihood(
-        samples, test.reshape(-1, 784) / 255.0, valid, **kwargs
+        samples,
+        scored.reshape(-1, 784) / 255.0,
+        valid.reshape(-1, 784) / 255.0,
+        **kwargs,
     )
 
 
@@ -623,7 +660,8 @@ def evaluate_samples(
     "classifier_score_std"), "frechet_distance" (classifier logits, against
     the reference images), "frechet_distance_penultimate" (same, on the
     penultimate features), "modified_inception_score", "class_histogram"
-    (list), "parzen" (dict, `mnist_parzen`; the paper used 10,000 samples),
+    (list), "parzen" (dict, `mnist_parzen`, on the test split or, with a
+    `reference`, on those images; the paper used 10,000 samples),
     and the `PICTURE_METRICS`.
     Any other image data (a folder of pictures, "tfds:NAME"): the
     `PICTURE_METRICS` "kid" and "fid" on InceptionV3 features
@@ -824,7 +862,9 @@ def _image_metrics(
         elif name == "class_histogram":
             results[name] = class_histogram(logits, logits.shape[1])
         elif name == "parzen":
-            results[name] = mnist_parzen(images, data_dir, dataset)
+            results[name] = mnist_parzen(
+                images, data_dir, dataset, reference=reference
+            )
     return results
 
 

@@ -7,6 +7,7 @@ import scipy.stats
 
 from ganzoo import classifier as clf
 from ganzoo import datasets, metrics
+from ganzoo._checks import ArgumentError
 
 
 # ----------------------------------------------------------------- Frechet
@@ -165,6 +166,47 @@ def test_parzen_protocol_recovers_mixture_log_likelihood():
     assert r["stderr"] == pytest.approx(truth.std() / np.sqrt(2000), rel=0.1)
     assert r["sigma"] in np.logspace(-1.5, 0, 10)
     assert np.argmax(r["valid_ll"]) not in (0, 9)  # optimum is interior
+
+
+def test_parzen_on_a_reference_never_reads_the_test_split(
+    data_dir, monkeypatch
+):
+    """With `reference`, sigma is searched on its first `num_valid` images
+    and the others are scored: train[50000:] gives the GAN tool's
+    validation number (train[50000:51000] / train[51000:60000]); through
+    `evaluate_samples` too (it used to score the test split whatever the
+    reference)."""
+    train, _ = datasets.load_arrays("mnist", "train", data_dir=data_dir)
+    samples = train[:50] / 255.0
+    expected = metrics.parzen_log_likelihood(
+        samples.reshape(-1, 784),
+        train[51000:60000].reshape(-1, 784) / 255.0,
+        train[50000:51000].reshape(-1, 784) / 255.0,
+    )
+    real_load = datasets.load_arrays
+
+    def no_test(name, split, *args, **kwargs):
+        assert split != "test", "read the test split"
+        return real_load(name, split, *args, **kwargs)
+
+    monkeypatch.setattr(datasets, "load_arrays", no_test)
+    got = metrics.mnist_parzen(
+        samples, data_dir=data_dir, reference="train[50000:]"
+    )
+    assert got["mean"] == pytest.approx(expected["mean"], rel=1e-12)
+    assert got["sigma"] == expected["sigma"]
+    via = metrics.evaluate_samples(
+        samples.reshape(-1, 28, 28, 1),
+        ["parzen"],
+        data_dir=data_dir,
+        reference="train[50000:]",
+    )
+    # float32 images there: the same number to 1e-6.
+    assert via["parzen"]["mean"] == pytest.approx(expected["mean"], rel=1e-6)
+    with pytest.raises(ArgumentError, match="holds 500 images: the Parzen"):
+        metrics.mnist_parzen(
+            samples, data_dir=data_dir, reference="train[59500:]"
+        )
 
 
 # ------------------------------------------------------------ mode coverage

@@ -452,6 +452,53 @@ def test_a_run_measured_on_two_slices_keeps_both_records(
     assert first != second
 
 
+def test_validate_parzen_measures_the_reference_and_best_takes_the_highest(
+    tmp_path, monkeypatch, data_dir
+):
+    """`validate --parzen` adds the Parzen number of the held-out slice
+    (never the test split) and `best --metric=parzen.mean` keeps the epoch
+    with the highest; a toy run has no Parzen number."""
+    monkeypatch.setattr(results, "VALIDATION_FILE", tmp_path / "v.json")
+    monkeypatch.setattr(
+        results,
+        "EVAL",
+        dict(results.EVAL, image=dict(results.EVAL["image"], num_samples=100)),
+    )
+    run = tmp_path / "run"
+    for where, seed in ((run, 0), (run / "snapshots" / "epoch_0001", 1)):
+        model = helpers.compile_adam(helpers.tiny_image_model("gan", seed=seed))
+        presets_io.save_preset(
+            model,
+            where / "preset",
+            {"dataset": "mnist", "command": "ganzoo train", "take": 50000},
+        )
+    reference = "train[50000:52000]"
+    found = results.validate(
+        [run / "snapshots" / "epoch_0001", run],
+        reference,
+        str(data_dir),
+        0,
+        (100,),
+        parzen=True,
+    )
+    parzen = {
+        record["run"]: record["metrics"]["parzen.mean"]["mean"]
+        for record in found.values()
+    }
+    assert set(parzen) == {"run", "run/epoch_0001"}
+    assert all(np.isfinite(v) for v in parzen.values())
+    best = results.best_epoch(run, reference, "parzen.mean")
+    assert found[best]["run"] == max(parzen, key=parzen.get)
+    toy = tmp_path / "toy"
+    presets_io.save_preset(
+        helpers.compile_adam(helpers.tiny_toy_model("gan", latent_dim=2)),
+        toy / "preset",
+        {"dataset": "ring8", "command": "ganzoo train"},
+    )
+    with pytest.raises(results.app.UsageError, match="--parzen: .* ring8"):
+        results.validate([toy], parzen=True)
+
+
 def test_results_md_and_the_readme_table_are_what_write_makes_of_the_cards():
     """RESULTS.md and README's presets table are generated from the model
     cards (and studies.md): an edited card or study without `python -m

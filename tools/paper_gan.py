@@ -131,24 +131,17 @@ def build(seed):
     return net, data, steps, training.schedule_callbacks(cfg)
 
 
-@functools.cache
-def _images(split, start, stop):
-    from ganzoo import datasets
-
-    x, _ = datasets.load_arrays("mnist", split, data_dir=FLAGS.data_dir)
-    return x[start:stop].reshape(-1, 784) / 255.0
-
-
 def validation_parzen(net):
     """The Parzen log-likelihood of held-out training images (sigma
     searched on `SIGMA_SET`, `SCORED_SET` scored)."""
     from ganzoo import metrics
 
     samples = net.sample(FLAGS.samples, seed=VALID_SAMPLE_SEED)
-    result = metrics.parzen_log_likelihood(
-        samples.reshape(-1, 784),
-        _images("train", *SCORED_SET),
-        _images("train", *SIGMA_SET),
+    result = metrics.mnist_parzen(
+        samples,
+        data_dir=FLAGS.data_dir,
+        num_valid=SIGMA_SET[1] - SIGMA_SET[0],
+        reference=f"train[{SIGMA_SET[0]}:{SCORED_SET[1]}]",
     )
     return {k: result[k] for k in ("mean", "stderr", "sigma")}
 

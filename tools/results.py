@@ -11,6 +11,8 @@ the README tables and the registry. Run from the repository root:
         --reference="train[50000:]"      # choosing among recipes
     python -m tools.results validate runs/v1/snapshots/* runs/v1 \\
         --reference="train[50000:55000]"  # ... or epochs (--snapshot_every)
+    python -m tools.results validate runs/gan-mnist-s1 \\
+        --reference="train[50000:]" --parzen  # + the GAN paper's number
     python -m tools.results best runs/v1 --reference="train[50000:55000]"
     python -m tools.results write        # RESULTS.md, README tables
     python -m tools.results registry     # ganzoo/registry.json
@@ -93,6 +95,7 @@ VALIDATION_SEEDS = (100, 101, 102)
 VALIDATION_FILE = REPO / "benchmarks" / "results" / "validation.json"
 # What `validate` prints of each run.
 _SHOWN = {
+    "parzen.mean": "Parzen",
     "classifier_score": "score",
     "frechet_distance": "FD",
     "class_histogram.min": "min class",
@@ -481,25 +484,38 @@ def validate(
     data_dir=None,
     recalibrate_bn=0,
     sample_seeds=VALIDATION_SEEDS,
+    parzen=False,
 ):
     """Measures finished runs on validation data, to choose among recipes
     without the test set: each run's `preset/` over `sample_seeds`, with
-    `promote`'s metrics but no Parzen number and no nearest neighbours
-    (both read the test split): fresh samples for a 2-D toy; for images,
-    distances to `reference`, images the run never saw
+    `promote`'s metrics but no nearest neighbours (they read the test
+    split): fresh samples for a 2-D toy; for images, distances to
+    `reference`, images the run never saw
     (`_check_validation_reference`: e.g. "train[50000:]" for a
     `--take=50000` run, "train[:10000]" for `--limit=500`; never a test
-    split). Every run is checked before any is measured; each is recorded
+    split), and with `parzen` the Parzen log-likelihood of `reference`
+    (`metrics.mnist_parzen`: sigma searched on its first 1,000 images, the
+    others scored; the GAN paper's number, as gan-mnist's card has it on
+    test). Every run is checked before any is measured; each is recorded
     in `VALIDATION_FILE` as soon as it is measured, under
     `_record_key(_run_key(run), reference)` (a run measured on two slices has two
     records: one slice to choose its epoch, another to compare recipes),
     with its mean and std over the sample seeds and its command, and
     printed one line each; returns the new records."""
     found = _validation_runs(run_dirs, reference, data_dir)
+    if parzen:
+        for run, card in found:
+            if datasets.data_kind(card["dataset"]) != "idx":
+                raise app.UsageError(
+                    f"--parzen: {run} trained on {card['dataset']}; the "
+                    "Parzen number is for MNIST-family images."
+                )
     new = {}
     for run, card in found:
         model, _ = presets_io.load_preset_dir(run / "preset")
-        spec = _validation_spec(card)
+        spec = dict(_validation_spec(card))
+        if parzen:
+            spec["metrics"] = spec["metrics"] + ["parzen"]
         per_seed = _evaluate_seeds(
             model,
             spec,
@@ -569,6 +585,7 @@ def _validation_runs(run_dirs, reference, data_dir):
 
 
 _HIGHER_IS_BETTER = (
+    "parzen.",
     "classifier_score",
     "modified_inception_score",
     "class_histogram.min",
@@ -580,9 +597,9 @@ def best_epoch(run, reference, metric="frechet_distance"):
     """The epoch of run folder `run` to keep: among its snapshots
     (`ganzoo train --snapshot_every`) and its final preset, as recorded by
     `validate` on `reference`, the one with the lowest mean `metric` (the
-    highest, for a score, a class share or mode coverage). Prints one line
-    per epoch, the chosen one marked; returns its record key (ties: the
-    earliest epoch). Choose on one held-out slice and compare recipes on
+    highest, for a score, a Parzen number, a class share or mode
+    coverage). Prints one line per epoch, the chosen one marked; returns
+    its record key (ties: the earliest epoch). Choose on one held-out slice and compare recipes on
     another: the chosen epoch's number on the slice that chose it is biased
     in its favour."""
     name = _run_key(pathlib.Path(run))
@@ -1222,7 +1239,11 @@ def main(argv):
             measure(name, FLAGS.data_dir)
     elif argv[1:2] == ["validate"] and len(argv) > 2:
         validate(
-            argv[2:], FLAGS.reference, FLAGS.data_dir, FLAGS.recalibrate_bn
+            argv[2:],
+            FLAGS.reference,
+            FLAGS.data_dir,
+            FLAGS.recalibrate_bn,
+            parzen=FLAGS.parzen,
         )
     elif argv[1:] == ["write"]:
         write_results()
@@ -1264,8 +1285,14 @@ def _define_flags():
         "metric",
         "frechet_distance",
         "best: the validation number to choose by (lowest, or highest for a "
-        "score, a class share or mode coverage; e.g. "
+        "score, a Parzen number, a class share or mode coverage; e.g. "
         "mode_coverage.high_quality_fraction for a 2-D toy).",
+    )
+    flags.DEFINE_bool(
+        "parzen",
+        False,
+        "validate: also the Parzen log-likelihood of --reference (sigma "
+        "searched on its first 1,000 images; best --metric=parzen.mean).",
     )
     flags.DEFINE_string(
         "reference",
