@@ -102,11 +102,12 @@ def define_flags():
     flags.DEFINE_string(
         "reference",
         None,
-        "Real images the distances compare with (evaluate): a folder, "
-        "tfds:NAME, or a split of the preset's dataset such as "
-        "train[50000:] (training images; the table says how many of them "
-        "the preset trained on). Default: the test split; for a run on a "
-        "folder, that folder.",
+        "Real images the distances and the Parzen number compare with "
+        "(evaluate): a folder, tfds:NAME, or a split of the preset's dataset "
+        "such as train[50000:] (training images; the table says how many of "
+        "them the preset trained on; Parzen searches sigma on its first "
+        "1,000). Default: the test split; for a run on a folder, that "
+        "folder.",
     )
     flags.DEFINE_integer(
         "recalibrate_bn",
