@@ -39,6 +39,7 @@ FIGURES = {
         "components.png",
         "served_samples.png",
     ],
+    "08_choose_on_validation": ["fd.png", "chosen_samples.png"],
 }
 # Presets a tutorial loads by name; without them it cannot run.
 PRESETS = {"01_quickstart": "deligan-mnist", "06_serving": "deligan-mnist"}
