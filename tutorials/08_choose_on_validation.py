@@ -34,10 +34,10 @@ python tutorials/08_choose_on_validation.py
 ```
 
 It trains the `deligan-mnist` preset's recipe with a snapshot every 10
-epochs, then measures each of its 15 presets on 10,000 samples: about 15 minutes
-on a 2-core CPU. `GANZOO_FAST=1` makes it a smoke
-test (nets a quarter as wide, three epochs of five steps, a snapshot every
-epoch, 500 samples per measurement). Figures and the run go to
+epochs, then measures each of its 15 presets on 10,000 samples: about 15
+minutes on a 2-core CPU. `GANZOO_FAST=1` makes it a smoke test (nets a
+quarter as wide, three epochs of five steps, a snapshot every epoch, 500
+samples per measurement). Figures and the run go to
 `$GANZOO_TUTORIAL_OUT/08_choose_on_validation/` (default
 `tutorial_outputs/`); running it again reuses a finished run. The command
 line does the same with `ganzoo train --snapshot_every=10 ...` and
