@@ -120,9 +120,9 @@ def evaluate_source(
     authors evaluated: eps ~ U(-1, 1) and, by default, 100 per component
     (5,000 for 50 components). `num_samples` defaults to 10,000 otherwise.
 
-    `reference`: the real images distances compare with
-    (`ganzoo.datasets.reference_arrays`: default the test split, or the
-    folder a run trained on; a slice of the train split such as
+    `reference`: the real images distances and the Parzen number compare
+    with (`ganzoo.datasets.reference_arrays`: default the test split, or
+    the folder a run trained on; a slice of the train split such as
     "train[50000:]"; a folder; a "tfds:NAME"). When a train slice holds
     images the preset trained on (`datasets.training_overlap`, from its
     card's `take` / `limit`), the result's `reference_note` says how many:

@@ -53,6 +53,7 @@ __all__ = [
     "IMAGE_DATASETS",
     "IMAGE_METRICS",
     "PAPER_SIGMAS",
+    "PARZEN_NUM_VALID",
     "PICTURE_METRICS",
     "REFERENCE_VALUES",
     "TOY_DATASETS",
@@ -73,6 +74,8 @@ __all__ = [
 
 
 PAPER_SIGMAS = np.logspace(-1.0, 0.0, 10)
+# Images that choose the Parzen window's sigma (the GAN paper's 1,000).
+PARZEN_NUM_VALID = 1000
 # Per image dataset, its real data measured as if it were samples (test
 # score, Frechet distances train-vs-test and between test halves, Parzen of
 # train[:10000]): the ceilings a generator is compared to. Measured and
@@ -557,7 +560,7 @@ def mnist_parzen(
     samples,
     data_dir=None,
     dataset="mnist",
-    num_valid=1000,
+    num_valid=PARZEN_NUM_VALID,
     reference=None,
     **kwargs,
 ):
@@ -569,11 +572,11 @@ def mnist_parzen(
     images; pixels in [0, 1]; sigmas logspace(-1, 0, 10). The paper used
     10,000 samples. Real train[:10000] as samples scores 241.2 +- 2.1.
 
-    With `reference`, a number to choose on instead, which never reads the
-    test split: sigma is searched on the first `num_valid` images of
-    `reference` and the others are scored. `reference="train[50000:]"`
-    searches the paper's own set, train[50000:51000], and scores
-    train[51000:60000].
+    With `reference`, a number to choose on instead, which reads only
+    `reference` (so a train slice never touches the test split): sigma is
+    searched on its first `num_valid` images and the others are scored.
+    `reference="train[50000:]"` searches the paper's own set,
+    train[50000:51000], and scores train[51000:60000].
 
     Args:
         samples: (M, 28, 28, 1) or (M, 784) images in [0, 1] (or uint8).
@@ -619,8 +622,8 @@ def mnist_parzen(
         if len(real) <= num_valid:
             raise ArgumentError(
                 f"reference={reference!r} holds {len(real)} images: the "
-                f"Parzen number needs more than num_valid={num_valid} (they "
-                "choose sigma; the others are scored)."
+                f"Parzen number needs more than {num_valid:,} (the first "
+                f"{num_valid:,} choose sigma, the others are scored)."
             )
         valid, scored = real[:num_valid], real[num_valid:]
     return parzen_log_likelihood(
@@ -680,7 +683,8 @@ def evaluate_samples(
         classifier: a `ganzoo.classifier` model; default: the shipped
             preset of `dataset`.
         splits: parts for the classifier score's mean and std.
-        reference: the real images the distances compare with, as
+        reference: the real images the distances and the Parzen number
+            compare with (`mnist_parzen`), as
             `ganzoo.datasets.reference_arrays` reads it: None (the test
             split; a folder itself), a split such as "train[50000:]"
             (held-out training images, to choose recipes on), a folder or
@@ -827,6 +831,12 @@ def _image_metrics(
 ):
     images = clf.as_images(samples)
     results = {}
+    # First: a reference too small for it fails before the other metrics.
+    parzen = (
+        mnist_parzen(images, data_dir, dataset, reference=reference)
+        if "parzen" in names
+        else None
+    )
     if any(n != "parzen" for n in names):
         model = (
             classifier
@@ -862,9 +872,7 @@ def _image_metrics(
         elif name == "class_histogram":
             results[name] = class_histogram(logits, logits.shape[1])
         elif name == "parzen":
-            results[name] = mnist_parzen(
-                images, data_dir, dataset, reference=reference
-            )
+            results[name] = parzen
     return results
 
 

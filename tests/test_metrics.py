@@ -183,13 +183,13 @@ def test_parzen_on_a_reference_never_reads_the_test_split(
         train[51000:60000].reshape(-1, 784) / 255.0,
         train[50000:51000].reshape(-1, 784) / 255.0,
     )
-    real_load = datasets.load_arrays
+    real_read = datasets._arrays  # what every reader of IDX files calls
 
-    def no_test(name, split, *args, **kwargs):
+    def no_test(name, split, folder):
         assert split != "test", "read the test split"
-        return real_load(name, split, *args, **kwargs)
+        return real_read(name, split, folder)
 
-    monkeypatch.setattr(datasets, "load_arrays", no_test)
+    monkeypatch.setattr(datasets, "_arrays", no_test)
     got = metrics.mnist_parzen(
         samples, data_dir=data_dir, reference="train[50000:]"
     )
@@ -203,9 +203,26 @@ def test_parzen_on_a_reference_never_reads_the_test_split(
     )
     # float32 images there: the same number to 1e-6.
     assert via["parzen"]["mean"] == pytest.approx(expected["mean"], rel=1e-6)
+    # The first num_valid images choose sigma, the others are scored.
+    fewer = metrics.mnist_parzen(
+        samples,
+        data_dir=data_dir,
+        num_valid=500,
+        reference="train[50000:52000]",
+    )
+    mine = metrics.parzen_log_likelihood(
+        samples.reshape(-1, 784),
+        train[50500:52000].reshape(-1, 784) / 255.0,
+        train[50000:50500].reshape(-1, 784) / 255.0,
+    )
+    assert fewer["mean"] == pytest.approx(mine["mean"], rel=1e-12)
     with pytest.raises(ArgumentError, match="holds 500 images: the Parzen"):
         metrics.mnist_parzen(
             samples, data_dir=data_dir, reference="train[59500:]"
+        )
+    with pytest.raises(ArgumentError, match="num_valid must be a positive"):
+        metrics.mnist_parzen(
+            samples, data_dir=data_dir, num_valid=0, reference="train[50000:]"
         )
 
 

@@ -497,6 +497,13 @@ def test_validate_parzen_measures_the_reference_and_best_takes_the_highest(
     )
     with pytest.raises(results.app.UsageError, match="--parzen: .* ring8"):
         results.validate([toy], parzen=True)
+    # Too few held-out images for it: refused before anything is measured.
+    before = (tmp_path / "v.json").read_text()
+    with pytest.raises(results.app.UsageError, match="holds 500 images"):
+        results.validate([run], "train[59500:]", str(data_dir), parzen=True)
+    assert (tmp_path / "v.json").read_text() == before
+    with pytest.raises(results.app.UsageError, match="validate --parzen"):
+        results.best_epoch(run, reference, "parzen.stderr_typo")
 
 
 def test_results_md_and_the_readme_table_are_what_write_makes_of_the_cards():

@@ -510,6 +510,15 @@ def validate(
                     f"--parzen: {run} trained on {card['dataset']}; the "
                     "Parzen number is for MNIST-family images."
                 )
+            held_out = datasets.reference_arrays(
+                reference, card["dataset"], 28, 1, data_dir=data_dir
+            )
+            if len(held_out) <= metrics_lib.PARZEN_NUM_VALID:
+                raise app.UsageError(
+                    f"--parzen: --reference={reference} holds "
+                    f"{len(held_out)} images; the Parzen number needs more "
+                    f"than {metrics_lib.PARZEN_NUM_VALID:,} (they choose sigma)."
+                )
     new = {}
     for run, card in found:
         model, _ = presets_io.load_preset_dir(run / "preset")
@@ -585,7 +594,7 @@ def _validation_runs(run_dirs, reference, data_dir):
 
 
 _HIGHER_IS_BETTER = (
-    "parzen.",
+    "parzen.mean",
     "classifier_score",
     "modified_inception_score",
     "class_histogram.min",
@@ -619,9 +628,10 @@ def best_epoch(run, reference, metric="frechet_distance"):
         )
     recorded = set.intersection(*(set(r["metrics"]) for r in found.values()))
     if metric not in recorded:
+        hint = " (validate --parzen records it)" if "parzen" in metric else ""
         raise app.UsageError(
             f"--metric={metric}: {name}'s records hold "
-            f"{', '.join(sorted(recorded))}."
+            f"{', '.join(sorted(recorded))}{hint}."
         )
     sign = -1 if metric.startswith(_HIGHER_IS_BETTER) else 1
 
@@ -1114,10 +1124,11 @@ def results_text(cards):
             "selection",
             "note",
         ):
-            if key == "previous_phases" and card.get(key):
-                lines += ["- previous_phases:"] + _phase_lines(card[key])
+            if key == "previous_phases":
+                if card.get(key):
+                    lines += ["- previous_phases:"] + _phase_lines(card[key])
             elif card.get(key) is not None:
-                lines.append(f"- {key}: `{card[key]}`")
+                lines.append(f"- {key}: {_code(card[key])}")
         if card.get("metrics"):
             lines.append("- metrics: `" + json.dumps(card["metrics"]) + "`")
         lines.append("")
@@ -1146,6 +1157,18 @@ def _phase_lines(phases):
         tail = f" ({', '.join(about)})" if about else ""
         lines.append(f"  {i}. `{phase['command']}`{tail}")
     return lines
+
+
+def _code(value):
+    """`value` as a Markdown code span; doubled backticks when it holds
+    one (a card's text may quote a command).
+
+    Example:
+    >>> _code(3), _code("run `ganzoo train`")
+    ('`3`', '`` run `ganzoo train` ``')
+    """
+    text = str(value)
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def _write_readme(cards):
