@@ -498,8 +498,9 @@ def validate(
     others scored; the GAN paper's number, as gan-mnist's card has it on
     test). Every run is checked before any is measured; each is recorded
     in `VALIDATION_FILE` as soon as it is measured, under
-    `_record_key(_run_key(run), reference)` (a run measured on two slices has two
-    records: one slice to choose its epoch, another to compare recipes),
+    `_record_key(_run_key(run), reference)` (a run measured on two slices
+    has two records: one slice to choose its epoch, another to compare
+    recipes),
     with its mean and std over the sample seeds and its command, and
     printed one line each; returns the new records."""
     found = _validation_runs(run_dirs, reference, data_dir)
@@ -608,9 +609,9 @@ def best_epoch(run, reference, metric="frechet_distance"):
     `validate` on `reference`, the one with the lowest mean `metric` (the
     highest, for a score, a Parzen number, a class share or mode
     coverage). Prints one line per epoch, the chosen one marked; returns
-    its record key (ties: the earliest epoch). Choose on one held-out slice and compare recipes on
-    another: the chosen epoch's number on the slice that chose it is biased
-    in its favour."""
+    its record key (ties: the earliest epoch). Choose on one held-out
+    slice and compare recipes on another: the chosen epoch's number on the
+    slice that chose it is biased in its favour."""
     name = _run_key(pathlib.Path(run))
     found = {
         key: record
