@@ -1,7 +1,6 @@
 """`tools/train_presets.sh`, run with a stand-in `ganzoo` that records the
 commands it is given: which runs it trains, from which earlier phase."""
 
-import json
 import os
 import pathlib
 import shutil
@@ -92,13 +91,10 @@ def test_a_candidate_built_on_a_recipe_runs_that_recipe(tmp_path):
 def _shipped_phases():
     """`(name, [command, ...])` of each shipped GAN preset: the commands its
     card records, earliest phase first."""
-    for card_file in sorted(
-        (REPO / "ganzoo" / "presets").glob("*/metadata.json")
-    ):
-        card = json.loads(card_file.read_text())
+    for name, card in results._cards().items():
         if "train_config" in card:
             phases = card.get("previous_phases", []) + [card]
-            yield card_file.parent.name, [p["command"] for p in phases]
+            yield name, [p["command"] for p in phases]
 
 
 @pytest.mark.parametrize(
