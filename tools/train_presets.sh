@@ -70,6 +70,11 @@ RECIPE[deligan-mnist-cand-snap10]="${RECIPE[deligan-mnist]} --snapshot_every=10"
 # 64, 128 filters in G and D), against the candidate above (issue 16: its
 # score stays near 8.9 over training seeds, its nets have 16-64 filters).
 RECIPE[lsgan-mnist-cand-w2-p1]="${RECIPE[lsgan-mnist-cand-deligan_mnist-p1]} --width=2"
+# Its phases 2 and 3 as lsgan-fashion-mnist's (20 epochs each at constant
+# rates, average 0.9999), phase 3 keeping the run every 2 epochs to choose
+# the epoch on train[50000:55000] (validate RUN/snapshots/* RUN, then best).
+RECIPE[lsgan-mnist-cand-w2-p2]="--model=lsgan --network=deligan_mnist --dataset=mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-cand-w2-p1/preset"
+RECIPE[lsgan-mnist-cand-w2]="--model=lsgan --network=deligan_mnist --dataset=mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-cand-w2-p2/preset --snapshot_every=2"
 # The same for Fashion-MNIST (its phase 1 scored 6.20 / FD 16.76 on train[50000:]).
 RECIPE[lsgan-fashion-mnist-cand-w2-p1]="${RECIPE[lsgan-fashion-mnist-phase1]} --width=2"
 # lsgan-mnist's phase 1 with deligan-mnist's DiffAugment (translation,
