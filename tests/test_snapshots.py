@@ -149,6 +149,31 @@ def test_best_names_the_epoch_chosen_on_one_slice(
     best = results.best_epoch(tmp_path / "r", "a", metric="classifier_score")
     assert best == "r/epoch_0020 on a"
     assert results.best_epoch(tmp_path / "r", "b") == "r/epoch_0010 on b"
+    capsys.readouterr()
+    # A snapshot beating the final preset by less than the sample seeds'
+    # std is chosen, and called a tie.
+    record.write_text(
+        json.dumps(
+            {
+                "r/epoch_0010 on a": rec("r/epoch_0010", "a", 2.0),
+                "r on a": rec("r", "a", 2.05),
+            }
+        )
+    )
+    assert results.best_epoch(tmp_path / "r", "a") == "r/epoch_0010 on a"
+    out = capsys.readouterr().out
+    assert "differ by 0.05, within the std over sample seeds (0.1)" in out
+    record.write_text(
+        json.dumps(
+            {
+                "r/epoch_0010 on a": rec("r/epoch_0010", "a", 2.0),
+                "r on a": rec("r", "a", 2.5),
+                "r/epoch_0010 on b": rec("r/epoch_0010", "b", 1.0),
+            }
+        )
+    )
+    results.best_epoch(tmp_path / "r", "a")
+    assert "tie" not in capsys.readouterr().out
     with pytest.raises(results.app.UsageError, match="no record of r on c"):
         results.best_epoch(tmp_path / "r", "c")
     with pytest.raises(results.app.UsageError, match="--metric=kid: r's"):

@@ -608,8 +608,10 @@ def best_epoch(run, reference, metric="frechet_distance"):
     (`ganzoo train --snapshot_every`) and its final preset, as recorded by
     `validate` on `reference`, the one with the lowest mean `metric` (the
     highest, for a score, a Parzen number, a class share or mode
-    coverage). Prints one line per epoch, the chosen one marked; returns
-    its record key (ties: the earliest epoch). Choose on one held-out
+    coverage). Prints one line per epoch, the chosen one marked, and says
+    when the chosen snapshot and the final preset differ by no more than
+    the std over sample seeds; returns its record key (equal means: the
+    earliest epoch). Choose on one held-out
     slice and compare recipes on another: the chosen epoch's number on the
     slice that chose it is biased in its favour."""
     name = _run_key(pathlib.Path(run))
@@ -647,6 +649,17 @@ def best_epoch(run, reference, metric="frechet_distance"):
     for key in ordered:
         shown = _shown(found[key]["metrics"])
         print(f"{'*' if key == best else ' '} {found[key]['run']}: {shown}")
+    final = ordered[-1]
+    if best != final and "/" not in found[final]["run"]:
+        chosen, last = (found[k]["metrics"][metric] for k in (best, final))
+        noise = max(chosen.get("std", 0.0), last.get("std", 0.0))
+        if abs(chosen["mean"] - last["mean"]) <= noise:
+            print(
+                f"  {metric}: {found[best]['run']} and the final preset differ "
+                f"by {abs(chosen['mean'] - last['mean']):.3g}, within the "
+                f"std over sample seeds ({noise:.3g}): a tie, not a better "
+                "epoch."
+            )
     return best
 
 
