@@ -611,9 +611,9 @@ def best_epoch(run, reference, metric="frechet_distance"):
     coverage). Prints one line per epoch, the chosen one marked, and says
     when the chosen snapshot and the final preset differ by no more than
     the std over sample seeds; returns its record key (equal means: the
-    earliest epoch). Choose on one held-out
-    slice and compare recipes on another: the chosen epoch's number on the
-    slice that chose it is biased in its favour."""
+    earliest epoch). Choose on one held-out slice and compare recipes on
+    another: the chosen epoch's number on the slice that chose it is
+    biased in its favour."""
     name = _run_key(pathlib.Path(run))
     found = {
         key: record
