@@ -638,9 +638,12 @@ def best_epoch(run, reference, metric="frechet_distance"):
         )
     sign = -1 if metric.startswith(_HIGHER_IS_BETTER) else 1
 
+    def is_final(key):  # the run's preset, not a snapshot RUN/epoch_NNNN
+        return "/" not in found[key]["run"]
+
     def epoch(key):  # the final preset last
         run_name = found[key]["run"]
-        return int(run_name.split("epoch_")[1]) if "/" in run_name else 10**9
+        return 10**9 if is_final(key) else int(run_name.split("epoch_")[1])
 
     ordered = sorted(found, key=epoch)
     best = min(
@@ -650,15 +653,15 @@ def best_epoch(run, reference, metric="frechet_distance"):
         shown = _shown(found[key]["metrics"])
         print(f"{'*' if key == best else ' '} {found[key]['run']}: {shown}")
     final = ordered[-1]
-    if best != final and "/" not in found[final]["run"]:
+    if best != final and is_final(final):
         chosen, last = (found[k]["metrics"][metric] for k in (best, final))
+        gap = abs(chosen["mean"] - last["mean"])
         noise = max(chosen.get("std", 0.0), last.get("std", 0.0))
-        if abs(chosen["mean"] - last["mean"]) <= noise:
+        if gap <= noise:
             print(
                 f"  {metric}: {found[best]['run']} and the final preset differ "
-                f"by {abs(chosen['mean'] - last['mean']):.3g}, within the "
-                f"std over sample seeds ({noise:.3g}): a tie, not a better "
-                "epoch."
+                f"by {gap:.3g}, within the std over sample seeds "
+                f"({noise:.3g}): a tie, not a better epoch."
             )
     return best
 
