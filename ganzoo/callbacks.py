@@ -1,9 +1,10 @@
-"""Callbacks for GAN training: sample grids, mode coverage, resumable
-progress, preset snapshots and a stop on a NaN loss."""
+"""Callbacks for GAN training: crash-safe checkpoints, sample grids, mode
+coverage, resumable progress, preset snapshots and a stop on a NaN loss."""
 
 import json
 import os
 import pathlib
+import shutil
 import time
 
 import keras
@@ -22,12 +23,133 @@ SNAPSHOTS_DIR = "snapshots"
 
 __all__ = [
     "SNAPSHOTS_DIR",
+    "BackupAndRestore",
     "ModeCoverage",
     "PresetSnapshots",
     "ProgressRecorder",
     "SampleGrid",
     "TerminateOnNaNLoss",
 ]
+
+
+class BackupAndRestore(keras.callbacks.Callback):
+    """Checkpoints every epoch so that a killed `fit` resumes; crash-safe,
+    and agreed on by all the workers of a multi-worker run.
+
+    What `keras.callbacks.BackupAndRestore` does (the model's and the
+    optimizers' variables after each epoch, restored with the epoch number
+    when `fit` starts again; the folder deleted when `fit` ends), with two
+    differences:
+    - a kill at any moment leaves a checkpoint that loads: the weights go
+      to a new file, renamed into place, and the checkpoint counts only
+      once `checkpoint.json` naming it has been replaced (Keras overwrites
+      `latest.weights.h5` in place; a kill during that write leaves a
+      file that `load_weights` cannot open, and the run cannot resume);
+    - under a multi-worker strategy the workers resume from the same epoch:
+      a worker killed while writing is one epoch behind its peers, so each
+      keeps its previous checkpoint too, and all load the oldest epoch any
+      of them has (with Keras' callback they would start from different
+      epochs and their collectives would no longer pair up).
+    A folder written by Keras' callback (`training_metadata.json`) resumes.
+
+    Files in `backup_dir`: `checkpoint.json` (`{"epoch", "weights",
+    "previous"}`) and the one or two `epoch_NNNN.weights.h5` it names.
+
+    Args:
+        backup_dir: a folder for this run's checkpoints only.
+
+    Example:
+    >>> model.fit(ds, epochs=20,
+    ...           callbacks=[BackupAndRestore("runs/x/backup")])  # doctest: +SKIP
+    """
+
+    STATE_FILE = "checkpoint.json"
+    _KERAS_STATE = "training_metadata.json"
+    _KERAS_WEIGHTS = "latest.weights.h5"
+
+    def __init__(self, backup_dir):
+        super().__init__()
+        if not isinstance(backup_dir, (str, os.PathLike)) or not str(
+            backup_dir
+        ):
+            raise ArgumentError(
+                f"backup_dir must be a folder path, got {backup_dir!r}."
+            )
+        self.dir = pathlib.Path(backup_dir)
+        self._last = None  # the checkpoint loaded or last written
+
+    def _state(self):
+        """The committed checkpoint: `{"epoch", "weights", "previous"}`
+        (`previous`: the one before, or None), or None if there is none."""
+        path = self.dir / self.STATE_FILE
+        if path.exists():
+            return json.loads(path.read_text())
+        keras_state = self.dir / self._KERAS_STATE
+        if keras_state.exists() and (self.dir / self._KERAS_WEIGHTS).exists():
+            epoch = json.loads(keras_state.read_text())["epoch"]
+            return {
+                "epoch": epoch,
+                "weights": self._KERAS_WEIGHTS,
+                "previous": None,
+            }
+        return None
+
+    def on_train_begin(self, logs=None):
+        if not self.model.built:
+            raise ValueError(
+                f"BackupAndRestore needs a built model before fit(); "
+                f"{self.model.name} is not built: call it on a batch first."
+            )
+        state = self._state()
+        # Each checkpoint this worker can load, by epoch (0: none).
+        loadable = {0: None}
+        while state:
+            loadable[state["epoch"]] = state["weights"]
+            state = state.get("previous")
+        epoch = self._agreed_epoch(max(loadable))
+        if epoch not in loadable:
+            raise RuntimeError(
+                f"Cannot resume: another worker's last checkpoint is of "
+                f"epoch {epoch}, and {self.dir} holds epochs "
+                f"{sorted(e for e in loadable if e)}. Delete every "
+                f"worker's backup folder to train from the start."
+            )
+        if epoch:
+            optimizer = getattr(self.model, "optimizer", None)
+            if optimizer is not None and not optimizer.built:
+                optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(self.dir / loadable[epoch])
+            self._last = {"epoch": epoch, "weights": loadable[epoch]}
+        # Keras' own callback resumes `fit` through this attribute.
+        self.model._initial_epoch = epoch
+
+    def _agreed_epoch(self, epoch):
+        """The oldest of the workers' last epochs (`epoch` if one worker)."""
+        strategy = self.model.distribute_strategy
+        if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return epoch
+        mine = strategy.run(lambda: tf.constant([epoch], tf.int32))
+        return int(tf.reduce_min(strategy.gather(mine, axis=0)))
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        self.dir.mkdir(parents=True, exist_ok=True)
+        name = f"epoch_{done:04d}.weights.h5"
+        with _atomic.temp_path_for(self.dir / name, ".weights.h5") as tmp:
+            self.model.save_weights(tmp)
+        previous = self._last
+        state = {"epoch": done, "weights": name, "previous": previous}
+        _atomic.write_text(self.dir / self.STATE_FILE, json.dumps(state))
+        self._last = {"epoch": done, "weights": name}
+        # Committed: what it no longer names goes (Keras' files, older
+        # epochs, the temporary files of writes killed before).
+        keep = {self.STATE_FILE, name, previous and previous["weights"]}
+        for path in self.dir.iterdir():
+            if path.name not in keep and path.is_file():
+                path.unlink(missing_ok=True)
+
+    def on_train_end(self, logs=None):
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class SampleGrid(keras.callbacks.Callback):

@@ -46,6 +46,7 @@ from ganzoo._checks import (
 )
 from ganzoo.callbacks import (
     SNAPSHOTS_DIR,
+    BackupAndRestore,
     ModeCoverage,
     PresetSnapshots,
     ProgressRecorder,
@@ -716,16 +717,17 @@ def training_files(cfg):
 def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     """Trains the model of `cfg`, resumable, and writes a preset.
 
-    Writes into `output_dir`: `backup/` (a `BackupAndRestore` checkpoint
-    per epoch: the same call after a crash or `kill -9` resumes from the
-    last finished epoch), `samples/epoch_NNN.png` (a grid from fixed noise),
-    `tensorboard/`, `log.csv`, `progress.json` (wall time across resumes),
+    Writes into `output_dir`: `backup/` (`callbacks.BackupAndRestore`, a
+    crash-safe checkpoint per epoch: the same call after a crash or
+    `kill -9` resumes from the last finished epoch), `samples/epoch_NNN.png`
+    (a grid from fixed noise), `tensorboard/`, `log.csv`, `progress.json` (wall time across resumes),
     `train_config.json` (what a resume must match), for a folder of
     pictures `train_images.json` (their sha256), with `snapshot_every`
     `snapshots/epoch_NNNN/preset/` (`callbacks.PresetSnapshots`), and at
     the end `preset/` (config, weights, model card). Under a multi-worker
-    strategy only the chief writes these; the other workers' checkpoints
-    go to temporary folders that Keras deletes. Returns the model card.
+    strategy only the chief writes these; every worker keeps its own
+    `backup/` (deleted when the run ends), and all resume from the same
+    epoch. Returns the model card.
 
     `strategy`: the `tf.distribute` strategy if the caller made it already
     (default: `get_strategy(cfg.strategy)`).
@@ -768,9 +770,9 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         if start is not None:
             _init_from(model, start, cfg.init_from)
         compile_model(model, cfg, jit_compile=jit_compile)
-    # Every worker checkpoints (BackupAndRestore keeps the non-chiefs' files
-    # in temporary folders it deletes); only the chief writes the run's
-    # pictures, logs, config and preset.
+    # Every worker checkpoints into its own output_dir/backup (deleted when
+    # the run ends); only the chief writes the run's pictures, logs, config
+    # and preset.
     progress = ProgressRecorder(out / "progress.json" if chief else None)
     if chief and verbose:
         print(_start_lines(cfg, out, epoch_steps, progress), flush=True)
@@ -829,7 +831,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     diverged = TerminateOnNaNLoss(verbose=chief and verbose)
     callbacks = [
         *snapshots,
-        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        BackupAndRestore(out / "backup"),
         diverged,
         progress,
         *schedule_callbacks(cfg),

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from ganzoo import presets_io
+from ganzoo import callbacks, presets_io
 from tests import helpers
 
 TIMEOUT = 240  # seconds; a worker whose peer died blocks and ignores SIGTERM
@@ -168,6 +168,53 @@ def test_kill_9_of_a_worker_then_rerun_of_both_resumes(tmp_path):
     second = epochs[len(first) :]
     # Resumed from the last checkpoint, not from the start.
     assert second[0] >= len(first) - 1 and second[-1] == 5
+    card = json.loads(
+        (chief_run / "preset" / presets_io.METADATA_FILE).read_text()
+    )
+    assert card["steps"] == 6 * 60 and card["replicas"] == 2
+
+
+def _checkpoint(run):
+    path = run / "backup" / callbacks.BackupAndRestore.STATE_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+@pytest.mark.slow
+def test_a_worker_an_epoch_behind_makes_both_resume_from_its_epoch(tmp_path):
+    """A worker killed while writing its checkpoint keeps the one before:
+    on the rerun, both must start from that older epoch, or their
+    collectives no longer pair up (the run hangs or the workers train
+    different weights)."""
+    args = [*TOY, "--epochs=6", "--steps_per_epoch=60"]
+    procs = _two_workers(tmp_path, args)
+    chief_run, worker_run = tmp_path / "w0", tmp_path / "w1"
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline and procs[0].poll() is None:
+        if len(_epochs_logged(chief_run)) >= 2:
+            break
+        time.sleep(0.2)
+    _kill(procs)
+    chief, worker = _checkpoint(chief_run), _checkpoint(worker_run)
+    assert chief and worker and chief["epoch"] >= 2, (chief, worker)
+    if worker["epoch"] >= chief["epoch"]:
+        # Roll the worker back to the checkpoint before the chief's last,
+        # as a kill before its commit leaves it.
+        behind = next(
+            s
+            for s in (worker, worker["previous"])
+            if s and s["epoch"] == chief["epoch"] - 1
+        )
+        (worker_run / "backup" / "checkpoint.json").write_text(
+            json.dumps(dict(behind, previous=None))
+        )
+    behind = _checkpoint(worker_run)["epoch"]
+    assert behind == chief["epoch"] - 1
+    first = _epochs_logged(chief_run)
+
+    logs = _finish(_two_workers(tmp_path, args))
+    assert "Preset written" in logs[0], logs
+    second = _epochs_logged(chief_run)[len(first) :]
+    assert second == list(range(behind, 6)), second
     card = json.loads(
         (chief_run / "preset" / presets_io.METADATA_FILE).read_text()
     )

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from ganzoo import callbacks as callbacks_lib
 from ganzoo import schedules
 from tests import helpers
 
@@ -356,13 +357,11 @@ def test_sgd_recipe_resumes_exactly_with_backup_and_restore(tmp_path):
         return helpers.all_weights(model)
 
     whole = run([])
-    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    backup = callbacks_lib.BackupAndRestore(tmp_path / "backup")
     with pytest.raises(RuntimeError, match="interrupted"):
         run([backup, _StopAt(2)])
     epochs = _StopAt(None)
-    resumed = run(
-        [keras.callbacks.BackupAndRestore(str(tmp_path / "backup")), epochs]
-    )
+    resumed = run([callbacks_lib.BackupAndRestore(tmp_path / "backup"), epochs])
     assert epochs.begun == [2, 3]  # resumed, not started again
     assert helpers.max_abs_diff(whole, resumed) < 1e-6
 
