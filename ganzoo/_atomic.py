@@ -1,5 +1,7 @@
 """Atomic writes: a reader sees the old file (or folder) or the new one,
-never a half-written one, and a failed write leaves nothing behind."""
+never a half-written one, and a failed write leaves nothing behind. Files
+are flushed to disk before the rename, so a machine that loses power
+does not leave a renamed but empty file either."""
 
 import contextlib
 import os
@@ -41,10 +43,27 @@ def temp_path_for(path, suffix=""):
     )
     try:
         yield tmp
+        _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _fsync(path.parent)
+
+
+def _fsync(path):
+    """Flushes a file's data (or a folder's entries) to disk; best effort
+    for folders (Windows cannot open them)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        if os.path.isdir(path):
+            return
+        raise
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_text(path, text):

@@ -1,10 +1,11 @@
 """Callbacks for GAN training: crash-safe checkpoints, sample grids, mode
 coverage, resumable progress, preset snapshots and a stop on a NaN loss."""
 
+import contextlib
 import json
 import os
 import pathlib
-import shutil
+import re
 import time
 
 import keras
@@ -38,25 +39,33 @@ class BackupAndRestore(keras.callbacks.Callback):
 
     What `keras.callbacks.BackupAndRestore` does (the model's and the
     optimizers' variables after each epoch, restored with the epoch number
-    when `fit` starts again; the folder deleted when `fit` ends), with two
-    differences:
+    when `fit` starts again), with these differences:
     - a kill at any moment leaves a checkpoint that loads: the weights go
-      to a new file, renamed into place, and the checkpoint counts only
-      once `checkpoint.json` naming it has been replaced (Keras overwrites
-      `latest.weights.h5` in place; a kill during that write leaves a
-      file that `load_weights` cannot open, and the run cannot resume);
+      to a new file, flushed to disk and renamed into place, and count
+      only once `checkpoint.json` naming them has been replaced the same
+      way (Keras overwrites `latest.weights.h5` in place; a kill during
+      that write leaves a file `load_weights` cannot open, and the run
+      cannot resume);
     - under a multi-worker strategy the workers resume from the same epoch:
       a worker killed while writing is one epoch behind its peers, so each
-      keeps its previous checkpoint too, and all load the oldest epoch any
-      of them has (with Keras' callback they would start from different
-      epochs and their collectives would no longer pair up).
+      keeps its previous checkpoint too, and all load the oldest last
+      epoch among them (with Keras' callback they would start from
+      different epochs, and their collectives would no longer pair up). A
+      worker that cannot resume makes all of them raise, not hang;
+    - an epoch after which training stops (`model.stop_training`, e.g. a
+      NaN loss) is not saved: the checkpoint stays the last good epoch;
+    - with `delete_on_end=False` the folder outlives `fit`, for a caller
+      that has more to write (`ganzoo train`: the preset), then `delete()`.
     A folder written by Keras' callback (`training_metadata.json`) resumes.
 
     Files in `backup_dir`: `checkpoint.json` (`{"epoch", "weights",
-    "previous"}`) and the one or two `epoch_NNNN.weights.h5` it names.
+    "previous"}`) and the one or two weights files it names
+    (`epoch_NNNN.weights.h5`), three while the next one is written. Other
+    files in the folder are left alone; give each worker its own folder.
 
     Args:
-        backup_dir: a folder for this run's checkpoints only.
+        backup_dir: a folder for this run's checkpoints.
+        delete_on_end: delete the checkpoints when `fit` ends (as Keras).
 
     Example:
     >>> model.fit(ds, epochs=20,
@@ -66,8 +75,14 @@ class BackupAndRestore(keras.callbacks.Callback):
     STATE_FILE = "checkpoint.json"
     _KERAS_STATE = "training_metadata.json"
     _KERAS_WEIGHTS = "latest.weights.h5"
+    # What delete() and the clean-up after a commit may remove: this
+    # class's files (with the temporary files of killed writes) and Keras'.
+    _OWN_FILES = re.compile(
+        r"\.?(epoch_\d+\.weights\.h5|checkpoint\.json)(\.tmp-.*)?"
+        r"|(training_metadata\.json|latest\.weights\.h5)(\.bkp)?"
+    )
 
-    def __init__(self, backup_dir):
+    def __init__(self, backup_dir, delete_on_end=True):
         super().__init__()
         if not isinstance(backup_dir, (str, os.PathLike)) or not str(
             backup_dir
@@ -76,23 +91,28 @@ class BackupAndRestore(keras.callbacks.Callback):
                 f"backup_dir must be a folder path, got {backup_dir!r}."
             )
         self.dir = pathlib.Path(backup_dir)
+        self.delete_on_end = bool(delete_on_end)
         self._last = None  # the checkpoint loaded or last written
 
-    def _state(self):
-        """The committed checkpoint: `{"epoch", "weights", "previous"}`
-        (`previous`: the one before, or None), or None if there is none."""
+    def _held(self):
+        """`{epoch: weights file name}` of the checkpoints in the folder
+        whose files exist: the last committed one and the one before."""
         path = self.dir / self.STATE_FILE
         if path.exists():
-            return json.loads(path.read_text())
-        keras_state = self.dir / self._KERAS_STATE
-        if keras_state.exists() and (self.dir / self._KERAS_WEIGHTS).exists():
-            epoch = json.loads(keras_state.read_text())["epoch"]
-            return {
-                "epoch": epoch,
-                "weights": self._KERAS_WEIGHTS,
-                "previous": None,
-            }
-        return None
+            state = json.loads(path.read_text())
+            entries = [state, state.get("previous")]
+        elif (self.dir / self._KERAS_STATE).exists():
+            keras_state = json.loads((self.dir / self._KERAS_STATE).read_text())
+            entries = [
+                {"epoch": keras_state["epoch"], "weights": self._KERAS_WEIGHTS}
+            ]
+        else:
+            entries = []
+        return {
+            int(e["epoch"]): e["weights"]
+            for e in entries
+            if e and e["epoch"] and (self.dir / e["weights"]).is_file()
+        }
 
     def on_train_begin(self, logs=None):
         if not self.model.built:
@@ -100,56 +120,130 @@ class BackupAndRestore(keras.callbacks.Callback):
                 f"BackupAndRestore needs a built model before fit(); "
                 f"{self.model.name} is not built: call it on a batch first."
             )
-        state = self._state()
-        # Each checkpoint this worker can load, by epoch (0: none).
-        loadable = {0: None}
-        while state:
-            loadable[state["epoch"]] = state["weights"]
-            state = state.get("previous")
-        epoch = self._agreed_epoch(max(loadable))
-        if epoch not in loadable:
+        self._last = None
+        start_over = f"delete {self.dir} to train from the start"
+        problem = None
+        try:
+            held = self._held()
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            held, problem = {}, e
+        latest = max(held, default=0)
+        before = max((e for e in held if e < latest), default=0)
+        # One collective whatever happened here: a worker that raised
+        # before it would leave its peers waiting in it.
+        table = self._gather([latest, before, int(problem is not None)])
+        if problem is not None:
             raise RuntimeError(
-                f"Cannot resume: another worker's last checkpoint is of "
-                f"epoch {epoch}, and {self.dir} holds epochs "
-                f"{sorted(e for e in loadable if e)}. Delete every "
-                f"worker's backup folder to train from the start."
+                f"Cannot resume: {self.dir / self.STATE_FILE} is unreadable "
+                f"({problem}); {start_over}."
+            ) from problem
+        if table[:, 2].any():
+            raise RuntimeError(
+                "Cannot resume: another worker's checkpoint is unreadable "
+                "(its output says which)."
+            )
+        epoch = int(table[:, 0].min())
+        if epoch and not all(epoch in row[:2] for row in table):
+            raise RuntimeError(
+                f"Cannot resume: the workers' last checkpoints are of epochs "
+                f"{sorted(set(table[:, 0].tolist()))}, and not all of them "
+                f"hold epoch {epoch}; delete every worker's backup folder to "
+                f"train from the start."
+            )
+        if epoch < latest:
+            print(
+                f"Another worker's last checkpoint is of epoch {epoch}: "
+                f"resuming after epoch {epoch}, not {latest}.",
+                flush=True,
             )
         if epoch:
-            optimizer = getattr(self.model, "optimizer", None)
-            if optimizer is not None and not optimizer.built:
-                optimizer.build(self.model.trainable_variables)
-            self.model.load_weights(self.dir / loadable[epoch])
-            self._last = {"epoch": epoch, "weights": loadable[epoch]}
+            try:
+                self._load(held[epoch])
+            except (OSError, ValueError) as e:
+                problem = e
+        failed = self._gather([int(problem is not None)])
+        if problem is not None:
+            raise RuntimeError(
+                f"Cannot resume from {self.dir / held[epoch]} ({problem}); "
+                f"{start_over}."
+            ) from problem
+        if failed.any():
+            raise RuntimeError(
+                "Cannot resume: another worker could not load its "
+                "checkpoint (its output says why)."
+            )
+        if epoch < latest:
+            # The folder now names what was resumed: the newer checkpoint,
+            # which another worker lacked, must not come back next time.
+            if epoch:
+                self._commit(epoch, held[epoch], None)
+            else:
+                self._remove_own_files(keep=())
+        if epoch:
+            self._last = {"epoch": epoch, "weights": held[epoch]}
         # Keras' own callback resumes `fit` through this attribute.
         self.model._initial_epoch = epoch
 
-    def _agreed_epoch(self, epoch):
-        """The oldest of the workers' last epochs (`epoch` if one worker)."""
+    def _load(self, name):
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(self.dir / name)
+
+    def _gather(self, values):
+        """Each worker's `values` (ints), one row per replica: a collective
+        under a multi-worker strategy, `[values]` otherwise."""
         strategy = self.model.distribute_strategy
         if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            return epoch
-        mine = strategy.run(lambda: tf.constant([epoch], tf.int32))
-        return int(tf.reduce_min(strategy.gather(mine, axis=0)))
+            return np.array([values], np.int64)
+        mine = strategy.run(lambda: tf.constant([values], tf.int32))
+        return strategy.gather(mine, axis=0).numpy().astype(np.int64)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.model.stop_training:
+            return  # a NaN loss: the last good epoch stays the checkpoint
         done = epoch + 1
         self.dir.mkdir(parents=True, exist_ok=True)
         name = f"epoch_{done:04d}.weights.h5"
         with _atomic.temp_path_for(self.dir / name, ".weights.h5") as tmp:
             self.model.save_weights(tmp)
-        previous = self._last
-        state = {"epoch": done, "weights": name, "previous": previous}
-        _atomic.write_text(self.dir / self.STATE_FILE, json.dumps(state))
+        self._commit(done, name, self._last)
         self._last = {"epoch": done, "weights": name}
-        # Committed: what it no longer names goes (Keras' files, older
-        # epochs, the temporary files of writes killed before).
-        keep = {self.STATE_FILE, name, previous and previous["weights"]}
+
+    def _commit(self, epoch, name, previous):
+        """Makes `name` the checkpoint of `epoch` (`previous`: the one
+        before, `{"epoch", "weights"}` or None), then removes what it no longer names
+        (Keras' files, older epochs, temporary files of killed writes)."""
+        state = {"epoch": epoch, "weights": name, "previous": previous}
+        _atomic.write_text(self.dir / self.STATE_FILE, json.dumps(state))
+        keep = {self.STATE_FILE, name}
+        if previous:
+            keep.add(previous["weights"])
+        self._remove_own_files(keep)
+
+    def _remove_own_files(self, keep):
+        if not self.dir.is_dir():
+            return
         for path in self.dir.iterdir():
-            if path.name not in keep and path.is_file():
+            if (
+                path.name not in keep
+                and self._OWN_FILES.fullmatch(path.name)
+                and path.is_file()
+            ):
                 path.unlink(missing_ok=True)
 
+    def delete(self):
+        """Removes the checkpoints, and the folder if nothing else is in
+        it: the run is over."""
+        self._remove_own_files(keep=())
+        with contextlib.suppress(OSError):
+            self.dir.rmdir()
+
     def on_train_end(self, logs=None):
-        shutil.rmtree(self.dir, ignore_errors=True)
+        # A later fit of this model without the callback starts at 0.
+        self.model._initial_epoch = None
+        if self.delete_on_end:
+            self.delete()
 
 
 class SampleGrid(keras.callbacks.Callback):

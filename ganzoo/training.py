@@ -829,9 +829,11 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         else []
     )
     diverged = TerminateOnNaNLoss(verbose=chief and verbose)
+    # Kept until the preset is written: a kill while writing it resumes.
+    backup = BackupAndRestore(out / "backup", delete_on_end=False)
     callbacks = [
         *snapshots,
-        BackupAndRestore(out / "backup"),
+        backup,
         diverged,
         progress,
         *schedule_callbacks(cfg),
@@ -887,6 +889,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         presets_io.save_preset(
             model, out / "preset", card, extra_files=extra_files
         )
+    backup.delete()
     return card
 
 

@@ -194,25 +194,30 @@ def test_a_worker_an_epoch_behind_makes_both_resume_from_its_epoch(tmp_path):
             break
         time.sleep(0.2)
     _kill(procs)
-    chief, worker = _checkpoint(chief_run), _checkpoint(worker_run)
-    assert chief and worker and chief["epoch"] >= 2, (chief, worker)
-    if worker["epoch"] >= chief["epoch"]:
-        # Roll the worker back to the checkpoint before the chief's last,
-        # as a kill before its commit leaves it.
-        behind = next(
-            s
-            for s in (worker, worker["previous"])
-            if s and s["epoch"] == chief["epoch"] - 1
-        )
-        (worker_run / "backup" / "checkpoint.json").write_text(
-            json.dumps(dict(behind, previous=None))
-        )
-    behind = _checkpoint(worker_run)["epoch"]
-    assert behind == chief["epoch"] - 1
+    c, w = _checkpoint(chief_run), _checkpoint(worker_run)
+    assert c and w and c["epoch"] >= 2, (c, w)
+    # Whatever the kill left (the two within an epoch of each other), put
+    # one a whole epoch behind the other, as a kill before its commit does.
+    top = min(c["epoch"], w["epoch"])  # both hold it
+    runs = (worker_run, chief_run)  # lagging, leading
+    lag, lead = runs if w["epoch"] <= c["epoch"] else runs[::-1]
+    for run, epoch in ((lead, top), (lag, top - 1)):
+        state = _checkpoint(run)
+        held = {s["epoch"]: s for s in (state, state["previous"]) if s}
+        path = run / "backup" / callbacks.BackupAndRestore.STATE_FILE
+        if epoch:
+            before = held.get(epoch - 1)
+            before = before and dict(before, previous=None)
+            path.write_text(json.dumps(dict(held[epoch], previous=before)))
+        else:
+            path.unlink()
+    behind = top - 1
     first = _epochs_logged(chief_run)
 
     logs = _finish(_two_workers(tmp_path, args))
     assert "Preset written" in logs[0], logs
+    said = f"resuming after epoch {behind}, not {top}."
+    assert said in logs[lead == worker_run], logs
     second = _epochs_logged(chief_run)[len(first) :]
     assert second == list(range(behind, 6)), second
     card = json.loads(
