@@ -1,7 +1,8 @@
 """Atomic writes: a reader sees the old file (or folder) or the new one,
-never a half-written one, and a failed write leaves nothing behind. Files
-are flushed to disk before the rename, so a machine that loses power
-does not leave a renamed but empty file either."""
+never a half-written one, and a failed write leaves nothing behind. The
+files of `temp_path_for` (`write_text`, `write_bytes`) are flushed to disk
+before the rename, so a machine that loses power does not leave a renamed
+but empty file either."""
 
 import contextlib
 import os
@@ -52,18 +53,19 @@ def temp_path_for(path, suffix=""):
 
 
 def _fsync(path):
-    """Flushes a file's data (or a folder's entries) to disk; best effort
-    for folders (Windows cannot open them)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        if os.path.isdir(path):
-            return
-        raise
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Flushes a file's data to disk (a folder's entries too, where the
+    system allows it: not on Windows, nor on some network file systems)."""
+    if os.path.isdir(path):
+        with contextlib.suppress(OSError):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return
+    # Opened for writing: Windows flushes only a handle that may write.
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
 
 
 def write_text(path, text):

@@ -78,7 +78,9 @@ class BackupAndRestore(keras.callbacks.Callback):
     # What delete() and the clean-up after a commit may remove: this
     # class's files (with the temporary files of killed writes) and Keras'.
     _OWN_FILES = re.compile(
-        r"\.?(epoch_\d+\.weights\.h5|checkpoint\.json)(\.tmp-.*)?"
+        r"epoch_\d{4,}\.weights\.h5|checkpoint\.json"
+        r"|\.(epoch_\d{4,}\.weights\.h5|checkpoint\.json)\.tmp-\d+-[0-9a-f]{8}"
+        r"(\.weights\.h5)?"
         r"|(training_metadata\.json|latest\.weights\.h5)(\.bkp)?"
     )
 
@@ -125,13 +127,13 @@ class BackupAndRestore(keras.callbacks.Callback):
         problem = None
         try:
             held = self._held()
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except Exception as e:  # noqa: BLE001 (raised below, once the peers know)
             held, problem = {}, e
         latest = max(held, default=0)
         before = max((e for e in held if e < latest), default=0)
         # One collective whatever happened here: a worker that raised
         # before it would leave its peers waiting in it.
-        table = self._gather([latest, before, int(problem is not None)])
+        table = self.gather([latest, before, int(problem is not None)])
         if problem is not None:
             raise RuntimeError(
                 f"Cannot resume: {self.dir / self.STATE_FILE} is unreadable "
@@ -143,12 +145,17 @@ class BackupAndRestore(keras.callbacks.Callback):
                 "(its output says which)."
             )
         epoch = int(table[:, 0].min())
-        if epoch and not all(epoch in row[:2] for row in table):
+        if epoch:
+            apart = not all(epoch in row[:2] for row in table)
+        else:  # nothing against epoch 5: a lost folder, not a kill
+            apart = table[:, 0].max() > 1
+        if apart:
             raise RuntimeError(
                 f"Cannot resume: the workers' last checkpoints are of epochs "
-                f"{sorted(set(table[:, 0].tolist()))}, and not all of them "
-                f"hold epoch {epoch}; delete every worker's backup folder to "
-                f"train from the start."
+                f"{sorted(set(table[:, 0].tolist()))}, further apart than a "
+                f"kill leaves them (one epoch, each keeping the one before); "
+                f"delete every worker's backup folder to train from the "
+                f"start."
             )
         if epoch < latest:
             print(
@@ -156,29 +163,29 @@ class BackupAndRestore(keras.callbacks.Callback):
                 f"resuming after epoch {epoch}, not {latest}.",
                 flush=True,
             )
-        if epoch:
-            try:
+        try:
+            if epoch:
                 self._load(held[epoch])
-            except (OSError, ValueError) as e:
-                problem = e
-        failed = self._gather([int(problem is not None)])
+            if epoch < latest:
+                # The folder now names what was resumed: the newer
+                # checkpoint, which another worker lacked, must not come
+                # back next time while that worker redoes the epoch.
+                if epoch:
+                    self._commit(epoch, held[epoch], None)
+                else:
+                    self._remove_own_files(keep=())
+        except Exception as e:  # noqa: BLE001 (raised below, once the peers know)
+            problem = e
+        failed = self.gather([int(problem is not None)])
         if problem is not None:
             raise RuntimeError(
-                f"Cannot resume from {self.dir / held[epoch]} ({problem}); "
-                f"{start_over}."
+                f"Cannot resume from {self.dir} ({problem}); {start_over}."
             ) from problem
         if failed.any():
             raise RuntimeError(
                 "Cannot resume: another worker could not load its "
                 "checkpoint (its output says why)."
             )
-        if epoch < latest:
-            # The folder now names what was resumed: the newer checkpoint,
-            # which another worker lacked, must not come back next time.
-            if epoch:
-                self._commit(epoch, held[epoch], None)
-            else:
-                self._remove_own_files(keep=())
         if epoch:
             self._last = {"epoch": epoch, "weights": held[epoch]}
         # Keras' own callback resumes `fit` through this attribute.
@@ -190,9 +197,11 @@ class BackupAndRestore(keras.callbacks.Callback):
             optimizer.build(self.model.trainable_variables)
         self.model.load_weights(self.dir / name)
 
-    def _gather(self, values):
-        """Each worker's `values` (ints), one row per replica: a collective
-        under a multi-worker strategy, `[values]` otherwise."""
+    def gather(self, values):
+        """Every worker's `values` (ints), one row per replica: under a
+        multi-worker strategy a collective that every worker must call,
+        `[values]` otherwise. `ganzoo train` uses it to learn whether the
+        chief wrote the preset before any worker deletes its checkpoint."""
         strategy = self.model.distribute_strategy
         if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
             return np.array([values], np.int64)
@@ -338,7 +347,9 @@ class ProgressRecorder(keras.callbacks.Callback):
     """Keeps wall time and the last logs in a JSON file, across resumes.
 
     The file is rewritten atomically after every epoch, so a run killed at
-    any moment and resumed by `BackupAndRestore` reports its total time.
+    any moment and resumed by `BackupAndRestore` reports its total time. An
+    epoch after which training stops (a NaN loss) adds its time, not its
+    count or logs: `BackupAndRestore` does not save it either.
 
     Args:
         path: the JSON file (read back if it exists), or None to keep the
@@ -369,10 +380,13 @@ class ProgressRecorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.state["wall_time_s"] += time.perf_counter() - self._start
         self._start = None
-        self.state["epochs_done"] = epoch + 1
-        self.state["last_logs"] = {
-            k: float(np.mean(v)) for k, v in (logs or {}).items()
-        }
+        # An epoch after which training stops (a NaN loss) is not in the
+        # checkpoint (BackupAndRestore) either: a rerun redoes it.
+        if not self.model.stop_training:
+            self.state["epochs_done"] = epoch + 1
+            self.state["last_logs"] = {
+                k: float(np.mean(v)) for k, v in (logs or {}).items()
+            }
         if self.path is not None:
             _atomic.write_text(self.path, json.dumps(self.state, indent=1))
 

@@ -726,8 +726,8 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     `snapshots/epoch_NNNN/preset/` (`callbacks.PresetSnapshots`), and at
     the end `preset/` (config, weights, model card). Under a multi-worker
     strategy only the chief writes these; every worker keeps its own
-    `backup/` (deleted when the run ends), and all resume from the same
-    epoch. Returns the model card.
+    `backup/` (deleted once the chief has written the preset), and all
+    resume from the same epoch. Returns the model card.
 
     `strategy`: the `tf.distribute` strategy if the caller made it already
     (default: `get_strategy(cfg.strategy)`).
@@ -749,7 +749,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             f"{out / 'preset'} exists: this run has finished. Choose another "
             "output directory or delete it to train again."
         )
-    # Before the training, not at its end: the checkpoint is gone by then.
+    # Before the training, not at its end.
     presets_io.check_preset_target(out / "preset")
     # Before the run folder exists, a wrong --init_from leaves nothing; and
     # before the seed, so loading it does not shift the global RNG.
@@ -829,7 +829,8 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         else []
     )
     diverged = TerminateOnNaNLoss(verbose=chief and verbose)
-    # Kept until the preset is written: a kill while writing it resumes.
+    # Kept until the preset is written: a kill while writing it resumes,
+    # with nothing left to train.
     backup = BackupAndRestore(out / "backup", delete_on_end=False)
     callbacks = [
         *snapshots,
@@ -885,9 +886,23 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         raise RuntimeError("Training stopped early; no preset was written.")
     done = progress.state
     card = describe_run(cfg.epochs, done["last_logs"])
+    error = None
     if chief:
-        presets_io.save_preset(
-            model, out / "preset", card, extra_files=extra_files
+        try:
+            presets_io.save_preset(
+                model, out / "preset", card, extra_files=extra_files
+            )
+        except Exception as e:  # noqa: BLE001 (raised below, once the workers know)
+            error = e
+    # No worker deletes its checkpoint before the preset is written: a
+    # rerun after a failure there resumes at the end, not from epoch 0.
+    failed = backup.gather([int(error is not None)])
+    if error is not None:
+        raise error
+    if failed.any():
+        raise RuntimeError(
+            "The chief could not write the preset (its output says why); "
+            "start every worker's command again to write it."
         )
     backup.delete()
     return card

@@ -136,7 +136,7 @@ def test_a_folder_of_keras_callback_resumes(tmp_path, whole):
 def test_missing_or_stray_files_do_not_stop_a_resume(tmp_path, whole):
     _stopped_at(tmp_path / "b", 3)
     (tmp_path / "b" / "epoch_0003.weights.h5").unlink()  # named, gone
-    stray = tmp_path / "b" / ".epoch_0004.weights.h5.tmp-1-abc.weights.h5"
+    stray = tmp_path / "b" / ".epoch_0004.weights.h5.tmp-1-0123abcd.weights.h5"
     stray.write_bytes(b"half a file")
     mine = tmp_path / "b" / "notes.txt"
     mine.write_text("not the callback's")
@@ -153,7 +153,7 @@ def test_missing_or_stray_files_do_not_stop_a_resume(tmp_path, whole):
 def test_an_unreadable_checkpoint_is_one_clear_error(tmp_path):
     _stopped_at(tmp_path / "b", 2)
     (tmp_path / "b" / "epoch_0002.weights.h5").write_bytes(b"not hdf5")
-    with pytest.raises(RuntimeError, match="Cannot resume from .*delete"):
+    with pytest.raises(RuntimeError, match="Cannot resume from .*b .*delete"):
         _fit(callbacks.BackupAndRestore(tmp_path / "b"), _Record())
     (tmp_path / "b" / "checkpoint.json").write_text("{")
     with pytest.raises(RuntimeError, match="checkpoint.json is unreadable"):
@@ -161,17 +161,18 @@ def test_an_unreadable_checkpoint_is_one_clear_error(tmp_path):
     assert (tmp_path / "b" / "checkpoint.json").read_text() == "{"
 
 
-def _peer(monkeypatch, latest, unreadable=0):
-    """As if a second worker's last checkpoint were of epoch `latest` (and
-    it loaded, in the second round)."""
-    peer = [latest, 0, unreadable]
-    monkeypatch.setattr(
-        callbacks.BackupAndRestore,
-        "_gather",
-        lambda self, values: np.array(
-            [values, peer if len(values) == 3 else [0]]
-        ),
-    )
+def _peer(monkeypatch, latest, unreadable=0, load_failed=0):
+    """As if a second worker's last checkpoint were of epoch `latest`;
+    the rounds of `gather` this worker makes, in a list."""
+    rounds = []
+
+    def gather(self, values):
+        rounds.append(values)
+        peer = [latest, 0, unreadable] if len(values) == 3 else [load_failed]
+        return np.array([values, peer])
+
+    monkeypatch.setattr(callbacks.BackupAndRestore, "gather", gather)
+    return rounds
 
 
 def test_workers_resume_from_the_oldest_last_epoch(
@@ -179,12 +180,7 @@ def test_workers_resume_from_the_oldest_last_epoch(
 ):
     _stopped_at(tmp_path / "b", 3)  # this worker holds epochs 3 and 2
     _peer(monkeypatch, 1)
-    with pytest.raises(
-        RuntimeError, match=r"epochs \[1, 3\], and not all of them hold epoch 1"
-    ):
-        _fit(callbacks.BackupAndRestore(tmp_path / "b"), _Record())
-    _peer(monkeypatch, 0, unreadable=1)
-    with pytest.raises(RuntimeError, match="another worker's checkpoint"):
+    with pytest.raises(RuntimeError, match=r"epochs \[1, 3\], further apart"):
         _fit(callbacks.BackupAndRestore(tmp_path / "b"), _Record())
     _peer(monkeypatch, 2)
     record = _Record(stop=2)
@@ -196,11 +192,40 @@ def test_workers_resume_from_the_oldest_last_epoch(
     # take it while the peer redoes epoch 3 its own way.
     assert _state(tmp_path / "b")["epoch"] == 2
     assert "epoch_0003.weights.h5" not in _files(tmp_path / "b")
+    # A peer with nothing against epoch 2: a lost folder, not a kill.
     _peer(monkeypatch, 0)
+    with pytest.raises(RuntimeError, match=r"epochs \[0, 2\], further apart"):
+        _fit(callbacks.BackupAndRestore(tmp_path / "b"), _Record())
+    # Against epoch 1 (killed during its first write): both start over.
+    _stopped_at(tmp_path / "c", 1)
     record = _Record(stop=0)
     with pytest.raises(RuntimeError, match="interrupted"):
-        _fit(callbacks.BackupAndRestore(tmp_path / "b"), record)
-    assert record.begun == [0] and _files(tmp_path / "b") == []
+        _fit(callbacks.BackupAndRestore(tmp_path / "c"), record)
+    assert record.begun == [0] and _files(tmp_path / "c") == []
+
+
+@pytest.mark.parametrize("who", ["this worker", "its peer"])
+@pytest.mark.parametrize("what", ["checkpoint.json", "weights"])
+def test_a_worker_that_cannot_resume_fails_with_its_peers(
+    tmp_path, monkeypatch, who, what
+):
+    """Every worker makes the same rounds of `gather` before it raises: a
+    worker raising before a round its peers make would leave them waiting
+    in it for ever."""
+    _stopped_at(tmp_path / "b", 2)
+    peer = {"latest": 2}
+    if who == "this worker" and what == "checkpoint.json":
+        (tmp_path / "b" / "checkpoint.json").write_text("[]")
+    elif who == "this worker":
+        (tmp_path / "b" / "epoch_0002.weights.h5").write_bytes(b"not hdf5")
+    elif what == "checkpoint.json":
+        peer["unreadable"] = 1
+    else:
+        peer["load_failed"] = 1
+    rounds = _peer(monkeypatch, **peer)
+    with pytest.raises(RuntimeError, match="Cannot resume"):
+        _fit(callbacks.BackupAndRestore(tmp_path / "b"), _Record())
+    assert len(rounds) == (1 if what == "checkpoint.json" else 2)
 
 
 def test_a_stopped_epoch_is_not_saved_and_the_folder_can_outlive_fit(
@@ -261,3 +286,24 @@ def test_train_keeps_the_checkpoint_until_its_preset_is_written(
 def test_backup_dir_must_be_a_folder_path(bad):
     with pytest.raises(ArgumentError, match="backup_dir must be a folder"):
         callbacks.BackupAndRestore(bad)
+
+
+def test_no_worker_deletes_its_checkpoint_if_the_chief_wrote_no_preset(
+    tmp_path, monkeypatch
+):
+    """A worker that is not the chief, whose chief failed to write the
+    preset: it keeps its checkpoint, so the rerun of both resumes at the
+    end instead of from epoch 0."""
+    monkeypatch.setattr(training, "is_chief", lambda: False)
+    # The chief's answers: nothing to resume, loaded, then its preset
+    # failed.
+    answers = iter([[0, 0, 0], [0], [1]])
+    monkeypatch.setattr(
+        callbacks.BackupAndRestore,
+        "gather",
+        lambda self, values: np.array([values, next(answers)]),
+    )
+    cfg = helpers.tiny_train_config(epochs=2)
+    with pytest.raises(RuntimeError, match="chief could not write the preset"):
+        training.train(cfg, tmp_path / "run", verbose=0)
+    assert _state(tmp_path / "run" / "backup")["epoch"] == 2
