@@ -127,7 +127,7 @@ class BackupAndRestore(keras.callbacks.Callback):
         problem = None
         try:
             held = self._held()
-        except Exception as e:  # noqa: BLE001 (raised below, once the peers know)
+        except Exception as e:  # noqa: BLE001 (raised after the gather)
             held, problem = {}, e
         latest = max(held, default=0)
         before = max((e for e in held if e < latest), default=0)
@@ -174,7 +174,7 @@ class BackupAndRestore(keras.callbacks.Callback):
                     self._commit(epoch, held[epoch], None)
                 else:
                     self._remove_own_files(keep=())
-        except Exception as e:  # noqa: BLE001 (raised below, once the peers know)
+        except Exception as e:  # noqa: BLE001 (raised after the gather)
             problem = e
         failed = self.gather([int(problem is not None)])
         if problem is not None:
@@ -221,8 +221,9 @@ class BackupAndRestore(keras.callbacks.Callback):
 
     def _commit(self, epoch, name, previous):
         """Makes `name` the checkpoint of `epoch` (`previous`: the one
-        before, `{"epoch", "weights"}` or None), then removes what it no longer names
-        (Keras' files, older epochs, temporary files of killed writes)."""
+        before, `{"epoch", "weights"}` or None), then removes what it no
+        longer names (Keras' files, older epochs, temporary files of
+        killed writes)."""
         state = {"epoch": epoch, "weights": name, "previous": previous}
         _atomic.write_text(self.dir / self.STATE_FILE, json.dumps(state))
         keep = {self.STATE_FILE, name}

@@ -720,11 +720,12 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     Writes into `output_dir`: `backup/` (`callbacks.BackupAndRestore`, a
     crash-safe checkpoint per epoch: the same call after a crash or
     `kill -9` resumes from the last finished epoch), `samples/epoch_NNN.png`
-    (a grid from fixed noise), `tensorboard/`, `log.csv`, `progress.json` (wall time across resumes),
-    `train_config.json` (what a resume must match), for a folder of
-    pictures `train_images.json` (their sha256), with `snapshot_every`
-    `snapshots/epoch_NNNN/preset/` (`callbacks.PresetSnapshots`), and at
-    the end `preset/` (config, weights, model card). Under a multi-worker
+    (a grid from fixed noise), `tensorboard/`, `log.csv`, `progress.json`
+    (wall time across resumes), `train_config.json` (what a resume must
+    match), for a folder of pictures `train_images.json` (their sha256),
+    with `snapshot_every` `snapshots/epoch_NNNN/preset/`
+    (`callbacks.PresetSnapshots`), and at the end `preset/` (config,
+    weights, model card). Under a multi-worker
     strategy only the chief writes these; every worker keeps its own
     `backup/` (deleted once the chief has written the preset), and all
     resume from the same epoch. Returns the model card.
@@ -770,9 +771,9 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
         if start is not None:
             _init_from(model, start, cfg.init_from)
         compile_model(model, cfg, jit_compile=jit_compile)
-    # Every worker checkpoints into its own output_dir/backup (deleted when
-    # the run ends); only the chief writes the run's pictures, logs, config
-    # and preset.
+    # Every worker checkpoints into its own output_dir/backup (deleted once
+    # the preset is written); only the chief writes the run's pictures,
+    # logs, config and preset.
     progress = ProgressRecorder(out / "progress.json" if chief else None)
     if chief and verbose:
         print(_start_lines(cfg, out, epoch_steps, progress), flush=True)
@@ -892,7 +893,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
             presets_io.save_preset(
                 model, out / "preset", card, extra_files=extra_files
             )
-        except Exception as e:  # noqa: BLE001 (raised below, once the workers know)
+        except Exception as e:  # noqa: BLE001 (raised after the gather)
             error = e
     # No worker deletes its checkpoint before the preset is written: a
     # rerun after a failure there resumes at the end, not from epoch 0.
