@@ -1,8 +1,8 @@
 """Atomic writes: a reader sees the old file (or folder) or the new one,
-never a half-written one, and a failed write leaves nothing behind. The
-files of `temp_path_for` (`write_text`, `write_bytes`) are flushed to disk
-before the rename, so a machine that loses power does not leave a renamed
-but empty file either."""
+never a half-written one, and a failed write leaves nothing behind. Files
+(`temp_path_for`, `write_text`, `write_bytes`) and folders (`replace_dir`)
+are flushed to disk before the rename, so a machine that loses power does
+not leave a renamed but empty file either."""
 
 import contextlib
 import os
@@ -63,9 +63,16 @@ def _fsync(path):
             finally:
                 os.close(fd)
         return
-    # Opened for writing: Windows flushes only a handle that may write.
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
+    # Opened for writing: Windows flushes only a handle that may write (a
+    # read-only file is flushed through a read handle, as POSIX allows).
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except PermissionError:
+        fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_text(path, text):
@@ -88,14 +95,16 @@ def replace_dir(tmp, target, overwrite=True):
     An existing `target`, folder or file, is replaced (or `FileExistsError`
     if not `overwrite`) by two renames, so `target` is briefly absent but
     never half-written; if the second rename fails, the old entry comes
-    back.
+    back. Every file in `tmp`, and `tmp` itself, is flushed to disk first.
     """
     tmp, target = pathlib.Path(tmp), pathlib.Path(target)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists.")
+    _fsync_tree(tmp)
     if not target.exists():
         os.rename(tmp, target)
+        _fsync(target.parent)
         return
-    if not overwrite:
-        raise FileExistsError(f"{target} exists.")
     old = pathlib.Path(
         tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)
     )
@@ -106,7 +115,19 @@ def replace_dir(tmp, target, overwrite=True):
     except BaseException:
         os.rename(old, target)
         raise
+    _fsync(target.parent)
     _remove(old)
+
+
+def _fsync_tree(folder):
+    """`_fsync` of every file under `folder`, then of its folders, the
+    deepest first (a folder's entries are final once its files are)."""
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                _fsync(path)
+        _fsync(root)
 
 
 def _remove(path):

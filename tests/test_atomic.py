@@ -1,6 +1,7 @@
 """Atomic writes: the old content or the new, never half of one."""
 
 import os
+import pathlib
 
 import pytest
 
@@ -56,6 +57,25 @@ def test_replace_dir_swaps_folders(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["preset"]
 
 
+def test_replace_dir_flushes_every_file_before_the_swap(tmp_path, monkeypatch):
+    target = _folder(tmp_path / "preset", "old")
+    tmp = _folder(tmp_path / "tmp", "new")
+    (tmp / "sub").mkdir()
+    (tmp / "sub" / "g").write_text("deep")
+    flushed = []  # (path, what target/f held then)
+    real_fsync = _atomic._fsync
+
+    def spy(path):
+        flushed.append((pathlib.Path(path), (target / "f").read_text()))
+        real_fsync(path)
+
+    monkeypatch.setattr(_atomic, "_fsync", spy)
+    _atomic.replace_dir(tmp, target)
+    before_swap = {path for path, held in flushed if held == "old"}
+    assert before_swap == {tmp / "f", tmp / "sub" / "g", tmp / "sub", tmp}
+    assert flushed[-1] == (tmp_path, "new")  # the renames, once done
+
+
 def test_replace_dir_without_overwrite_refuses(tmp_path):
     target = _folder(tmp_path / "preset", "old")
     tmp = _folder(tmp_path / "tmp", "new")
@@ -71,3 +91,20 @@ def test_replace_dir_restores_the_old_folder_if_the_move_fails(tmp_path):
         _atomic.replace_dir(missing, target)
     assert (target / "f").read_text() == "old"
     assert sorted(os.listdir(tmp_path)) == ["preset"]
+
+
+def test_replace_dir_flushes_a_file_it_may_not_write(tmp_path, monkeypatch):
+    target = _folder(tmp_path / "preset", "old")
+    tmp = _folder(tmp_path / "tmp", "new")
+    real_open, flushed = os.open, []
+
+    def no_write_access(path, flags, *args):  # as for a 0444 file, not root
+        if flags & os.O_RDWR and pathlib.Path(path).is_file():
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", no_write_access)
+    monkeypatch.setattr(os, "fsync", lambda fd: flushed.append(fd))
+    _atomic.replace_dir(tmp, target)
+    assert (target / "f").read_text() == "new"
+    assert len(flushed) == 3  # the file, its folder, the parent folder
