@@ -8,6 +8,7 @@ import contextlib
 import os
 import pathlib
 import shutil
+import stat
 import tempfile
 import uuid
 
@@ -63,14 +64,16 @@ def _fsync(path):
             finally:
                 os.close(fd)
         return
-    # Opened for writing: Windows flushes only a handle that may write (a
-    # read-only file is flushed through a read handle, as POSIX allows).
+    # Opened for writing: Windows flushes only a handle that may write. A
+    # file without write access goes through a read handle, which Linux
+    # and macOS flush and Windows refuses (best effort there).
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd, best_effort = os.open(path, os.O_RDWR), False
     except PermissionError:
-        fd = os.open(path, os.O_RDONLY)
+        fd, best_effort = os.open(path, os.O_RDONLY), True
     try:
-        os.fsync(fd)
+        with contextlib.suppress(*((OSError,) if best_effort else ())):
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -95,12 +98,15 @@ def replace_dir(tmp, target, overwrite=True):
     An existing `target`, folder or file, is replaced (or `FileExistsError`
     if not `overwrite`) by two renames, so `target` is briefly absent but
     never half-written; if the second rename fails, the old entry comes
-    back. Every file in `tmp`, and `tmp` itself, is flushed to disk first.
+    back. The regular files and folders of `tmp` are flushed to disk first
+    (an unreadable or missing `tmp` raises before `target` is touched).
     """
     tmp, target = pathlib.Path(tmp), pathlib.Path(target)
+    _fsync_tree(tmp)
+    # Checked after the flush, which can take seconds: a `target` that
+    # appeared meanwhile is refused, not replaced.
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists.")
-    _fsync_tree(tmp)
     if not target.exists():
         os.rename(tmp, target)
         _fsync(target.parent)
@@ -120,12 +126,21 @@ def replace_dir(tmp, target, overwrite=True):
 
 
 def _fsync_tree(folder):
-    """`_fsync` of every file under `folder`, then of its folders, the
-    deepest first (a folder's entries are final once its files are)."""
-    for root, dirs, files in os.walk(folder, topdown=False):
+    """`_fsync` of every regular file under `folder` (not symlinks, pipes
+    or sockets) and of every folder; a folder that cannot be listed, or a
+    missing `folder`, raises `OSError`."""
+    if not os.path.isdir(folder):
+        exists = os.path.exists(folder)
+        error = NotADirectoryError if exists else FileNotFoundError
+        raise error(f"{folder}: no such folder to move into place.")
+
+    def fail(error):
+        raise error
+
+    for root, _dirs, files in os.walk(folder, onerror=fail):
         for name in files:
             path = os.path.join(root, name)
-            if not os.path.islink(path):
+            if stat.S_ISREG(os.lstat(path).st_mode):
                 _fsync(path)
         _fsync(root)
 

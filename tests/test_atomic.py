@@ -84,27 +84,84 @@ def test_replace_dir_without_overwrite_refuses(tmp_path):
     assert (target / "f").read_text() == "old"
 
 
-def test_replace_dir_restores_the_old_folder_if_the_move_fails(tmp_path):
+def test_replace_dir_restores_the_old_folder_if_the_move_fails(
+    tmp_path, monkeypatch
+):
     target = _folder(tmp_path / "preset", "old")
-    missing = tmp_path / "never-written"
-    with pytest.raises(FileNotFoundError):
-        _atomic.replace_dir(missing, target)
+    tmp = _folder(tmp_path / "tmp", "new")
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if pathlib.Path(src) == tmp:
+            raise OSError(28, "No space left on device")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OSError, match="No space"):
+        _atomic.replace_dir(tmp, target)
+    assert (target / "f").read_text() == "old"
+    assert sorted(os.listdir(tmp_path)) == ["preset", "tmp"]
+
+
+def test_replace_dir_of_a_missing_folder_leaves_the_target(tmp_path):
+    target = _folder(tmp_path / "preset", "old")
+    with pytest.raises(FileNotFoundError, match="never-written"):
+        _atomic.replace_dir(tmp_path / "never-written", target)
     assert (target / "f").read_text() == "old"
     assert sorted(os.listdir(tmp_path)) == ["preset"]
 
 
+def test_replace_dir_refuses_a_target_that_appeared_while_flushing(
+    tmp_path, monkeypatch
+):
+    target = tmp_path / "export"
+    tmp = _folder(tmp_path / "tmp", "new")
+    real_fsync_tree = _atomic._fsync_tree
+
+    def another_writer_finishes_meanwhile(folder):
+        real_fsync_tree(folder)
+        _folder(target, "theirs")
+
+    monkeypatch.setattr(
+        _atomic, "_fsync_tree", another_writer_finishes_meanwhile
+    )
+    with pytest.raises(FileExistsError, match="export exists"):
+        _atomic.replace_dir(tmp, target, overwrite=False)
+    assert (target / "f").read_text() == "theirs"
+
+
 def test_replace_dir_flushes_a_file_it_may_not_write(tmp_path, monkeypatch):
+    # As for a 0444 file of another user (root may write anything, so the
+    # refusal is simulated); Windows then refuses to flush the read handle.
     target = _folder(tmp_path / "preset", "old")
     tmp = _folder(tmp_path / "tmp", "new")
-    real_open, flushed = os.open, []
+    real_open, opened, read_only = os.open, [], set()
 
-    def no_write_access(path, flags, *args):  # as for a 0444 file, not root
-        if flags & os.O_RDWR and pathlib.Path(path).is_file():
-            raise PermissionError(13, "Permission denied", path)
-        return real_open(path, flags, *args)
+    def no_write_access(path, flags, *args):
+        if pathlib.Path(path).is_file():
+            opened.append((pathlib.Path(path), flags & os.O_ACCMODE))
+            if flags & os.O_ACCMODE == os.O_RDWR:
+                raise PermissionError(13, "Permission denied", path)
+        fd = real_open(path, flags, *args)
+        if pathlib.Path(path).is_file():
+            read_only.add(fd)
+        return fd
+
+    def fsync(fd):
+        if fd in read_only:
+            raise OSError(9, "Bad file descriptor")
 
     monkeypatch.setattr(os, "open", no_write_access)
-    monkeypatch.setattr(os, "fsync", lambda fd: flushed.append(fd))
+    monkeypatch.setattr(os, "fsync", fsync)
     _atomic.replace_dir(tmp, target)
     assert (target / "f").read_text() == "new"
-    assert len(flushed) == 3  # the file, its folder, the parent folder
+    assert opened == [(tmp / "f", os.O_RDWR), (tmp / "f", os.O_RDONLY)]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_replace_dir_moves_but_does_not_flush_a_pipe(tmp_path):
+    target = _folder(tmp_path / "preset", "old")
+    tmp = _folder(tmp_path / "tmp", "new")
+    os.mkfifo(tmp / "pipe")  # fsync of a pipe raises EINVAL
+    _atomic.replace_dir(tmp, target)
+    assert sorted(os.listdir(target)) == ["f", "pipe"]
