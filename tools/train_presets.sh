@@ -100,9 +100,11 @@ RECIPE[lsgan-mnist-cand-aug-p1]="${RECIPE[lsgan-mnist-cand-deligan_mnist-p1]} --
 # (16-64 filters): on train[:10000] 7.05 / FD 5.27 against width 2's 7.41 /
 # 2.44 (the shipped recipe, trained as deligan-fashion-mnist-cand-w2).
 RECIPE[deligan-fashion-mnist-cand-w1]="${RECIPE[deligan-mnist]/--dataset=mnist/--dataset=fashion_mnist}"
+# ... and at width 3 (48-192 filters): does width keep paying?
+RECIPE[deligan-fashion-mnist-cand-w3]="${RECIPE[deligan-fashion-mnist]/--width=2/--width=3}"
 # lsgan-fashion-mnist's phase 1 with its nets three times as wide (48-192
 # filters): width 2 took phase 1 from 6.20 / FD 16.76 to 7.05 / 5.08 on
-# train[50000:]; does width keep paying?
+# train[50000:]: does width keep paying?
 RECIPE[lsgan-fashion-mnist-cand-w3-p1]="${RECIPE[lsgan-fashion-mnist-phase1]/--width=2/--width=3}"
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
