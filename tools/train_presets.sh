@@ -8,13 +8,10 @@
 # (with --seed_runs=runs/NAME-s1,runs/NAME-s2, the same recipe's seeds 1 and
 # 2, which SEEDS=1,2 trains: the card's recipe spread; for a preset already
 # shipped, python -m tools.results spread NAME --seed_runs=... adds it)
-# (gan-mnist with --ship=generator: the wheel ships its generator only).
+# (gan-mnist and lsgan-fashion-mnist with --ship=generator: the wheel ships
+# their generators only).
 # (lsgan-mnist with --recalibrate_bn=100: its batch-norm statistics are
 # re-estimated for the averaged weights).
-# (lsgan-fashion-mnist: its last phase keeps a snapshot every 2 epochs;
-# promote runs/lsgan-fashion-mnist/snapshots/epoch_NNNN, the epoch that
-# python -m tools.results best runs/lsgan-fashion-mnist
-# --reference="train[50000:55000]" names once validate has measured them).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SEEDS="${SEEDS:-0}"
@@ -50,13 +47,11 @@ declare -A RECIPE=(
   # Fashion-MNIST: deligan-mnist's recipe on 500 images (the last 50 of each
   # class) with the nets at width 2 (32-128 filters), chosen over width 1 on
   # train[:10000], keeping the run every 25 epochs to check the epoch there;
-  # three LSGAN phases on train[:50000] at width 2, chosen over width 1 on
-  # train[50000:], phase 3 keeping the run every 2 epochs to choose the
-  # epoch on train[50000:55000] (validate RUN/snapshots/* RUN, then best).
+  # LSGAN: one phase on train[:50000] with the nets at width 3 (48-192
+  # filters), chosen on train[50000:] over width 1's and width 2's three
+  # phases (trained as lsgan-fashion-mnist-cand-w3-p1).
   [deligan-fashion-mnist]="--model=deligan --network=deligan_mnist --dataset=fashion_mnist --limit=500 --num_components=50 --batch_size=50 --steps_per_epoch=100 --epochs=150 --d_lr=1e-4 --g_lr=5e-4 --augment=translation,cutout --g_ema=0.999 --width=2 --snapshot_every=25"
-  [lsgan-fashion-mnist-phase1]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
-  [lsgan-fashion-mnist-phase2]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-phase1/preset"
-  [lsgan-fashion-mnist]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-phase2/preset --snapshot_every=2"
+  [lsgan-fashion-mnist]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --width=3 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
   # Candidates (issue 16), not presets: trained by name, then compared by
   # python -m tools.results validate runs/NAME --reference="train[50000:]",
   # which records them in benchmarks/results/validation.json. lsgan-mnist's
@@ -78,9 +73,10 @@ RECIPE[deligan-mnist-cand-snap10]="${RECIPE[deligan-mnist]} --snapshot_every=10"
 # 64, 128 filters in G and D), against the candidate above (issue 16: its
 # score stays near 8.9 over training seeds, its nets have 16-64 filters).
 RECIPE[lsgan-mnist-cand-w2-p1]="${RECIPE[lsgan-mnist-cand-deligan_mnist-p1]} --width=2"
-# Its phases 2 and 3 as lsgan-fashion-mnist's (20 epochs each at constant
-# rates, average 0.9999), phase 3 keeping the run every 2 epochs to choose
-# the epoch on train[50000:55000] (validate RUN/snapshots/* RUN, then best).
+# Its phases 2 and 3 as lsgan-fashion-mnist-cand-w2's (20 epochs each at
+# constant rates, average 0.9999), phase 3 keeping the run every 2 epochs to
+# choose the epoch on train[50000:55000] (validate RUN/snapshots/* RUN, then
+# best).
 RECIPE[lsgan-mnist-cand-w2-p2]="--model=lsgan --network=deligan_mnist --dataset=mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-cand-w2-p1/preset"
 RECIPE[lsgan-mnist-cand-w2]="--model=lsgan --network=deligan_mnist --dataset=mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-mnist-cand-w2-p2/preset --snapshot_every=2"
 # A fourth phase decaying both rates linearly to 0, average 0.999 (phase 1's
@@ -88,10 +84,17 @@ RECIPE[lsgan-mnist-cand-w2]="--model=lsgan --network=deligan_mnist --dataset=mni
 RECIPE[lsgan-mnist-cand-w2-p4]="${RECIPE[lsgan-mnist-cand-w2-p1]/--g_ema=0.999/--g_ema=0.999 --init_from=runs/lsgan-mnist-cand-w2/preset}"
 # lsgan-fashion-mnist's three phases at width 1, its recipe until session 15
 # (phases 1-3 scored 6.20 / FD 16.76, 6.48 / 14.29, 6.89 / 7.05 on
-# train[50000:]); the shipped recipe was trained as lsgan-fashion-mnist-cand-w2-*.
+# train[50000:]).
 RECIPE[lsgan-fashion-mnist-cand-w1-p1]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
 RECIPE[lsgan-fashion-mnist-cand-w1-p2]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-cand-w1-p1/preset"
 RECIPE[lsgan-fashion-mnist-cand-w1]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-cand-w1-p2/preset"
+# ... at width 2 (32-128 filters), its recipe in sessions 15-16: phase 1
+# 7.05 / FD 5.08 on train[50000:]; phase 3 kept the run every 2 epochs, the
+# epoch chosen on train[50000:55000] (validate RUN/snapshots/* RUN, then
+# best): epoch 4, 7.20 / FD 5.22 on train[55000:].
+RECIPE[lsgan-fashion-mnist-cand-w2-p1]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --lr_decay=linear --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.999"
+RECIPE[lsgan-fashion-mnist-cand-w2-p2]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-cand-w2-p1/preset"
+RECIPE[lsgan-fashion-mnist-cand-w2]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --width=2 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist-cand-w2-p2/preset --snapshot_every=2"
 # lsgan-mnist's phase 1 with deligan-mnist's DiffAugment (translation,
 # cutout on D's inputs, real and fake): the 500-digit deligan-mnist recipe
 # scores 9.32 over seeds where the full-data lsgan-mnist stays near 8.9.
@@ -102,17 +105,12 @@ RECIPE[lsgan-mnist-cand-aug-p1]="${RECIPE[lsgan-mnist-cand-deligan_mnist-p1]} --
 RECIPE[deligan-fashion-mnist-cand-w1]="${RECIPE[deligan-mnist]/--dataset=mnist/--dataset=fashion_mnist}"
 # ... and at width 3 (48-192 filters): does width keep paying?
 RECIPE[deligan-fashion-mnist-cand-w3]="${RECIPE[deligan-fashion-mnist]/--width=2/--width=3}"
-# lsgan-fashion-mnist's phase 1 with its nets three times as wide (48-192
-# filters): width 2 took phase 1 from 6.20 / FD 16.76 to 7.05 / 5.08 on
-# train[50000:]: does width keep paying?
-RECIPE[lsgan-fashion-mnist-cand-w3-p1]="${RECIPE[lsgan-fashion-mnist-phase1]/--width=2/--width=3}"
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist-phase3 gan-mnist-phase4
        gan-mnist-phase5 gan-mnist-phase6 gan-mnist-phase7 gan-mnist
        lsgan-mnist-phase1 lsgan-mnist-phase2 lsgan-mnist
-       deligan-fashion-mnist lsgan-fashion-mnist-phase1
-       lsgan-fashion-mnist-phase2 lsgan-fashion-mnist)
+       deligan-fashion-mnist lsgan-fashion-mnist)
 
 # SEEDS=1,2 bash tools/train_presets.sh NAME trains other seeds of a recipe
 # into runs/NAME-sS (the spread in the cards); the shipped seed is 0. A
