@@ -12,7 +12,13 @@ import stat
 import tempfile
 import uuid
 
-__all__ = ["replace_dir", "temp_path_for", "write_bytes", "write_text"]
+__all__ = [
+    "replace_dir",
+    "temp_dir",
+    "temp_path_for",
+    "write_bytes",
+    "write_text",
+]
 
 
 @contextlib.contextmanager
@@ -90,6 +96,25 @@ def write_bytes(path, data):
     pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
     with temp_path_for(path) as tmp:
         tmp.write_bytes(data)
+
+
+def temp_dir(parent, prefix):
+    """A new empty folder in `parent`, its name `prefix` and a random
+    suffix, with the usual permissions (those the umask gives, as for
+    any new folder; `tempfile.mkdtemp`'s are 0700, which a preset or a
+    SavedModel moved into place would keep, unreadable to other users,
+    e.g. a model server's).
+
+    Example:
+    >>> tmp = temp_dir("runs", ".tmp-")  # doctest: +SKIP
+    """
+    while True:
+        path = pathlib.Path(parent) / f"{prefix}{uuid.uuid4().hex[:12]}"
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
 
 
 def replace_dir(tmp, target, overwrite=True):

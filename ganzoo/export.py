@@ -16,7 +16,6 @@ the layout TF Serving polls, with named signatures (see docs/serving.md):
 
 import os
 import shutil
-import tempfile
 
 import keras
 import tensorflow as tf
@@ -113,7 +112,7 @@ def export_saved_model(
     archive = _build_archive(model, max_samples)
     created = _missing_dirs(path)
     os.makedirs(path, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=path)
+    tmp = str(_atomic.temp_dir(path, f".{version}.tmp-"))
     try:
         archive.write_out(tmp, verbose=False)
         _move_into_place(tmp, target, overwrite)

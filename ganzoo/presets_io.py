@@ -16,7 +16,6 @@ import json
 import os
 import pathlib
 import platform
-import tempfile
 
 import keras
 
@@ -107,7 +106,7 @@ def save_preset(model, directory, metadata=None, extra_files=None):
     directory = pathlib.Path(directory).expanduser()
     check_preset_target(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = pathlib.Path(tempfile.mkdtemp(dir=directory.parent, prefix=".tmp-"))
+    tmp = _atomic.temp_dir(directory.parent, ".tmp-")
     try:
         config = keras.saving.serialize_keras_object(model)
         # No compile config: a preset is weights for sampling and

@@ -165,3 +165,18 @@ def test_replace_dir_moves_but_does_not_flush_a_pipe(tmp_path):
     os.mkfifo(tmp / "pipe")  # fsync of a pipe raises EINVAL
     _atomic.replace_dir(tmp, target)
     assert sorted(os.listdir(target)) == ["f", "pipe"]
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_temp_dir_has_the_usual_permissions(tmp_path, umask_022):
+    first = _atomic.temp_dir(tmp_path, ".tmp-")
+    second = _atomic.temp_dir(tmp_path, ".tmp-")
+    assert first != second and first.name.startswith(".tmp-")
+    assert sorted(os.listdir(tmp_path)) == sorted([first.name, second.name])
+    assert os.stat(first).st_mode & 0o777 == 0o755  # mkdtemp's: 0o700

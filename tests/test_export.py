@@ -576,10 +576,18 @@ def test_overwrite_is_refused_then_allowed(tmp_path):
     export.export_saved_model(second, tmp_path / "m", version=4)
     export.export_saved_model(second, tmp_path / "m", version=3, overwrite=True)
     assert sorted(os.listdir(tmp_path / "m")) == ["3", "4"]
+    # A model server running as another user can read the versions.
+    assert os.stat(out).st_mode & 0o777 == 0o777 & ~_umask()
     latent = tf.random.stateless_normal((4, 3), [0, 0])
     served = tf.saved_model.load(out)
     got = served.signatures["serving_default"](latent=latent)["images"]
     assert _max_diff(got, second.generate(latent)) < TOL
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_failed_export_leaves_nothing(tmp_path, monkeypatch):
