@@ -36,16 +36,17 @@ def test_every_preset_matches_its_registry_hashes(name):
     assert results.build_registry()[name] == entry
 
 
-def test_slim_preset_samples_and_full_weights_are_published():
-    """gan-mnist ships only its generator; its full weights are in
+@pytest.mark.parametrize("name", ["gan-mnist", "lsgan-fashion-mnist"])
+def test_slim_preset_samples_and_full_weights_are_published(name):
+    """These ship only their generators; their full weights are in
     zoo_weights/ (the files of the version's tag), with the registry's
     hash."""
-    entry = zoo.PRESETS["gan-mnist"]
+    entry = zoo.PRESETS[name]
     assert "generator.weights.h5" in entry["shipped"]
     assert "model.weights.h5" not in entry["shipped"]
-    full = results.ZOO_WEIGHTS / "gan-mnist" / "model.weights.h5"
+    full = results.ZOO_WEIGHTS / name / "model.weights.h5"
     assert presets_io.sha256_of(full) == entry["sha256"]["model.weights.h5"]
-    model = ganzoo.load("gan-mnist")
+    model = ganzoo.load(name)
     assert model.preset_metadata["weights_loaded"] == "generator"
 
 
