@@ -9,7 +9,6 @@ import os
 import pathlib
 import shutil
 import stat
-import tempfile
 import uuid
 
 __all__ = [
@@ -78,8 +77,10 @@ def _fsync(path):
     except PermissionError:
         fd, best_effort = os.open(path, os.O_RDONLY), True
     try:
-        with contextlib.suppress(*((OSError,) if best_effort else ())):
-            os.fsync(fd)
+        os.fsync(fd)
+    except OSError:
+        if not best_effort:
+            raise
     finally:
         os.close(fd)
 
@@ -136,10 +137,8 @@ def replace_dir(tmp, target, overwrite=True):
         os.rename(tmp, target)
         _fsync(target.parent)
         return
-    old = pathlib.Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent)
-    )
-    old.rmdir()
+    old = temp_dir(target.parent, f".{target.name}.old-")
+    old.rmdir()  # a free name beside target, for target to be renamed to
     os.rename(target, old)
     try:
         os.rename(tmp, target)

@@ -61,3 +61,11 @@ def mirrored():
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     assert strategy.num_replicas_in_sync == 2
     return strategy
+
+
+@pytest.fixture
+def umask_022():
+    """The usual umask (new folders 0755) for the test, restored after."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)

@@ -55,12 +55,8 @@ def test_save_preset_replaces_a_preset(tmp_path):
     assert ganzoo.load(str(tmp_path / "p")).preset_metadata["note"] == "2"
 
 
-def test_a_saved_preset_is_readable_by_other_users(tmp_path):
-    old = os.umask(0o022)
-    try:
-        presets_io.save_preset(helpers.tiny_toy_model(), tmp_path / "p")
-    finally:
-        os.umask(old)
+def test_a_saved_preset_is_readable_by_other_users(tmp_path, umask_022):
+    presets_io.save_preset(helpers.tiny_toy_model(), tmp_path / "p")
     assert os.stat(tmp_path / "p").st_mode & 0o777 == 0o755
 
 

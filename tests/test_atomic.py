@@ -167,13 +167,6 @@ def test_replace_dir_moves_but_does_not_flush_a_pipe(tmp_path):
     assert sorted(os.listdir(target)) == ["f", "pipe"]
 
 
-@pytest.fixture
-def umask_022():
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
-
-
 def test_temp_dir_has_the_usual_permissions(tmp_path, umask_022):
     first = _atomic.temp_dir(tmp_path, ".tmp-")
     second = _atomic.temp_dir(tmp_path, ".tmp-")

@@ -566,7 +566,7 @@ def test_rest_errors_are_400(ex):
 
 
 # ------------------------------------------------------------ file handling
-def test_overwrite_is_refused_then_allowed(tmp_path):
+def test_overwrite_is_refused_then_allowed(tmp_path, umask_022):
     first = helpers.tiny_toy_model("gan", seed=0)
     out = export.export_saved_model(first, tmp_path / "m", version=3)
     assert out == str(tmp_path / "m" / "3")
@@ -577,17 +577,11 @@ def test_overwrite_is_refused_then_allowed(tmp_path):
     export.export_saved_model(second, tmp_path / "m", version=3, overwrite=True)
     assert sorted(os.listdir(tmp_path / "m")) == ["3", "4"]
     # A model server running as another user can read the versions.
-    assert os.stat(out).st_mode & 0o777 == 0o777 & ~_umask()
+    assert os.stat(out).st_mode & 0o777 == 0o755
     latent = tf.random.stateless_normal((4, 3), [0, 0])
     served = tf.saved_model.load(out)
     got = served.signatures["serving_default"](latent=latent)["images"]
     assert _max_diff(got, second.generate(latent)) < TOL
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def test_failed_export_leaves_nothing(tmp_path, monkeypatch):
