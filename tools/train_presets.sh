@@ -106,6 +106,13 @@ RECIPE[deligan-fashion-mnist-cand-w1]="${RECIPE[deligan-mnist]/--dataset=mnist/-
 # ... and at width 3 (48-192 filters): 7.23 / FD 2.46, smallest class 5.5%
 # on train[:10000] (width 2: 7.41 / 2.44, 7.8%), not kept.
 RECIPE[deligan-fashion-mnist-cand-w3]="${RECIPE[deligan-fashion-mnist]/--width=2/--width=3}"
+# Session 18: lsgan-fashion-mnist's width-3 phase (the preset) followed by
+# a phase at constant rates, average 0.9999 (width 2's phase 2), keeping the
+# run every 2 epochs to choose the epoch on train[50000:55000]; and
+# lsgan-mnist's phase 1 at width 3 (48-192 filters), the width that halved
+# lsgan-fashion-mnist's FD.
+RECIPE[lsgan-fashion-mnist-cand-w3-p2]="--model=lsgan --network=deligan_mnist --dataset=fashion_mnist --take=50000 --width=3 --batch_size=64 --epochs=20 --steps_per_epoch=781 --d_lr=1e-4 --g_lr=5e-4 --g_ema=0.9999 --init_from=runs/lsgan-fashion-mnist/preset --snapshot_every=2"
+RECIPE[lsgan-mnist-cand-w3-p1]="${RECIPE[lsgan-mnist-cand-deligan_mnist-p1]} --width=3"
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist-phase3 gan-mnist-phase4
