@@ -147,6 +147,33 @@ def test_two_workers_through_the_cli_equal_one_device(tmp_path, strategy):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("tf_config", [False, True])
+def test_one_worker_trains_with_tensorboard(tmp_path, tf_config):
+    """A one-worker job (a cluster of one in TF_CONFIG, or no TF_CONFIG)
+    logs scalars: its logs once had shape (1,), which TensorBoard's
+    callback refused with a traceback."""
+    run = tmp_path / "run"
+    proc = _start(
+        [
+            *TOY,
+            "--epochs=1",
+            "--steps_per_epoch=3",
+            "--strategy=multi_worker",
+            f"--output_dir={run}",
+        ],
+        tmp_path,
+        _cluster(helpers.free_ports(1), 0) if tf_config else None,
+    )
+    (log,) = _finish([proc])
+    assert proc.returncode == 0, log
+    assert "Traceback" not in log
+    _, card = _generator_weights(run)
+    assert card["strategy"] == "MultiWorkerMirroredStrategy"
+    assert card["replicas"] == 1 and card["steps"] == 3
+    assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+@pytest.mark.slow
 def test_kill_9_of_a_worker_then_rerun_of_both_resumes(tmp_path):
     args = [*TOY, "--epochs=6", "--steps_per_epoch=60"]
     procs = _two_workers(tmp_path, args)

@@ -627,10 +627,15 @@ class GAN(_AdaptiveUpdate, keras.Model):
     def _logs(self):
         self.update_extra_metrics()
         logs = {m.name: m.result() for m in self.metrics}
-        if isinstance(
-            self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy
+        strategy = self.distribute_strategy
+        if (
+            isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode()
         ):
-            # MWMS cannot reduce scalar logs (tensorflow#72388).
+            # MWMS cannot reduce scalar logs across workers
+            # (tensorflow#72388). Keras reduces across workers under this
+            # same test; a single worker's logs stay scalars, as
+            # TensorBoard needs.
             logs = {k: ops.reshape(v, (1,)) for k, v in logs.items()}
         return logs
 
