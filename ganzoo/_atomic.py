@@ -9,15 +9,46 @@ import os
 import pathlib
 import shutil
 import stat
+import tempfile
 import uuid
 
 __all__ = [
+    "check_can_create",
     "replace_dir",
     "temp_dir",
     "temp_path_for",
     "write_bytes",
     "write_text",
 ]
+
+
+def check_can_create(path, what):
+    """Before a long job writes `path` (a file or folder, made with its
+    missing parent folders): `NotADirectoryError` if the nearest existing
+    ancestor is a file, `PermissionError` if no file can be made in it,
+    each message starting with `what`. It tries, with an unnamed temporary
+    file (nothing is left behind): `os.access` says yes to root even on a
+    read-only or virtual file system. Returns that nearest existing folder.
+
+    Example:
+    >>> check_can_create("/sys/run", "output_dir=/sys/run")  # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    PermissionError: output_dir=/sys/run: cannot write in /sys (Permission denied).
+    """
+    folder = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    while not os.path.lexists(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise NotADirectoryError(f"{what}: {folder} is a file, not a folder.")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise PermissionError(
+            f"{what}: cannot write in {folder} ({e.strerror or e})."
+        ) from None
+    return folder
 
 
 @contextlib.contextmanager

@@ -7,10 +7,11 @@
     ganzoo evaluate NAME_OR_DIR_OR_NPY_DIR --metrics=classifier_score,...
     ganzoo export NAME_OR_DIR SERVING_DIR [--version=1]
 
-`ganzoo COMMAND --helpfull` lists every flag. A mistake in the command line
-(a bad flag value, an unknown preset, a missing folder, an output that cannot
-be written) prints one line and exits with status 2. TensorFlow's start-up
-log is hidden unless `--verbosity` is given.
+`ganzoo COMMAND --help` lists the command's flags with their defaults;
+a flag of another command is refused rather than ignored. A mistake in the
+command line (a bad flag value, an unknown preset, a missing folder, an
+output that cannot be written) prints one line and exits with status 2.
+TensorFlow's start-up log is hidden unless `--verbosity` is given.
 """
 
 import dataclasses
@@ -19,6 +20,7 @@ import json
 import os
 import pathlib
 import sys
+import textwrap
 import typing
 
 from absl import app, flags
@@ -28,6 +30,9 @@ __all__ = [
     "COMMANDS",
     "EXIT_INTERRUPTED",
     "EXIT_USAGE",
+    "USAGE",
+    "command_flags",
+    "command_help",
     "define_flags",
     "main",
     "quiet_start",
@@ -35,6 +40,37 @@ __all__ = [
 ]
 
 COMMANDS = ("list", "sample", "train", "evaluate", "export")
+# Each command's arguments, as its --help and its usage errors show them.
+USAGE = {
+    "list": "ganzoo list",
+    "sample": "ganzoo sample NAME_OR_DIR [--num=64] [--seed=0] "
+    "[--out=samples.png]",
+    "train": "ganzoo train --output_dir=DIR [--model=gan --network=... "
+    "--dataset=... ...]",
+    "evaluate": "ganzoo evaluate NAME_OR_DIR [NAME_OR_DIR ...] "
+    "[--metrics=...] [--num_samples=10000]",
+    "export": "ganzoo export NAME_OR_DIR SERVING_DIR [--version=1] "
+    "[--overwrite]",
+}
+# The flags each command reads besides train's (TrainConfig's fields and
+# these two); --seed, --data_dir and --dataset are TrainConfig's.
+_TRAIN_ONLY = ("output_dir", "verbose")
+_OTHER_FLAGS = {
+    "list": (),
+    "sample": ("num", "seed", "out", "sampling"),
+    "evaluate": (
+        "metrics",
+        "num_samples",
+        "seed",
+        "sampling",
+        "recalibrate_bn",
+        "reference",
+        "dataset",
+        "data_dir",
+        "json_out",
+    ),
+    "export": ("version", "overwrite"),
+}
 EXIT_USAGE = 2  # a mistake in the command: one line, no traceback
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT (128 + 2)
 FLAGS = flags.FLAGS
@@ -127,6 +163,107 @@ def define_flags():
     flags.DEFINE_bool("overwrite", False, "Replace an existing export version.")
 
 
+def command_flags(command):
+    """The names of the flags `command` reads (`ganzoo COMMAND --help`
+    lists them; any other flag of ganzoo's is refused).
+
+    Example:
+    >>> command_flags("export")
+    ('version', 'overwrite')
+    """
+    if command == "train":
+        from ganzoo import training
+
+        fields = dataclasses.fields(training.TrainConfig)
+        return tuple(f.name for f in fields) + _TRAIN_ONLY
+    return _OTHER_FLAGS[command]
+
+
+def command_help(command=None):
+    """`ganzoo --help` (the commands) or `ganzoo COMMAND --help` (its
+    usage and flags, with defaults and help texts), as printed.
+
+    Example:
+    >>> print(command_help("export"))  # doctest: +SKIP
+    usage: ganzoo export NAME_OR_DIR SERVING_DIR [--version=1] [--overwrite]
+    ...
+    """
+    if command is None:
+        lines = ["usage: ganzoo COMMAND [ARGS] [--flags]", "", "commands:"]
+        for name in COMMANDS:
+            lines += textwrap.wrap(
+                _summary(name),
+                width=76,
+                initial_indent=f"  {name:9s} ",
+                subsequent_indent=" " * 12,
+            )
+        lines += [
+            "",
+            (
+                "ganzoo COMMAND --help lists the command's flags; "
+                "--helpfull lists absl's too."
+            ),
+        ]
+        return "\n".join(lines)
+    what = _summary(command)
+    lines = [f"usage: {USAGE[command]}", ""]
+    lines += textwrap.wrap(what[0].upper() + what[1:], width=76) + [""]
+    names = command_flags(command)
+    lines.append("flags:" if names else "(no flags)")
+    for name in names:
+        flag = FLAGS[name]
+        default = flag.default
+        if isinstance(default, list):
+            default = ",".join(map(str, default))
+        default = "" if default is None else f" (default: {default})"
+        lines.append(f"  --{name}:")
+        lines += textwrap.wrap(
+            " ".join(flag.help.split()) + default,
+            width=76,
+            initial_indent="    ",
+            subsequent_indent="    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return "\n".join(lines)
+
+
+def _summary(command):
+    """What `command` does: its function's docstring after the colon."""
+    doc = globals()[f"_cmd_{command}"].__doc__
+    return " ".join(doc.split(": ", 1)[1].split())
+
+
+def _check_command_flags(command):
+    """Refuses a flag of ganzoo's that `command` would not read (it would
+    be silently ignored: `sample --num_samples=10`)."""
+    own = set(command_flags("train")).union(*_OTHER_FLAGS.values())
+    reads = command_flags(command)
+    for name in sorted(own - set(reads)):
+        if FLAGS[name].present:
+            choices = (
+                "; its flags: " + ", ".join(f"--{n}" for n in reads)
+                if reads and command != "train"
+                else ""
+            )
+            raise app.UsageError(
+                f"--{name} is not a flag of ganzoo {command}{choices} "
+                f"(ganzoo {command} --help)."
+            )
+
+
+def _help_request(argv):
+    """`(True, command or None)` when `argv` asks for help (`-h`,
+    `--help`, `help [COMMAND]`), else `(False, None)`."""
+    args = argv[1:]
+    command = next((a for a in args if a in COMMANDS), None)
+    if args[:1] == ["help"]:
+        return True, (args[1] if args[1:2] and args[1] in COMMANDS else None)
+    if any(a in ("-h", "--help", "-help", "--h") for a in args):
+        return True, command
+    return False, None
+
+
 def _flag_type(annotation):
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     return args[0] if args else annotation
@@ -158,6 +295,8 @@ _FULL_OR_READ_ONLY = {
 
 
 def _check_output_file(flag, path, suffixes):
+    from ganzoo import _atomic
+
     path = pathlib.Path(path)
     if path.is_dir():
         raise app.UsageError(f"--{flag}={path} is a folder; give a file name.")
@@ -172,10 +311,7 @@ def _check_output_file(flag, path, suffixes):
             f"--{flag}={path}: folder {folder} does not exist; create it "
             "first or choose another path."
         )
-    if not os.access(folder, os.W_OK):
-        raise app.UsageError(
-            f"--{flag}={path}: folder {folder} is not writable."
-        )
+    _atomic.check_can_create(folder, f"--{flag}={path}")
 
 
 def _cmd_train(args):
@@ -213,10 +349,14 @@ def _cmd_train(args):
             "--num=64 --out=samples.png"
         )
         if FLAGS.snapshot_every:
+            from ganzoo import datasets
+
             snaps = os.path.join(FLAGS.output_dir, "snapshots")
+            toy = datasets.data_kind(FLAGS.dataset) == "toy"
             print(
                 f"Earlier epochs in {snaps}/; compare them with ganzoo "
-                f"evaluate {snaps}/*/preset {preset} --reference=..."
+                f"evaluate {snaps}/*/preset {preset}"
+                + ("" if toy else " --reference=... (held-out images)")
             )
 
 
@@ -235,10 +375,7 @@ def _cmd_sample(args):
     from ganzoo import images, zoo
 
     if len(args) != 1:
-        raise app.UsageError(
-            "usage: ganzoo sample NAME_OR_DIR [--num=64] "
-            "[--seed=0] [--out=samples.png]"
-        )
+        raise app.UsageError(f"usage: {USAGE['sample']}")
     _check_output_file("out", FLAGS.out, (".png", ".npy"))
     model = zoo.load(args[0])
     if not hasattr(model, "sample"):
@@ -256,10 +393,7 @@ def _cmd_export(args):
     from ganzoo import export, zoo
 
     if len(args) != 2:
-        raise app.UsageError(
-            "usage: ganzoo export NAME_OR_DIR SERVING_DIR "
-            "[--version=1] [--overwrite]"
-        )
+        raise app.UsageError(f"usage: {USAGE['export']}")
     path = export.export_saved_model(
         zoo.load(args[0]),
         args[1],
@@ -275,10 +409,7 @@ def _cmd_evaluate(args):
     from ganzoo import _atomic, evaluation
 
     if not args:
-        raise app.UsageError(
-            "usage: ganzoo evaluate NAME_OR_DIR [NAME_OR_DIR ...] "
-            "[--metrics=...] [--num_samples=10000]"
-        )
+        raise app.UsageError(f"usage: {USAGE['evaluate']}")
     names = [_evaluation_name(source) for source in args]
     if len(args) > 1 and FLAGS.json_out:
         raise app.UsageError(
@@ -307,7 +438,7 @@ def _cmd_evaluate(args):
                 if FLAGS["num_samples"].present
                 else None,
                 sampling=FLAGS.sampling,
-                seed=FLAGS.seed,
+                seed=FLAGS.seed if FLAGS["seed"].present else None,
                 data_dir=FLAGS.data_dir,
                 recalibrate_bn=FLAGS.recalibrate_bn,
                 reference=FLAGS.reference,
@@ -331,11 +462,14 @@ def _cmd_evaluate(args):
 
 def _evaluation_name(source):
     """The NAME of `evaluation-NAME.json` for a source: its folder's name,
-    or for a `preset/` folder its run's (`runs/mine/preset` -> mine,
-    `runs/mine/snapshots/epoch_0010/preset` -> epoch_0010)."""
+    for a `preset/` folder its run's (`runs/mine/preset` -> mine,
+    `runs/mine/snapshots/epoch_0010/preset` -> epoch_0010), for a `.npy`
+    file its name without the suffix (`fm.npy` -> fm)."""
     path = pathlib.PurePath(os.path.normpath(source))
     if path.name == "preset" and path.parent.name:
         path = path.parent
+    if path.suffix == ".npy":
+        return path.stem
     return path.name or "samples"
 
 
@@ -353,9 +487,9 @@ def main(argv):
                     if len(argv) < 2
                     else f"unknown command {argv[1]!r}"
                 )
-                + f"; choose from {', '.join(COMMANDS)} (--helpfull for "
-                "flags)."
+                + f"; choose from {', '.join(COMMANDS)} (ganzoo --help)."
             )
+        _check_command_flags(argv[1])
         if argv[1] != "train":  # train creates its strategy first
             _start_runtime()
             _NATIVE_LOG.restore()
@@ -462,6 +596,15 @@ def run():
     except BaseException:
         _NATIVE_LOG.restore()
         raise
+    wants_help, command = _help_request(sys.argv)
+    if wants_help:  # on stdout, status 0 (absl's --help shows only usage)
+        print(command_help(command))
+        sys.exit(0)
+    if sys.argv[1:] == ["--version"]:
+        from ganzoo.version import __version__
+
+        print(f"ganzoo {__version__}")
+        sys.exit(0)
     app.run(main, flags_parser=_parse_flags)
 
 

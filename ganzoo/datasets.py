@@ -388,9 +388,12 @@ def _picture_shape(name, image_size, channels):
     size = size0 if image_size is None else image_size
     channels = (channels0 or 3) if channels is None else channels
     if size is None:
-        raise ArgumentError(
-            f"{name}: its pictures vary in size; give image_size= (e.g. 64)"
+        why = (
+            "its pictures vary in size"
+            if data_kind(name) == "tfds"
+            else "a folder's pictures are read at one size"
         )
+        raise ArgumentError(f"{name}: {why}; give image_size= (e.g. 64)")
     check_positive_ints(image_size=size)
     check_choice("channels", channels, (1, 3))
     return size, channels
@@ -729,7 +732,8 @@ def load(
     if drop_remainder and len(x) < batch_size:
         raise ArgumentError(
             f"batch_size={batch_size} > the {len(x)} examples selected, "
-            "with drop_remainder=True: no batch would be produced"
+            "with drop_remainder=True: no batch would be produced; give a "
+            "smaller batch_size (--batch_size) or more data"
         )
     if shuffle and repeat:
         xs, ys = tf.constant(x), tf.constant(y)

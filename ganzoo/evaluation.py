@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 DEFAULT_NUM_SAMPLES = 10000
+_MNIST_SHAPES = ((28, 28, 1), (28, 28))  # samples of an MNIST-family model
 
 
 def load_source(source):
@@ -54,7 +55,14 @@ def load_source(source):
             "evaluate_model, for an array metrics.evaluate_samples."
         )
     path = pathlib.Path(source).expanduser()
-    if path.is_file() and path.suffix == ".npy":
+    if path.suffix == ".npy":
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{source}: no such .npy file"
+                + (" (a folder)" if path.is_dir() else "")
+                + "; give samples saved by np.save or `ganzoo sample "
+                "--out=FILE.npy`."
+            )
         return None, _load_samples(path), None
     path = zoo.run_preset(path)  # a training run: its preset/
     if path.is_dir() and not presets_io.is_preset(path):
@@ -106,15 +114,19 @@ def evaluate_source(
     source,
     metrics=None,
     num_samples=None,
-    seed=0,
+    seed=None,
     dataset=None,
     data_dir=None,
     recalibrate_bn=0,
     reference=None,
     sampling="normal",
 ):
-    """Samples `num_samples` from a model (or reads saved samples) and runs
-    `ganzoo.metrics.evaluate_samples`. Returns a JSON-ready dict.
+    """Samples `num_samples` from a model with `seed` (default 0), or reads
+    saved samples, and runs `ganzoo.metrics.evaluate_samples`. Returns a
+    JSON-ready dict. Saved samples take no sampling arguments
+    (`num_samples`, `seed`, `sampling`, `recalibrate_bn`: an
+    `ArgumentError`), and 28x28 ones need `dataset` ("mnist" or
+    "fashion_mnist": their classifiers differ).
 
     `sampling="paper"` (DeLiGAN only) draws the samples as the DeLiGAN
     authors evaluated: eps ~ U(-1, 1) and, by default, 100 per component
@@ -143,6 +155,8 @@ def evaluate_source(
     model, samples, source_dataset = load_source(source)
     if model is None:
         for name, value, default in (
+            ("num_samples", num_samples, None),
+            ("seed", seed, None),
             ("recalibrate_bn", recalibrate_bn, 0),
             ("sampling", sampling, "normal"),
         ):
@@ -151,6 +165,12 @@ def evaluate_source(
                     f"{source} holds samples, not a model: {name} needs a "
                     "preset or a training run."
                 )
+        if dataset is None and samples.shape[1:] in _MNIST_SHAPES:
+            raise ArgumentError(
+                f"{source} holds 28x28 images: say which data they imitate "
+                f"with dataset= ({' or '.join(datasets.IMAGE_NAMES)}; "
+                "--dataset on the command line): their classifiers differ."
+            )
         return _evaluate(
             samples,
             str(source),
@@ -163,7 +183,7 @@ def evaluate_source(
         model,
         metrics=metrics,
         num_samples=num_samples,
-        seed=seed,
+        seed=0 if seed is None else seed,
         dataset=dataset or source_dataset,
         data_dir=data_dir,
         recalibrate_bn=recalibrate_bn,
@@ -253,7 +273,7 @@ def _evaluate(
                 "Samples are 2-D points: say which toy they come from with "
                 f"dataset= ({', '.join(metrics_lib.TOY_DATASETS)})."
             )
-        is_mnist = samples.shape[1:] in ((28, 28, 1), (28, 28))
+        is_mnist = samples.shape[1:] in _MNIST_SHAPES
         dataset = "mnist" if is_mnist or reference is None else reference
     try:
         datasets.data_kind(dataset)

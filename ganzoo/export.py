@@ -97,13 +97,7 @@ def export_saved_model(
             f"({os.path.dirname(path)}); the version goes below it."
         )
     target = os.path.join(path, str(version))
-    missing = _missing_dirs(path)
-    nearest = os.path.dirname(missing[-1]) if missing else path
-    if not os.path.isdir(nearest):
-        raise NotADirectoryError(
-            f"{nearest} is a file: the SavedModel goes into the folder "
-            f"{path}/{version}; choose another path."
-        )
+    _atomic.check_can_create(path, f"The SavedModel goes into {target}")
     if os.path.exists(target) and not overwrite:
         raise FileExistsError(
             f"{target} already exists: pick another version, or pass "

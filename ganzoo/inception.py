@@ -41,6 +41,7 @@ from ganzoo.zoo import DownloadError
 __all__ = [
     "FEATURE_DIM",
     "IMAGE_SIZE",
+    "PROGRESS_FROM",
     "WEIGHTS_FILE",
     "WEIGHTS_MD5",
     "WEIGHTS_URL",
@@ -53,6 +54,9 @@ __all__ = [
 
 IMAGE_SIZE = 299
 FEATURE_DIM = 2048
+# `features(verbose="auto")` shows a progress bar from this many images on
+# (a minute or two on a 2-core CPU).
+PROGRESS_FROM = 1000
 # As in keras/src/applications/inception_v3.py (Keras 3.15), so a file
 # Keras already downloaded is reused and vice versa.
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -161,13 +165,15 @@ def _md5(path):
     return digest.hexdigest()
 
 
-def features(images01, model=None, batch_size=50):
+def features(images01, model=None, batch_size=50, verbose="auto"):
     """InceptionV3 pool features of images, as float64 (N, 2048).
 
     Each image is repeated to 3 channels if grayscale, resized to 299x299
     (bilinear, antialiased, so small images are upsampled smoothly) and
     scaled to [-1, 1] as `keras.applications.inception_v3.preprocess_input`
-    does, then embedded in batches of `batch_size`.
+    does, then embedded in batches of `batch_size`. On a CPU that takes
+    minutes for thousands of images: `verbose` shows a Keras progress bar
+    (1), none (0), or one from `PROGRESS_FROM` images on ("auto").
 
     Args:
         images01: (N, H, W, C) images, C = 1 or 3: floats in [0, 1], or
@@ -176,6 +182,7 @@ def features(images01, model=None, batch_size=50):
             weights). Another Keras model must take images in [-1, 1]; they
             are resized to its input size if it has one.
         batch_size: images per forward pass.
+        verbose: "auto", 0 or 1, as Keras' `predict` has it.
 
     Example:
     >>> images = np.random.default_rng(0).uniform(size=(8, 28, 28, 1))
@@ -192,12 +199,21 @@ def features(images01, model=None, batch_size=50):
     shape = tuple(model.input_shape[1:3])
     if not all(isinstance(s, int) for s in shape):
         shape = (IMAGE_SIZE, IMAGE_SIZE)
+    if verbose not in ("auto", 0, 1):
+        raise ArgumentError(
+            f"verbose={verbose!r} is not valid; choose from auto, 0, 1."
+        )
+    if verbose == "auto":
+        verbose = int(len(x) >= PROGRESS_FROM)
+    bar = keras.utils.Progbar(len(x), unit_name="image") if verbose else None
     scale = 1.0 / 255.0 if x.dtype == np.uint8 else 1.0
     out = []
     for start in range(0, len(x), batch_size):
         batch = x[start : start + batch_size].astype(np.float32) * scale
         batch = _to_inception_input(batch, tf.constant(shape, tf.int32))
         out.append(np.asarray(model.predict_on_batch(batch), np.float64))
+        if bar is not None:
+            bar.add(len(batch))
     return np.concatenate(out).reshape(len(x), -1)
 
 

@@ -735,10 +735,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     """
     cfg.validate()
     out = pathlib.Path(output_dir)
-    if out.exists() and not out.is_dir():
-        raise ArgumentError(
-            f"output_dir={out} is a file; give a folder (the run folder)."
-        )
+    _atomic.check_can_create(out, f"output_dir={out} (the run folder)")
     # First, before anything starts the TensorFlow runtime: a
     # MultiWorkerMirroredStrategy created later raises "Collective ops must
     # be configured at program startup".
@@ -764,13 +761,14 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     epoch_steps = steps_per_epoch(cfg)
     pictures = training_files(cfg)
     _check_same_run(out, cfg, pictures)
-    out.mkdir(parents=True, exist_ok=True)
     jit_compile = _jit_compile(cfg, strategy)  # outside the strategy scope
     with strategy.scope(), _global_policy(cfg.mixed_precision):
         model = build_model(cfg)
         if start is not None:
             _init_from(model, start, cfg.init_from)
         compile_model(model, cfg, jit_compile=jit_compile)
+    # Only now: an --init_from of another architecture leaves no folder.
+    out.mkdir(parents=True, exist_ok=True)
     # Every worker checkpoints into its own output_dir/backup (deleted once
     # the preset is written); only the chief writes the run's pictures,
     # logs, config and preset.

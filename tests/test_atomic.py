@@ -1,7 +1,9 @@
 """Atomic writes: the old content or the new, never half of one."""
 
+import errno
 import os
 import pathlib
+import tempfile
 
 import pytest
 
@@ -173,3 +175,36 @@ def test_temp_dir_has_the_usual_permissions(tmp_path, umask_022):
     assert first != second and first.name.startswith(".tmp-")
     assert sorted(os.listdir(tmp_path)) == sorted([first.name, second.name])
     assert os.stat(first).st_mode & 0o777 == 0o755  # mkdtemp's: 0o700
+
+
+def test_check_can_create_returns_the_nearest_folder_and_leaves_nothing(
+    tmp_path,
+):
+    found = _atomic.check_can_create(tmp_path / "a" / "b", "output_dir=a/b")
+    assert found == str(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_can_create_names_a_file_in_the_way(tmp_path):
+    (tmp_path / "grid.png").write_text("x")
+    with pytest.raises(
+        NotADirectoryError,
+        match=f"output_dir=x: {tmp_path / 'grid.png'} is a file, not a folder",
+    ):
+        _atomic.check_can_create(tmp_path / "grid.png" / "sub", "output_dir=x")
+
+
+def test_check_can_create_tries_a_write(tmp_path, monkeypatch):
+    """`os.access` says yes to root on a read-only file system: the check
+    creates a file, so it sees what the later write would."""
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    assert os.access(tmp_path, os.W_OK)
+    with pytest.raises(
+        PermissionError,
+        match=rf"--out=x.png: cannot write in {tmp_path} \(Read-only file",
+    ):
+        _atomic.check_can_create(tmp_path / "x.png", "--out=x.png")

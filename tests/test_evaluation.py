@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from ganzoo import evaluation, presets_io
+from ganzoo._checks import ArgumentError
 from tests import helpers
 
 
@@ -60,3 +61,23 @@ def test_recalibration_errors(image_preset, tmp_path):
     toy = helpers.tiny_toy_model("gan")
     with pytest.raises(ValueError, match="no batch norm"):
         evaluation.evaluate_model(toy, dataset="ring8", recalibrate_bn=2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({}, "holds 28x28 images: say which data they imitate with dataset="),
+        ({"dataset": "mnist", "num_samples": 10}, "num_samples needs a preset"),
+        ({"dataset": "mnist", "seed": 3}, "seed needs a preset"),
+    ],
+)
+def test_saved_samples_refuse_what_they_cannot_use(tmp_path, kwargs, message):
+    npy = tmp_path / "s.npy"
+    np.save(npy, np.zeros((4, 28, 28, 1), "float32"))
+    with pytest.raises(ArgumentError, match=message):
+        evaluation.evaluate_source(str(npy), **kwargs)
+
+
+def test_a_missing_npy_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no/s.npy: no such .npy file"):
+        evaluation.evaluate_source(str(tmp_path / "no" / "s.npy"))

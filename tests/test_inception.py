@@ -278,3 +278,13 @@ def test_public_names_have_docstrings():
         obj = getattr(inception, name)
         if callable(obj):
             assert inspect.getdoc(obj), name
+
+
+def test_features_show_progress_when_asked(random_net, capsys):
+    images = np.zeros((3, 8, 8, 1), "float32")
+    inception.features(images, model=random_net, batch_size=2, verbose=1)
+    assert "3/3" in capsys.readouterr().out
+    inception.features(images, model=random_net)  # "auto": under 1,000
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ArgumentError, match="verbose=2 is not valid"):
+        inception.features(images, model=random_net, verbose=2)

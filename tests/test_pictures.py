@@ -123,7 +123,10 @@ def test_load_is_shuffled_repeatable_and_in_range(folder):
     [
         (dict(limit=50), ["limit=50", "13 image files"]),
         (dict(take=13), ["take=13", "12 pictures"]),
-        (dict(image_size=None), ["give image_size"]),
+        (
+            dict(image_size=None),
+            ["a folder's pictures are read at one size; give image_size"],
+        ),
         (dict(channels=2), ["channels"]),
         (dict(resize="zoom"), ["resize", "crop, pad, stretch"]),
         (dict(split="test"), ["split", "train"]),

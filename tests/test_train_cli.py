@@ -303,6 +303,14 @@ def test_a_wrong_init_from_leaves_no_run_folder(tmp_path):
             tmp_path / "run",
             verbose=0,
         )
+    # A preset of another architecture is found only once the model is
+    # built: still no folder, nested ones included.
+    with pytest.raises(ValueError, match="different model"):
+        training.train(
+            helpers.tiny_train_config(init_from="gan-ring8"),
+            tmp_path / "run" / "deep",
+            verbose=0,
+        )
     assert not (tmp_path / "run").exists()
 
 
@@ -492,6 +500,20 @@ def test_evaluate_compares_several_sources(
         (["sample", "gan-ring8", "--sampling=paper"], "DeLiGAN authors'"),
         (["evaluate", "gan-ring8", "--sampling=paper"], "DeLiGAN authors'"),
         (["sample"], "usage"),
+        (
+            ["sample", "gan-ring8", "--num_samples=10"],
+            "its flags: --num, --seed, --out, --sampling",
+        ),
+        (["list", "--num=3"], "--num is not a flag of ganzoo list"),
+        (
+            ["export", "gan-ring8", "x", "--seed=1"],
+            "not a flag of ganzoo export",
+        ),
+        (
+            ["evaluate", "gan-ring8", "--epochs=3"],
+            "not a flag of ganzoo evaluate",
+        ),
+        (["train", "--out=x.png"], "--out is not a flag of ganzoo train "),
     ],
 )
 def test_command_errors(flags, argv, message, capsys):
@@ -709,6 +731,33 @@ def test_a_diverged_run_is_one_line_and_writes_no_preset(data_dir, tmp_path):
     assert not (run / "snapshots").exists()
 
 
+@pytest.mark.parametrize(
+    "argv, shown",
+    [
+        (["--help"], "  evaluate  a metrics table"),
+        (["sample", "-h"], "usage: ganzoo sample NAME_OR_DIR"),
+        (["help", "export"], "  --overwrite:"),
+        (["--version"], "ganzoo 0."),
+    ],
+)
+def test_help_and_version_exit_0(data_dir, argv, shown):
+    proc = _ganzoo(argv, data_dir)
+    output = proc.communicate(timeout=120)[0].decode()
+    assert proc.returncode == 0 and shown in output, output
+
+
+def test_each_command_help_lists_exactly_its_flags(flags):
+    for command in cli.COMMANDS:
+        text = cli.command_help(command)
+        listed = re.findall(r"^  --(\w+):", text, re.MULTILINE)
+        assert listed == list(cli.command_flags(command)), command
+        assert text.startswith(f"usage: {cli.USAGE[command]}")
+    assert "(default: 64)" in cli.command_help("sample")
+    top = cli.command_help()
+    listed = re.findall(r"^  (\w+) ", top, re.MULTILINE)
+    assert listed == list(cli.COMMANDS)
+
+
 def _documented_commands():
     """Every `ganzoo COMMAND ...` in the shell blocks of README.md and
     docs/*.md, continuation lines joined, comments and env prefixes cut."""
@@ -739,6 +788,7 @@ def test_the_documented_commands_parse(flags):
         words = [w for w in args if w != "&"]
         assert words[0] in cli.COMMANDS, (doc, args)
         flags(["ganzoo", *words])
+        cli._check_command_flags(words[0])  # each flag is the command's
         if words[0] == "train" and "path/to" not in flags.dataset:
             # The recipe itself is valid (a model reads every field given).
             names = [f.name for f in dataclasses.fields(training.TrainConfig)]

@@ -14,9 +14,10 @@ python tutorials/01_quickstart.py
 ```
 
 Pretrained weights are checked against the sha256 in ganzoo's registry
-before use; they ship inside the package (one preset, gan-mnist, keeps its
-discriminator in a download, fetched into `$GANZOO_HOME`, default
-`~/.keras/ganzoo`, only for fine-tuning). This tutorial
+before use; they ship inside the package (a preset whose registry entry
+ships no `model.weights.h5`, such as gan-mnist, keeps its discriminator in a
+download, fetched into `$GANZOO_HOME`, default `~/.keras/ganzoo`, only for
+fine-tuning). This tutorial
 reads no dataset. Figures go to `$GANZOO_TUTORIAL_OUT/01_quickstart/`
 (default `tutorial_outputs/`); `GANZOO_FAST=1` makes the pictures smaller.
 """
