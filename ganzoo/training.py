@@ -368,6 +368,13 @@ class TrainConfig:
             raise ArgumentError(
                 f"image_size= and channels= mean nothing for {self.dataset}"
             )
+        default_resize = TrainConfig.resize
+        if kind in ("toy", "idx") and self.resize != default_resize:
+            raise ArgumentError(
+                f"resize={self.resize!r} squares pictures of a folder or a "
+                f"tfds dataset; {self.dataset} does not read it (leave it "
+                f"at {default_resize!r})."
+            )
         if kind != "toy":
             check_positive_ints(
                 **{

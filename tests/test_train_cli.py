@@ -325,6 +325,7 @@ def test_a_wrong_init_from_leaves_no_run_folder(tmp_path):
         ),
         ({"momentum": 0.5}, "momentum is for optimizer=sgd"),
         ({"optimizer": "sgd", "beta_1": 0.9}, "beta_1 is for optimizer=adam"),
+        ({"resize": "pad"}, "resize='pad' squares pictures of a folder"),
     ],
 )
 def test_flags_the_model_would_ignore_are_refused(kwargs, message):
