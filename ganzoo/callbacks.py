@@ -205,8 +205,13 @@ class BackupAndRestore(keras.callbacks.Callback):
         strategy = self.model.distribute_strategy
         if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
             return np.array([values], np.int64)
-        mine = strategy.run(lambda: tf.constant([values], tf.int32))
-        return strategy.gather(mine, axis=0).numpy().astype(np.int64)
+        row = tf.constant([values], tf.int32)
+
+        @tf.function  # eagerly, TensorFlow warns that it is slow, twice
+        def gathered():
+            return strategy.gather(strategy.run(lambda: row), axis=0)
+
+        return gathered().numpy().astype(np.int64)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.model.stop_training:
