@@ -17,6 +17,7 @@ TensorFlow's start-up log is hidden unless `--verbosity` is given.
 import dataclasses
 import errno
 import json
+import logging
 import os
 import pathlib
 import sys
@@ -514,6 +515,19 @@ def main(argv):
         _NATIVE_LOG.restore()
 
 
+def _plain_ganzoo_log():
+    """ganzoo's own warnings (a picture that does not decode, a tfds
+    download) as `ganzoo: warning: ...` lines on stderr, without absl's
+    `W1207 02:59:18.716878 1405... _pictures.py:152]` prefix."""
+    log = logging.getLogger("ganzoo")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("ganzoo: warning: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        log.addHandler(handler)
+        log.propagate = False
+
+
 def _fail(error):
     _NATIVE_LOG.restore()
     message = " ".join(str(error).split()) or type(error).__name__
@@ -605,6 +619,7 @@ def run():
 
         print(f"ganzoo {__version__}")
         sys.exit(0)
+    _plain_ganzoo_log()
     app.run(main, flags_parser=_parse_flags)
 
 

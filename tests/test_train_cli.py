@@ -799,3 +799,32 @@ def test_the_documented_commands_parse(flags):
             checked += 1
         flags.unparse_flags()
     assert checked >= 3
+
+
+def test_a_skipped_picture_is_one_plain_warning_line(data_dir, tmp_path):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        pixels = rng.integers(0, 256, (20, 20), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i}.png")
+    (folder / "bad.png").write_bytes(b"not a picture")
+    args = [
+        "train",
+        "--model=gan",
+        "--network=deligan_mnist",
+        f"--dataset={folder}",
+        "--image_size=28",
+        "--channels=1",
+        "--batch_size=4",
+        "--epochs=1",
+        "--steps_per_epoch=1",
+        "--verbose=0",
+        f"--output_dir={tmp_path / 'run'}",
+    ]
+    proc = _ganzoo(args, data_dir)
+    output = proc.communicate(timeout=120)[0].decode()
+    assert proc.returncode == 0, output
+    warning = f"ganzoo: warning: Skipping {folder / 'bad.png'}: not a decodable"
+    assert warning in output.splitlines()[0], output
+    assert "_pictures.py" not in output, output
