@@ -607,6 +607,10 @@ def run():
         import tensorflow  # noqa: F401  (its import logs in C++)
 
         define_flags()
+    except KeyboardInterrupt:  # Ctrl-C in the seconds TensorFlow loads
+        _NATIVE_LOG.restore()
+        print("ganzoo: interrupted.", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     except BaseException:
         _NATIVE_LOG.restore()
         raise

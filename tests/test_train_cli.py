@@ -215,11 +215,20 @@ def test_ctrl_c_prints_one_line_and_exits_130(data_dir, tmp_path):
         # and its children inherit that.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    deadline = time.time() + 120
+    deadline = time.time() + 300
     while time.time() < deadline and not _finished_an_epoch(run):
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    output = proc.communicate(timeout=60)[0].decode()
+    try:
+        output = proc.communicate(timeout=120)[0].decode()
+    except subprocess.TimeoutExpired:
+        # Seen once (session 18, CI with a training sharing the cores): the
+        # run went on training. Kill it rather than leave it running.
+        os.killpg(proc.pid, signal.SIGKILL)
+        output = proc.communicate()[0].decode()
+        progress = run / "progress.json"
+        state = progress.read_text() if progress.exists() else "no progress"
+        pytest.fail(f"SIGINT did not stop the run: {state}\n{output}")
     assert proc.returncode == cli.EXIT_INTERRUPTED, output
     assert output.endswith(
         "ganzoo: interrupted: run the same command again to resume from "
