@@ -167,6 +167,9 @@ def test_one_worker_trains_with_tensorboard(tmp_path, tf_config):
     (log,) = _finish([proc])
     assert proc.returncode == 0, log
     assert "Traceback" not in log
+    # BackupAndRestore.gather's collective runs in a tf.function: eagerly,
+    # TensorFlow warned "Using CollectiveAllReduceStrategy eagerly".
+    assert "eagerly" not in log, log
     _, card = _generator_weights(run)
     assert card["strategy"] == "MultiWorkerMirroredStrategy"
     assert card["replicas"] == 1 and card["steps"] == 3
