@@ -14,6 +14,7 @@ import uuid
 
 __all__ = [
     "check_can_create",
+    "made_dirs",
     "replace_dir",
     "temp_dir",
     "temp_path_for",
@@ -36,9 +37,8 @@ def check_can_create(path, what):
     ...
     PermissionError: output_dir=/sys/run: cannot write in /sys (Permission denied).
     """
-    folder = os.path.abspath(os.path.expanduser(os.fspath(path)))
-    while not os.path.lexists(folder) and os.path.dirname(folder) != folder:
-        folder = os.path.dirname(folder)
+    missing = _missing_dirs(path)
+    folder = os.path.dirname(missing[-1]) if missing else _absolute(path)
     if not os.path.isdir(folder):
         raise NotADirectoryError(f"{what}: {folder} is a file, not a folder.")
     try:
@@ -49,6 +49,44 @@ def check_can_create(path, what):
             f"{what}: cannot write in {folder} ({e.strerror or e})."
         ) from None
     return folder
+
+
+@contextlib.contextmanager
+def made_dirs(path):
+    """Makes the folder `path` with its missing parents
+    (`os.makedirs(path, exist_ok=True)`); if the block raises, removes
+    the folders it made again, deepest first, stopping at one that is no
+    longer empty, and re-raises.
+
+    Example:
+    >>> with made_dirs("out/serving"):  # doctest: +SKIP
+    ...     write_the_export_into("out/serving")
+    """
+    created = _missing_dirs(path)
+    os.makedirs(path, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for folder in created:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+        raise
+
+
+def _absolute(path):
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+def _missing_dirs(path):
+    """The folders `os.makedirs(path)` would create, deepest first (a
+    broken symbolic link counts as existing)."""
+    missing, folder = [], _absolute(path)
+    while not os.path.lexists(folder) and os.path.dirname(folder) != folder:
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    return missing
 
 
 @contextlib.contextmanager

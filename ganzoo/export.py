@@ -104,20 +104,14 @@ def export_saved_model(
             "overwrite=True (--overwrite on the command line) to replace it."
         )
     archive = _build_archive(model, max_samples)
-    created = _missing_dirs(path)
-    os.makedirs(path, exist_ok=True)
-    tmp = str(_atomic.temp_dir(path, f".{version}.tmp-"))
-    try:
-        archive.write_out(tmp, verbose=False)
-        _move_into_place(tmp, target, overwrite)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for folder in created:  # deepest first; stops at a non-empty one
-            try:
-                os.rmdir(folder)
-            except OSError:
-                break
-        raise
+    with _atomic.made_dirs(path):  # removed again if the export fails
+        tmp = str(_atomic.temp_dir(path, f".{version}.tmp-"))
+        try:
+            archive.write_out(tmp, verbose=False)
+            _move_into_place(tmp, target, overwrite)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return target
 
 
@@ -286,15 +280,6 @@ def _sample_shape(model):
     return tuple(
         int(d) for d in model.postprocess(model.generate_raw(latent)).shape[1:]
     )
-
-
-def _missing_dirs(path):
-    """The folders `os.makedirs(path)` creates, deepest first."""
-    missing = []
-    while not os.path.exists(path) and os.path.dirname(path) != path:
-        missing.append(path)
-        path = os.path.dirname(path)
-    return missing
 
 
 def _move_into_place(tmp, target, overwrite):

@@ -208,3 +208,30 @@ def test_check_can_create_tries_a_write(tmp_path, monkeypatch):
         match=rf"--out=x.png: cannot write in {tmp_path} \(Read-only file",
     ):
         _atomic.check_can_create(tmp_path / "x.png", "--out=x.png")
+
+
+def test_made_dirs_removes_what_it_made_when_the_block_fails(tmp_path):
+    (tmp_path / "kept").mkdir()
+    target = tmp_path / "kept" / "a" / "b"
+    with pytest.raises(RuntimeError, match="export failed"):
+        with _atomic.made_dirs(target):
+            assert target.is_dir()
+            raise RuntimeError("export failed")
+    assert list(tmp_path.iterdir()) == [tmp_path / "kept"]
+    assert list((tmp_path / "kept").iterdir()) == []
+
+
+def test_made_dirs_keeps_a_folder_that_gained_files(tmp_path):
+    target = tmp_path / "a" / "b"
+    with pytest.raises(RuntimeError):
+        with _atomic.made_dirs(target):
+            (tmp_path / "a" / "other.txt").write_text("someone else's")
+            raise RuntimeError
+    assert not target.exists()  # empty: removed
+    assert (tmp_path / "a" / "other.txt").exists()  # not empty: kept
+
+
+def test_made_dirs_keeps_its_folders_on_success(tmp_path):
+    with _atomic.made_dirs(tmp_path / "a" / "b"):
+        pass
+    assert (tmp_path / "a" / "b").is_dir()
