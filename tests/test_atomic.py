@@ -213,20 +213,19 @@ def test_check_can_create_tries_a_write(tmp_path, monkeypatch):
 def test_made_dirs_removes_what_it_made_when_the_block_fails(tmp_path):
     (tmp_path / "kept").mkdir()
     target = tmp_path / "kept" / "a" / "b"
-    with pytest.raises(RuntimeError, match="export failed"):
-        with _atomic.made_dirs(target):
-            assert target.is_dir()
-            raise RuntimeError("export failed")
+    failing = pytest.raises(RuntimeError, match="export failed")
+    with failing, _atomic.made_dirs(target):
+        assert target.is_dir()
+        raise RuntimeError("export failed")
     assert list(tmp_path.iterdir()) == [tmp_path / "kept"]
     assert list((tmp_path / "kept").iterdir()) == []
 
 
 def test_made_dirs_keeps_a_folder_that_gained_files(tmp_path):
     target = tmp_path / "a" / "b"
-    with pytest.raises(RuntimeError):
-        with _atomic.made_dirs(target):
-            (tmp_path / "a" / "other.txt").write_text("someone else's")
-            raise RuntimeError
+    with pytest.raises(RuntimeError), _atomic.made_dirs(target):
+        (tmp_path / "a" / "other.txt").write_text("someone else's")
+        raise RuntimeError
     assert not target.exists()  # empty: removed
     assert (tmp_path / "a" / "other.txt").exists()  # not empty: kept
 
