@@ -54,7 +54,8 @@ USAGE = {
     "[--overwrite]",
 }
 # The flags each command reads besides train's (TrainConfig's fields and
-# these two); --seed, --data_dir and --dataset are TrainConfig's.
+# these two); --seed, --data_dir and --dataset are TrainConfig's. Written
+# only here: `ganzoo COMMAND --help` lists them, the help texts do not.
 _TRAIN_ONLY = ("output_dir", "verbose")
 _OTHER_FLAGS = {
     "list": (),
@@ -102,45 +103,41 @@ def define_flags():
             flags.DEFINE_float(field.name, field.default, help_text)
         else:
             flags.DEFINE_string(field.name, field.default, help_text)
-    flags.DEFINE_string("output_dir", None, "Run folder (train).")
+    flags.DEFINE_string("output_dir", None, "The run folder.")
     flags.DEFINE_integer(
         "verbose",
         1,
-        "Keras progress (train): 0 silent, 1 bar, 2 a line per epoch.",
+        "Keras progress: 0 silent, 1 bar, 2 a line per epoch.",
         lower_bound=0,
         upper_bound=2,
     )
-    flags.DEFINE_integer(
-        "num", 64, "Number of samples (sample).", lower_bound=1
-    )
+    flags.DEFINE_integer("num", 64, "Number of samples.", lower_bound=1)
     flags.DEFINE_string(
         "out",
         "samples.png",
-        "Output file (sample): a .png grid or a .npy array.",
+        "Output file: a .png grid or a .npy array.",
     )
-    flags.DEFINE_list(
-        "metrics", None, "Metrics to compute (evaluate); default per data."
-    )
+    flags.DEFINE_list("metrics", None, "Metrics to compute; default per data.")
     flags.DEFINE_integer(
         "num_samples",
         10000,
-        "Samples to evaluate (evaluate; with --sampling=paper the default is "
-        "100 per component).",
+        "Samples to evaluate (with --sampling=paper the default is 100 per "
+        "component).",
         lower_bound=1,
     )
     flags.DEFINE_enum(
         "sampling",
         "normal",
         list(SAMPLINGS),
-        "How a DeLiGAN draws its samples (sample, evaluate): normal, eps ~ "
+        "How a DeLiGAN draws its samples: normal, eps ~ "
         "N(0, 1) as in training; paper, the authors' evaluation, eps ~ "
         "U(-1, 1) with components in turn (100 per component in evaluate).",
     )
     flags.DEFINE_string(
         "reference",
         None,
-        "Real images the distances and the Parzen number compare with "
-        "(evaluate): a folder, tfds:NAME, or a split of the preset's dataset "
+        "Real images the distances and the Parzen number compare with: "
+        "a folder, tfds:NAME, or a split of the preset's dataset "
         "such as train[50000:] (training images; the table says how many of "
         "them the preset trained on; Parzen searches sigma on its first "
         "1,000). Default: the test split; for a run on a folder, that "
@@ -150,7 +147,7 @@ def define_flags():
         "recalibrate_bn",
         0,
         "Evaluate after re-estimating G's batch-norm statistics from this many "
-        "batches of 100 (for --g_ema runs; files unchanged). 0: no (evaluate).",
+        "batches of 100 (for --g_ema runs; files unchanged). 0: no.",
         lower_bound=0,
     )
     flags.DEFINE_string(
@@ -159,7 +156,7 @@ def define_flags():
         "Where evaluate writes its JSON (default: evaluation-<source>.json).",
     )
     flags.DEFINE_integer(
-        "version", 1, "SavedModel version folder (export).", lower_bound=1
+        "version", 1, "SavedModel version folder.", lower_bound=1
     )
     flags.DEFINE_bool("overwrite", False, "Replace an existing export version.")
 

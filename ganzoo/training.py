@@ -283,7 +283,11 @@ class TrainConfig:
         "GAN / DeLiGAN generator loss.",
         tuple(losses.GENERATOR_LOSSES),
     )
-    seed: int = _field(0, "Seed of the weights, the data order and the noise.")
+    seed: int = _field(
+        0,
+        "Seed of the weights, the data order and the noise (sample, "
+        "evaluate: of the samples' noise).",
+    )
     strategy: str = _field(
         "auto",
         "tf.distribute strategy: auto (multi_worker when TF_CONFIG "
