@@ -1,6 +1,7 @@
 """Argument checks shared by the modules: one exception type, one message
 style ("<name> must be <what>, got <value>.")."""
 
+import math
 import numbers
 import os
 
@@ -11,6 +12,7 @@ __all__ = [
     "NotAGeneratorError",
     "check_bools",
     "check_choice",
+    "check_finite",
     "check_generator",
     "check_interval",
     "check_non_negative_ints",
@@ -70,12 +72,24 @@ def check_non_negative_ints(**values):
             )
 
 
-def check_positive(**values):
-    """ArgumentError naming the first of `values` that is not a real number
-    > 0."""
+def check_finite(**values):
+    """ArgumentError naming the first of `values` that is not a finite real
+    number (NaN or infinity would make every loss NaN)."""
     for name, value in values.items():
-        if not (_is_real(value) and value > 0):
-            raise ArgumentError(f"{name} must be a number > 0, got {value!r}.")
+        if not (_is_real(value) and math.isfinite(value)):
+            raise ArgumentError(
+                f"{name} must be a finite number, got {value!r}."
+            )
+
+
+def check_positive(**values):
+    """ArgumentError naming the first of `values` that is not a finite real
+    number > 0."""
+    for name, value in values.items():
+        if not (_is_real(value) and math.isfinite(value) and value > 0):
+            raise ArgumentError(
+                f"{name} must be a finite number > 0, got {value!r}."
+            )
 
 
 def check_range(name, value, low, high, high_open=True):

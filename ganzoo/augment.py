@@ -78,9 +78,11 @@ def augment(
     """`images` transformed by each transform of `policy`, in order.
 
     Args:
-        images: float tensor `(batch, height, width, channels)`.
+        images: floats `(batch, height, width, channels)` (a tensor or an
+            array).
         policy: names from `POLICIES` (see `check_policy`).
-        seed: stateless seed, int tensor of shape `(2,)`.
+        seed: stateless seed, two integers (a tensor or list of shape
+            `(2,)`).
         start, total: these images are rows `start ... start + batch` of a
             global batch of `total` (default: `batch`, i.e. all of it).
         value_range: `(low, high)` of the images' values.
@@ -93,6 +95,17 @@ def augment(
     TensorShape([4, 28, 28, 1])
     """
     policy = check_policy(policy)
+    images, seed = tf.convert_to_tensor(images), tf.convert_to_tensor(seed)
+    if seed.shape.rank is not None and seed.shape.as_list() != [2]:
+        raise ArgumentError(
+            "seed must be a stateless seed, a pair of integers such as "
+            f"[0, 1] (shape (2,)), got shape {tuple(seed.shape)}."
+        )
+    if not images.dtype.is_floating:
+        raise ArgumentError(
+            f"Augmentation needs float images in value_range, got "
+            f"{images.dtype.name}."
+        )
     if images.shape.rank != 4:
         raise ArgumentError(
             f"Augmentation needs images (batch, height, width, channels), "

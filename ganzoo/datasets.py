@@ -35,6 +35,7 @@ import tensorflow as tf
 from ganzoo import _pictures
 from ganzoo._checks import (
     ArgumentError,
+    check_bools,
     check_choice,
     check_interval,
     check_non_negative_ints,
@@ -54,6 +55,7 @@ __all__ = [
     "TOY_NAMES",
     "TOY_SIZE",
     "TOY_STDS",
+    "check_picture_args",
     "data_kind",
     "grid25",
     "image_arrays",
@@ -380,6 +382,32 @@ def native_shape(name):
     return None, None
 
 
+def check_picture_args(name, image_size=None, channels=None, resize="crop"):
+    """ArgumentError for a picture argument `name`'s data would not read:
+    `image_size` / `channels` for a 2-D toy, a `resize` other than "crop"
+    for data that is square already (MNIST-family, toys); and a `resize`
+    not in `RESIZE_MODES`. `load` and `TrainConfig` check with it.
+
+    Example:
+    >>> check_picture_args("ring8", image_size=28)
+    Traceback (most recent call last):
+    ...
+    ganzoo._checks.ArgumentError: image_size= and channels= mean nothing for ring8: its examples are 2-D points.
+    """
+    check_choice("resize", resize, RESIZE_MODES)
+    kind = data_kind(name)
+    if kind == "toy" and (image_size is not None or channels is not None):
+        raise ArgumentError(
+            f"image_size= and channels= mean nothing for {name}: its "
+            "examples are 2-D points."
+        )
+    if kind in ("toy", "idx") and resize != "crop":
+        raise ArgumentError(
+            f"resize={resize!r} squares pictures of a folder or a tfds "
+            f"dataset; {name} does not read it (leave it at 'crop')."
+        )
+
+
 def _picture_shape(name, image_size, channels):
     """`(image_size, channels)` to read the pictures of `name` at: the
     arguments given, else its `native_shape` (3 channels for a folder);
@@ -683,6 +711,13 @@ def load(
     _check_int("batch_size", batch_size)
     if seed is not None:
         check_non_negative_ints(seed=seed)
+    check_bools(
+        shuffle=shuffle,
+        repeat=repeat,
+        with_labels=with_labels,
+        drop_remainder=drop_remainder,
+    )
+    check_picture_args(name, image_size, channels, resize)
     if kind == "toy":
         check_choice("split", split, ("train",))  # toys have one split
         given = [

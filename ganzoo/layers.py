@@ -12,6 +12,7 @@ from ganzoo._checks import (
     ArgumentError,
     _is_real,
     check_choice,
+    check_finite,
     check_positive,
     check_positive_ints,
 )
@@ -102,7 +103,8 @@ class MixtureLatent(keras.layers.Layer):
         super().__init__(**kwargs)
         check_positive_ints(num_components=num_components)
         check_positive(min_sigma=min_sigma)
-        if not (_is_real(sigma_init) and sigma_init >= min_sigma):
+        check_finite(sigma_init=sigma_init)
+        if sigma_init < min_sigma:
             raise ArgumentError(
                 f"sigma_init must be a number >= min_sigma={min_sigma}, got "
                 f"{sigma_init!r}."

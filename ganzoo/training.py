@@ -368,17 +368,9 @@ class TrainConfig:
             raise ArgumentError(
                 f"network={self.network!r} is for {fits}, not {self.dataset!r}."
             )
-        if kind == "toy" and (self.image_size or self.channels):
-            raise ArgumentError(
-                f"image_size= and channels= mean nothing for {self.dataset}"
-            )
-        default_resize = TrainConfig.resize
-        if kind in ("toy", "idx") and self.resize != default_resize:
-            raise ArgumentError(
-                f"resize={self.resize!r} squares pictures of a folder or a "
-                f"tfds dataset; {self.dataset} does not read it (leave it "
-                f"at {default_resize!r})."
-            )
+        datasets.check_picture_args(
+            self.dataset, self.image_size, self.channels, self.resize
+        )
         if kind != "toy":
             check_positive_ints(
                 **{

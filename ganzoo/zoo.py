@@ -139,6 +139,16 @@ def load(name_or_path, verify=True, full=False):
     path = run_preset(pathlib.Path(name_or_path).expanduser())
     if path.is_dir():
         model, metadata = presets_io.load_preset_dir(path, verify=verify)
+    elif path.is_file() and path.name.endswith((".keras", ".weights.h5")):
+        how = (
+            "build the model and call its load_weights"
+            if path.name.endswith(".h5")
+            else "load it with keras.saving.load_model after import "
+            "ganzoo.models (which registers ganzoo's classes with Keras)"
+        )
+        raise ArgumentError(
+            f"{name_or_path} is a Keras file, not a preset folder: {how}."
+        )
     elif path.exists():
         raise FileNotFoundError(
             f"{name_or_path} is a file, not a preset folder (pass a preset "

@@ -270,7 +270,9 @@ def test_empty_samples_are_named():
 
 
 def test_mode_coverage_names_the_bad_threshold():
-    with pytest.raises(ArgumentError, match="threshold must be a number > 0"):
+    with pytest.raises(
+        ArgumentError, match="threshold must be a finite number > 0"
+    ):
         metrics.mode_coverage(np.zeros((3, 2)), np.zeros((2, 2)), 0.1, -1)
 
 
@@ -371,3 +373,159 @@ def test_draw_latent_takes_sample_seeds_and_keys(gan, deligan):
     ):
         with pytest.raises(ArgumentError, match="integer or a key of two"):
             gan.draw_latent(4, bad)
+
+
+# ------------------------------------------- networks that do not fit (review)
+def _toy_pair(units=8):
+    return (
+        ganzoo.networks.toy_generator(latent_dim=2, units=units),
+        ganzoo.networks.toy_discriminator(units=units),
+    )
+
+
+def test_a_generator_activation_must_match_data_range():
+    """A sigmoid G with the default data_range (-1, 1) trained and sampled
+    washed-out grey images; a tanh G with (0, 1) lost its negative half."""
+    nets = ganzoo.networks
+    with pytest.raises(ArgumentError, match=r"ends in sigmoid .*data_range="):
+        ganzoo.GAN(
+            nets.mnist_mlp_generator(latent_dim=10, units=16),
+            nets.mnist_maxout_discriminator(units=8),
+            latent_dim=10,
+        )
+    with pytest.raises(ArgumentError, match=r"ends in tanh \(outputs in \(-1"):
+        ganzoo.GAN(
+            nets.deligan_mnist_generator(latent_dim=10, filters=4),
+            nets.deligan_mnist_discriminator(filters=4, minibatch_kernels=0),
+            latent_dim=10,
+            data_range=(0, 1),
+        )
+
+
+def test_a_discriminator_gives_one_score_per_example():
+    import keras
+
+    generator, _ = _toy_pair()
+    inputs = keras.Input((2,))
+    three = keras.Model(inputs, keras.layers.Dense(3)(inputs))
+    with pytest.raises(ArgumentError, match=r"output shape is \(None, 3\)"):
+        ganzoo.GAN(generator, three, latent_dim=2, data_range=None)
+    with pytest.raises(ArgumentError, match="the same network"):
+        ganzoo.GAN(generator, generator, latent_dim=2, data_range=None)
+
+
+def test_networks_without_an_input_shape_are_built_and_train():
+    """They passed the constructor, then fit failed inside Keras' optimizer
+    ("Unknown variable")."""
+    import keras
+
+    model = ganzoo.GAN(
+        keras.Sequential([keras.layers.Dense(2)]),
+        keras.Sequential([keras.layers.Dense(1)]),
+        latent_dim=2,
+        data_range=None,
+    )
+    assert model.discriminator.built
+    model.compile()
+    ring = datasets.load("ring8", batch_size=16, limit=64)
+    history = model.fit(ring, steps_per_epoch=2, verbose=0)
+    assert np.isfinite(history.history["d_loss"][-1])
+
+
+def test_integer_real_data_is_refused_in_fit(data_dir):
+    model = ganzoo.GAN(
+        ganzoo.networks.mnist_mlp_generator(latent_dim=10, units=16),
+        ganzoo.networks.mnist_maxout_discriminator(units=8),
+        latent_dim=10,
+        data_range=(0, 1),
+    )
+    model.compile()
+    pixels = datasets.load_arrays("mnist", data_dir=data_dir)[0][:32]
+    with pytest.raises(ArgumentError, match="real data are uint8, not floats"):
+        model.fit(pixels, batch_size=16, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"a": float("nan")}, "a must be a finite number, got nan"),
+        ({"c": float("inf")}, "c must be a finite number, got inf"),
+        ({"b": "1"}, "b must be a finite number, got '1'"),
+    ],
+)
+def test_lsgan_targets_are_finite_numbers(kwargs, message):
+    with pytest.raises(ArgumentError, match=message):
+        ganzoo.LSGAN(*_toy_pair(), latent_dim=2, data_range=None, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sigma_init": float("inf")}, "sigma_init must be a finite number"),
+        ({"sigma_reg": float("nan")}, "sigma_reg must be a finite number"),
+        ({"sigma_reg": "x"}, "sigma_reg must be a finite number, got 'x'"),
+    ],
+)
+def test_deligan_sigmas_are_finite_numbers(kwargs, message):
+    with pytest.raises(ArgumentError, match=message):
+        ganzoo.DeLiGAN(*_toy_pair(), latent_dim=2, data_range=None, **kwargs)
+
+
+def test_every_constructor_argument_is_an_attribute():
+    deligan = ganzoo.DeLiGAN(
+        *_toy_pair(),
+        latent_dim=2,
+        data_range=None,
+        sigma_init=0.3,
+        component_sampling="cycle",
+    )
+    assert (deligan.sigma_init, deligan.component_sampling) == (0.3, "cycle")
+    lsgan = ganzoo.LSGAN(
+        *_toy_pair(), latent_dim=2, data_range=None, coding="real_label"
+    )
+    assert lsgan.coding == "real_label"
+    other = ganzoo.LSGAN(*_toy_pair(), latent_dim=2, data_range=None, c=0.5)
+    assert other.coding is None
+
+
+def test_augment_takes_arrays_and_names_a_bad_seed():
+    from ganzoo import augment
+
+    images = np.zeros((2, 8, 8, 3), "float32")
+    out = augment.augment(images, "translation", seed=[0, 1])
+    assert out.shape == (2, 8, 8, 3)
+    with pytest.raises(
+        ArgumentError, match=r"pair of integers .*got shape \(\)"
+    ):
+        augment.augment(images, "translation", seed=0)
+    with pytest.raises(ArgumentError, match="float images .* got uint8"):
+        augment.augment(images.astype("uint8"), "translation", seed=[0, 1])
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, message",
+    [
+        ("mnist", {"shuffle": "no"}, "shuffle must be True or False"),
+        ("mnist", {"with_labels": "no"}, "with_labels must be True or False"),
+        ("mnist", {"drop_remainder": None}, "drop_remainder must be True or"),
+        ("mnist", {"resize": "zoom"}, "resize='zoom' is not valid"),
+        ("mnist", {"resize": "pad"}, "mnist does not read it"),
+        ("ring8", {"image_size": 28}, "mean nothing for ring8"),
+    ],
+)
+def test_dataset_flags_and_picture_arguments_are_checked(
+    name, kwargs, message, data_dir
+):
+    """Each was accepted and ignored ("no" counted as true)."""
+    with pytest.raises(ArgumentError, match=message):
+        datasets.load(name, data_dir=data_dir, limit=100, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "name, how",
+    [("m.keras", "keras.saving.load_model"), ("m.weights.h5", "load_weights")],
+)
+def test_load_of_a_keras_file_says_how_to_load_it(tmp_path, name, how):
+    (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(ArgumentError, match=f"is a Keras file.*{how}"):
+        ganzoo.load(tmp_path / name)

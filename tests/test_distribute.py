@@ -331,6 +331,7 @@ def _keyed_d_model(d, seed=5, kind="gan", **kwargs):
         generator=g,
         discriminator=disc,
         latent_dim=4,
+        data_range=(0, 1) if d == "maxout" else (-1, 1),  # sigmoid / tanh G
         seed=seed,
         **extra,
         **kwargs,

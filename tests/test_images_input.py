@@ -181,8 +181,8 @@ POINTS = np.zeros((10, 2))
         ({"size": 0}, "size must be a positive integer, got 0"),
         ({"size": -5}, "size must be a positive integer, got -5"),
         ({"size": 2.5}, "size must be a positive integer, got 2.5"),
-        ({"extent": 0}, "extent must be a number > 0, got 0"),
-        ({"extent": -1.5}, "extent must be a number > 0, got -1.5"),
+        ({"extent": 0}, "extent must be a finite number > 0, got 0"),
+        ({"extent": -1.5}, "extent must be a finite number > 0, got -1.5"),
     ],
     ids=[
         "no-points",

@@ -330,10 +330,13 @@ strategy = tf.distribute.MultiWorkerMirroredStrategy(
     cluster_resolver=resolver)
 ```
 
-**TPUs.** The CLI has no TPU option; in Python:
+**TPUs.** `ganzoo train --strategy=tpu ...` connects to the TPU that
+the environment names (a TPU VM, Colab, `TPU_NAME`) through
+`TPUClusterResolver`. In Python, `ganzoo.training.get_strategy("tpu")`
+builds the same strategy; by hand:
 
 ```python
-resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu="")
+resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
 tf.config.experimental_connect_to_cluster(resolver)
 tf.tpu.experimental.initialize_tpu_system(resolver)
 strategy = tf.distribute.TPUStrategy(resolver)

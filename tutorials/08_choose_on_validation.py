@@ -172,9 +172,10 @@ The chosen epoch's FD on the slice that chose it is the lowest of several
 noisy numbers. On the other half, compare it with the last epoch (what you
 get without choosing): keep the snapshot only if it still wins there. For
 the presets, ganzoo repeats this over three training seeds before it
-changes a recipe (`zoo_weights/studies.md`). With the preset's recipe the
-last epoch is usually the best: choosing is then a check that nothing was
-lost, not a gain.
+changes a recipe (`zoo_weights/studies.md`). The `deligan-mnist` card
+records one run of this recipe with snapshots (training seed 0, chosen on
+`train[:5000]`): the last epoch was the best, so choosing was a check that
+nothing was lost, not a gain.
 """
 
 final = cfg.epochs

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from ganzoo._checks import ArgumentError
+from ganzoo._checks import ArgumentError, check_finite
 from ganzoo.layers import COMPONENT_SAMPLINGS, MixtureLatent
 from ganzoo.models.gan import GAN, SAMPLINGS, _latent_array, latent_key
 
@@ -76,7 +76,8 @@ class DeLiGAN(GAN):
                 "shapes it): latent_distribution must be 'normal'."
             )
         kwargs.setdefault("name", "deligan")
-        if not sigma_reg >= 0:
+        check_finite(sigma_reg=sigma_reg)
+        if sigma_reg < 0:
             raise ArgumentError(f"sigma_reg must be >= 0, got {sigma_reg!r}.")
         super().__init__(generator, discriminator, latent_dim, **kwargs)
         self.mixture = MixtureLatent(
@@ -92,6 +93,18 @@ class DeLiGAN(GAN):
     def num_components(self):
         """N, the number of mixture components."""
         return self.mixture.num_components
+
+    @property
+    def sigma_init(self):
+        """The mixture's initial sigma (its argument; the trained sigmas
+        are `mixture.sigma`)."""
+        return self.mixture.sigma_init
+
+    @property
+    def component_sampling(self):
+        """How each sample's mixture component is chosen: "uniform" or
+        "cycle"."""
+        return self.mixture.component_sampling
 
     @property
     def generator_variables(self):

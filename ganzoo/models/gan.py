@@ -478,6 +478,12 @@ class GAN(_AdaptiveUpdate, keras.Model):
 
     def train_step(self, data):
         real = _unpack(data)
+        if not tf.as_dtype(real.dtype).is_floating:  # checked while tracing
+            raise ArgumentError(
+                f"The real data are {real.dtype.name}, not floats in "
+                f"data_range {self.data_range}: convert them first (e.g. "
+                "uint8 pixels: x.astype('float32') / 255 for (0, 1))."
+            )
         batch, global_batch, start = _batch_info(real)
         if self.update == "simultaneous":
             return self._simultaneous_step(real, batch, global_batch, start)
@@ -782,6 +788,14 @@ class GAN(_AdaptiveUpdate, keras.Model):
         return self.latent_dim
 
     def _check_networks(self):
+        """ArgumentError for networks that do not fit together: shapes,
+        D's one score per example, G's output activation against
+        `data_range`. Builds a network given without an input shape (a
+        `Sequential` without `Input`), as `fit`'s optimizers need."""
+        if self.generator is self.discriminator:
+            raise ArgumentError(
+                "generator and discriminator are the same network: give two."
+            )
         in_dim = self._generator_input_dim()
         g_in = _static_shape(self.generator, "input_shape")
         if g_in is not None and g_in[-1] not in (None, in_dim):
@@ -798,6 +812,61 @@ class GAN(_AdaptiveUpdate, keras.Model):
                 f"The generator's output shape {tuple(g_out)} does not match "
                 f"the discriminator's input shape {tuple(d_in)}."
             )
+        d_out = _static_shape(self.discriminator, "output_shape")
+        if d_out is None:
+            fake = ops.zeros((2,) + tuple(g_out[1:]))
+            d_out = (None,) + tuple(self.discriminator(fake).shape[1:])
+        if tuple(d_out[1:]) not in ((), (1,)):
+            raise ArgumentError(
+                f"The discriminator must give one score per example, shape "
+                f"(batch, 1); its output shape is {tuple(d_out)}."
+            )
+        activation = _output_activation(self.generator)
+        if activation and self.data_range is not None:
+            low, high = _ACTIVATION_RANGES[activation]
+            if tuple(self.data_range) != (low, high):
+                raise ArgumentError(
+                    f"The generator ends in {activation} (outputs in "
+                    f"({low:g}, {high:g})) but data_range is "
+                    f"{tuple(self.data_range)}: pass data_range=({low:g}, "
+                    f"{high:g}) and give real data in that range (e.g. "
+                    f"ganzoo.datasets.load(..., value_range=({low:g}, "
+                    f"{high:g})))."
+                )
+
+
+# The output ranges of the activations G's last layer may end in.
+_ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+# Layers after G's activation that keep its values (only reshape them).
+_SHAPE_LAYERS = (
+    keras.layers.Reshape,
+    keras.layers.Flatten,
+    keras.layers.Permute,
+    keras.layers.Cropping1D,
+    keras.layers.Cropping2D,
+)
+
+
+def _output_activation(net):
+    """`"sigmoid"` or `"tanh"` if `net` (a Sequential or functional model,
+    whose `layers` end with its output) ends in that activation, perhaps
+    followed by layers that only reshape; else None."""
+    if not (
+        isinstance(net, keras.Sequential)
+        or (
+            isinstance(net, keras.Model)
+            and len(getattr(net, "outputs", None) or ()) == 1
+        )
+    ):
+        return None
+    for layer in reversed(net.layers):
+        if isinstance(layer, _SHAPE_LAYERS):
+            continue
+        if isinstance(layer, keras.Model):
+            return _output_activation(layer)
+        name = getattr(getattr(layer, "activation", None), "__name__", None)
+        return name if name in _ACTIVATION_RANGES else None
+    return None
 
 
 def _static_shape(net, attr):

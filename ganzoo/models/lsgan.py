@@ -3,7 +3,7 @@
 import keras
 
 from ganzoo import losses
-from ganzoo._checks import ArgumentError
+from ganzoo._checks import ArgumentError, check_finite
 from ganzoo.models.gan import GAN
 
 __all__ = [
@@ -68,6 +68,7 @@ class LSGAN(GAN):
                     f"{coding!r}."
                 )
             a, b, c = CODINGS[coding]
+        check_finite(a=a, b=b, c=c)
         if a == b:
             raise ArgumentError(
                 f"a (fake target) and b (real target) must differ, got "
@@ -75,6 +76,15 @@ class LSGAN(GAN):
             )
         super().__init__(generator, discriminator, latent_dim, **kwargs)
         self.a, self.b, self.c = float(a), float(b), float(c)
+
+    @property
+    def coding(self):
+        """The name of the paper's coding `(a, b, c)` is (`CODINGS`), or
+        None for another."""
+        for name, abc in CODINGS.items():
+            if abc == (self.a, self.b, self.c):
+                return name
+        return None
 
     def discriminator_loss(self, real_output, fake_output):
         return losses.least_squares_discriminator_loss(
