@@ -55,4 +55,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(__all__)  # not importlib, _EXPORTS, version

@@ -127,13 +127,9 @@ def folder_arrays(folder, size, channels, mode="crop", limit=None, take=None):
             check_positive_ints(**{what: value})
     root = pathlib.Path(folder).expanduser()
     files = image_files(folder)
+    # More than the folder holds: every file is decoded (no more than asked
+    # for), so the error below names how many pictures decode.
     wanted = limit or take or len(files)
-    if wanted > len(files):
-        what = "limit" if limit else "take"
-        raise ArgumentError(
-            f"{what}={wanted} > the {len(files)} image files in {folder}; "
-            f"give {what} <= {len(files)}"
-        )
     order = np.arange(len(files))
     if limit:
         order = np.random.default_rng(LIMIT_DRAW_SEED).permutation(len(files))
@@ -163,7 +159,8 @@ def folder_arrays(folder, size, channels, mode="crop", limit=None, take=None):
         what = "limit" if limit else "take"
         raise ArgumentError(
             f"{what}={wanted} > the {len(keep)} pictures of {folder} that "
-            f"decode; give {what} <= {len(keep)}"
+            f"decode (of its {len(files)} image files); give {what} <= "
+            f"{len(keep)}"
         )
     images = np.concatenate(arrays)
     by_path = np.argsort(keep, kind="stable")

@@ -120,7 +120,8 @@ def _as_matrix(name, x, min_rows=1, cols=None):
         )
     if x.shape[0] < min_rows:
         raise ArgumentError(
-            f"{name} needs at least {min_rows} rows, got {x.shape[0]}."
+            f"{name} needs at least {min_rows} "
+            f"{'row' if min_rows == 1 else 'rows'}, got {x.shape[0]}."
         )
     x = x.reshape(x.shape[0], -1).astype(np.float64)
     if cols is not None and x.shape[1] != cols:

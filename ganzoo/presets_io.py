@@ -103,6 +103,11 @@ def save_preset(model, directory, metadata=None, extra_files=None):
     Example:
     >>> save_preset(model, "runs/my-gan/preset", {"dataset": "mnist"})  # doctest: +SKIP
     """
+    if not isinstance(model, keras.Model):
+        raise ArgumentError(
+            f"model must be a keras.Model (e.g. a ganzoo.GAN), got "
+            f"{type(model).__name__}: save_preset(model, directory)."
+        )
     directory = pathlib.Path(directory).expanduser()
     check_preset_target(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,12 @@ def test_save_preset_never_replaces_what_is_not_a_preset(tmp_path, kind):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["myproject"]
 
 
+def test_save_preset_needs_a_model(tmp_path):
+    with pytest.raises(ArgumentError, match="model must be a keras.Model"):
+        presets_io.save_preset("gan-ring8", tmp_path / "p")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_preset_replaces_a_preset(tmp_path):
     model = helpers.tiny_toy_model()
     first = presets_io.save_preset(model, tmp_path / "p", {"note": "1"})
@@ -261,11 +267,28 @@ def test_folder_limit_and_take_are_named(tmp_path, kwargs, message):
         datasets.image_arrays(str(folder), image_size=8, **kwargs)
 
 
+@pytest.mark.parametrize("what", ["limit", "take"])
+def test_too_large_a_limit_names_the_pictures_that_decode(tmp_path, what):
+    """It named the 4 image files, and then limit=4 failed on the 3 that
+    decode."""
+    folder = _picture_folder(tmp_path / "pics")
+    (folder / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(ArgumentError) as info:
+        datasets.image_arrays(str(folder), image_size=8, **{what: 10})
+    assert str(info.value).endswith(
+        f"the 3 pictures of {folder} that decode (of its 4 image files); "
+        f"give {what} <= 3"
+    ), info.value
+    assert len(datasets.image_arrays(str(folder), image_size=8, limit=3)) == 3
+
+
 # ---------------------------------------------------------------- metrics
 def test_empty_samples_are_named():
     with pytest.raises(ArgumentError, match="x needs at least 2 rows, got 0"):
         metrics.frechet_distance(np.zeros((0, 3)), np.zeros((5, 3)))
-    with pytest.raises(ArgumentError, match="samples needs at least 1 rows"):
+    with pytest.raises(
+        ArgumentError, match="samples needs at least 1 row, got"
+    ):
         metrics.mode_coverage(np.zeros((0, 2)), np.zeros((2, 2)), 0.1)
 
 

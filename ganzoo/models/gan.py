@@ -690,6 +690,9 @@ class GAN(_AdaptiveUpdate, keras.Model):
 
     # ---------------------------------------------------------------- sampling
     def call(self, latent, training=False):
+        """`model(latent)` / `model.predict(latent)`: `generate_raw`, the
+        generator's output in its own range (`data_range`, e.g. [-1, 1]),
+        as a tensor; `generate` gives images in [0, 1] as numpy."""
         return self.generate_raw(latent, training=training)
 
     def sample(self, num, seed=None, batch_size=1000, sampling="normal"):
