@@ -39,6 +39,7 @@ from ganzoo._checks import (
     check_choice,
     check_interval,
     check_non_negative_ints,
+    check_positive,
     check_positive_ints,
 )
 
@@ -284,6 +285,7 @@ def subset_indices(labels, limit=None, per_class=None):
 
 def _toy(modes, num, seed, std):
     _check_int("num", num, minimum=0)
+    check_positive(std=std)
     if seed is not None:
         check_non_negative_ints(seed=seed)
     rng = np.random.default_rng(seed)
@@ -299,6 +301,7 @@ def ring8(num, seed=None, std=0.01, radius=1.0):
     >>> ring8(2500, seed=0).shape
     (2500, 2)
     """
+    check_positive(radius=radius)
     return _toy(radius * RING8_MODES, num, seed, std)[0]
 
 

@@ -526,6 +526,7 @@ def toy_generator(latent_dim=2, units=128, layers_count=2, data_dim=2):
     (None, 2)
     """
     _check_positive(latent_dim=latent_dim, units=units, data_dim=data_dim)
+    check_non_negative_ints(layers_count=layers_count)  # 0: linear
     z = keras.Input((latent_dim,), name="latent")
     x = z
     for _ in range(layers_count):
@@ -542,6 +543,7 @@ def toy_discriminator(units=128, layers_count=2, data_dim=2):
     (None, 1)
     """
     _check_positive(units=units, data_dim=data_dim)
+    check_non_negative_ints(layers_count=layers_count)
     x_in = keras.Input((data_dim,), name="points")
     x = x_in
     for _ in range(layers_count):
@@ -561,6 +563,7 @@ def toy_tanh_generator(latent_dim=256, units=128, layers_count=2, data_dim=2):
     (None, 2)
     """
     _check_positive(latent_dim=latent_dim, units=units, data_dim=data_dim)
+    check_non_negative_ints(layers_count=layers_count)  # 0: linear
     z = keras.Input((latent_dim,), name="latent")
     x = z
     for _ in range(layers_count):
@@ -579,6 +582,7 @@ def toy_tanh_discriminator(units=128, layers_count=2, data_dim=2):
     (None, 1)
     """
     _check_positive(units=units, data_dim=data_dim)
+    check_non_negative_ints(layers_count=layers_count)
     x_in = keras.Input((data_dim,), name="points")
     x = x_in
     for _ in range(layers_count):

@@ -55,6 +55,7 @@ class FlatThenLinear(keras.callbacks.Callback):
     def __init__(self, d_lr, g_lr, epochs, flat_epochs=0):
         super().__init__()
         check_positive_ints(epochs=epochs)
+        check_positive(d_lr=d_lr, g_lr=g_lr)
         if not (_is_int(flat_epochs) and 0 <= flat_epochs < epochs):
             raise ArgumentError(
                 f"flat_epochs must be an integer in [0, epochs={epochs}), got "

@@ -552,3 +552,29 @@ def test_load_of_a_keras_file_says_how_to_load_it(tmp_path, name, how):
     (tmp_path / name).write_bytes(b"x")
     with pytest.raises(ArgumentError, match=f"is a Keras file.*{how}"):
         ganzoo.load(tmp_path / name)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: datasets.ring8(5, std=-1), "std must be a finite number > 0"),
+        (lambda: datasets.ring8(5, radius=0), "radius must be a finite number"),
+        (lambda: datasets.grid25(5, std=0), "std must be a finite number > 0"),
+        (
+            lambda: ganzoo.schedules.FlatThenLinear(-1e-3, 1e-3, epochs=2),
+            "d_lr must be a finite number > 0, got -0.001",
+        ),
+        (
+            lambda: ganzoo.networks.toy_generator(layers_count=-1),
+            "layers_count must be an integer >= 0, got -1",
+        ),
+    ],
+)
+def test_toy_data_schedule_and_network_sizes_are_checked(call, message):
+    with pytest.raises(ArgumentError, match=message):
+        call()
+
+
+def test_a_toy_network_without_hidden_layers_is_linear():
+    generator = ganzoo.networks.toy_generator(layers_count=0)
+    assert len(generator.layers) == 2  # the input and one Dense
