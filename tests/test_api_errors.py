@@ -578,3 +578,12 @@ def test_toy_data_schedule_and_network_sizes_are_checked(call, message):
 def test_a_toy_network_without_hidden_layers_is_linear():
     generator = ganzoo.networks.toy_generator(layers_count=0)
     assert len(generator.layers) == 2  # the input and one Dense
+
+
+def test_saving_to_legacy_hdf5_is_refused(gan, tmp_path):
+    """It wrote m.h5, which keras.models.load_model could not read back."""
+    with pytest.raises(ArgumentError, match="legacy HDF5 format cannot"):
+        gan.save(tmp_path / "m.h5")
+    assert list(tmp_path.iterdir()) == []
+    gan.save(tmp_path / "m.keras")
+    assert (tmp_path / "m.keras").is_file()

@@ -3,6 +3,7 @@ model."""
 
 import contextlib
 import inspect
+import os
 import random
 
 import keras
@@ -752,6 +753,20 @@ class GAN(_AdaptiveUpdate, keras.Model):
         return ops.clip(out, 0.0, 1.0)
 
     # ------------------------------------------------------------------ config
+    def save(self, filepath, *args, **kwargs):
+        """Keras' `save`, to a `.keras` file: the config, the weights and
+        both optimizers' state. The legacy HDF5 format (`.h5`) cannot
+        restore a ganzoo model (Keras' legacy loader does not find its
+        classes): refused before anything is written."""
+        name = str(filepath) if isinstance(filepath, (str, os.PathLike)) else ""
+        if name.endswith((".h5", ".hdf5")):
+            raise ArgumentError(
+                f"{name}: Keras' legacy HDF5 format cannot restore a ganzoo "
+                "model; save to a .keras file (or save_weights to a "
+                ".weights.h5 file)."
+            )
+        return super().save(filepath, *args, **kwargs)
+
     def get_config(self):
         return {
             "name": self.name,
