@@ -27,6 +27,9 @@ TFDS_PREFIX = "tfds:"
 # recipe sees the same N pictures (as MNIST's limited subset is fixed).
 LIMIT_DRAW_SEED = 0
 _CHUNK = 256
+# Files already reported as undecodable: a folder read again (another size,
+# or as the reference of a metric) does not repeat the warnings.
+_REPORTED = set()
 log = logging.getLogger("ganzoo.datasets")
 
 
@@ -145,8 +148,10 @@ def folder_arrays(folder, size, channels, mode="crop", limit=None, take=None):
         keep += list(chunk[ok])
         arrays.append(images)
         for i in chunk[~ok]:
-            log.warning("Skipping %s: not a decodable image", files[i])
-            skipped.append(i)
+            if files[i] not in _REPORTED:
+                log.warning("Skipping %s: not a decodable image", files[i])
+                skipped.append(i)
+            _REPORTED.add(files[i])
     if skipped:
         log.warning(
             "%d of the files read in %s could not be decoded and were skipped",

@@ -408,3 +408,20 @@ def test_picture_metrics_on_random_inception(folder):
         metrics.evaluate_samples(
             real, ["classifier_score"], dataset=str(folder)
         )
+
+
+def test_an_undecodable_file_is_reported_once(tmp_path, caplog):
+    """Tutorial 07 printed each warning twice: the folder is read again as
+    the reference of KID, at another size."""
+    from PIL import Image
+
+    for i in range(3):
+        Image.new("RGB", (8, 8), (60 * i, 0, 0)).save(tmp_path / f"{i}.png")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    with caplog.at_level("WARNING", logger="ganzoo.datasets"):
+        for size in (8, 4):
+            assert (
+                len(datasets.image_arrays(str(tmp_path), image_size=size)) == 3
+            )
+    skipped = [r for r in caplog.records if "Skipping" in r.getMessage()]
+    assert len(skipped) == 1 and "broken.png" in skipped[0].getMessage()
