@@ -76,7 +76,7 @@ def check_finite(**values):
     """ArgumentError naming the first of `values` that is not a finite real
     number (NaN or infinity would make every loss NaN)."""
     for name, value in values.items():
-        if not (_is_real(value) and math.isfinite(value)):
+        if not _is_finite(value):
             raise ArgumentError(
                 f"{name} must be a finite number, got {value!r}."
             )
@@ -86,7 +86,7 @@ def check_positive(**values):
     """ArgumentError naming the first of `values` that is not a finite real
     number > 0."""
     for name, value in values.items():
-        if not (_is_real(value) and math.isfinite(value) and value > 0):
+        if not (_is_finite(value) and value > 0):
             raise ArgumentError(
                 f"{name} must be a finite number > 0, got {value!r}."
             )
@@ -174,3 +174,10 @@ def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(
         value, (bool, np.bool_)
     )
+
+
+def _is_finite(value):
+    try:
+        return _is_real(value) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False

@@ -138,6 +138,7 @@ def folder_arrays(folder, size, channels, mode="crop", limit=None, take=None):
         order = np.random.default_rng(LIMIT_DRAW_SEED).permutation(len(files))
     log.info("Decoding up to %d pictures of %s", wanted, folder)
     keep, arrays, skipped, start = [], [], [], 0
+    reported_now = False
     # Decode the draw; replace the files that fail by the next ones.
     while len(keep) < wanted and start < len(files):
         chunk = order[start : start + wanted - len(keep)]
@@ -150,9 +151,10 @@ def folder_arrays(folder, size, channels, mode="crop", limit=None, take=None):
         for i in chunk[~ok]:
             if files[i] not in _REPORTED:
                 log.warning("Skipping %s: not a decodable image", files[i])
-                skipped.append(i)
-            _REPORTED.add(files[i])
-    if skipped:
+                _REPORTED.add(files[i])
+                reported_now = True
+            skipped.append(i)
+    if reported_now:
         log.warning(
             "%d of the files read in %s could not be decoded and were skipped",
             len(skipped),

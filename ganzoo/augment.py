@@ -96,15 +96,16 @@ def augment(
     """
     policy = check_policy(policy)
     images, seed = tf.convert_to_tensor(images), tf.convert_to_tensor(seed)
-    if seed.shape.rank is not None and seed.shape.as_list() != [2]:
+    if seed.dtype not in (tf.int32, tf.int64) or (
+        seed.shape.rank is not None and seed.shape.as_list() != [2]
+    ):
         raise ArgumentError(
             "seed must be a stateless seed, a pair of integers such as "
-            f"[0, 1] (shape (2,)), got shape {tuple(seed.shape)}."
+            f"[0, 1], got {seed.dtype.name} of shape {tuple(seed.shape)}."
         )
     if not images.dtype.is_floating:
         raise ArgumentError(
-            f"Augmentation needs float images in value_range, got "
-            f"{images.dtype.name}."
+            f"images must be floats in value_range, got {images.dtype.name}."
         )
     if images.shape.rank != 4:
         raise ArgumentError(

@@ -2,6 +2,7 @@
 discrimination, and dropout / Gaussian noise keyed by global batch row."""
 
 import contextlib
+import math
 import threading
 
 import keras
@@ -12,9 +13,9 @@ from ganzoo._checks import (
     ArgumentError,
     _is_real,
     check_choice,
-    check_finite,
     check_positive,
     check_positive_ints,
+    check_range,
 )
 
 __all__ = [
@@ -103,12 +104,7 @@ class MixtureLatent(keras.layers.Layer):
         super().__init__(**kwargs)
         check_positive_ints(num_components=num_components)
         check_positive(min_sigma=min_sigma)
-        check_finite(sigma_init=sigma_init)
-        if sigma_init < min_sigma:
-            raise ArgumentError(
-                f"sigma_init must be a number >= min_sigma={min_sigma}, got "
-                f"{sigma_init!r}."
-            )
+        check_range("sigma_init", sigma_init, min_sigma, math.inf)
         if component_sampling not in COMPONENT_SAMPLINGS:
             raise ArgumentError(
                 "component_sampling must be 'uniform' or 'cycle', got "

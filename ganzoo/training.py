@@ -285,8 +285,8 @@ class TrainConfig:
     )
     seed: int = _field(
         0,
-        "Seed of the weights, the data order and the noise (sample, "
-        "evaluate: of the samples' noise).",
+        "Seed of the random numbers: a training run's weights, data order "
+        "and noise, or the samples drawn.",
     )
     strategy: str = _field(
         "auto",

@@ -7,6 +7,7 @@ import os
 import pathlib
 import shutil
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -410,13 +411,19 @@ def test_a_generator_activation_must_match_data_range():
     """A sigmoid G with the default data_range (-1, 1) trained and sampled
     washed-out grey images; a tanh G with (0, 1) lost its negative half."""
     nets = ganzoo.networks
-    with pytest.raises(ArgumentError, match=r"ends in sigmoid .*data_range="):
+    with pytest.raises(
+        ArgumentError,
+        match=r"data_range must be \(0, 1\) for a generator that ends in sigmoid, got \(-1.0, 1.0\)",
+    ):
         ganzoo.GAN(
             nets.mnist_mlp_generator(latent_dim=10, units=16),
             nets.mnist_maxout_discriminator(units=8),
             latent_dim=10,
         )
-    with pytest.raises(ArgumentError, match=r"ends in tanh \(outputs in \(-1"):
+    with pytest.raises(
+        ArgumentError,
+        match=r"data_range must be \(-1, 1\) for a generator that ends in tanh",
+    ):
         ganzoo.GAN(
             nets.deligan_mnist_generator(latent_dim=10, filters=4),
             nets.deligan_mnist_discriminator(filters=4, minibatch_kernels=0),
@@ -426,12 +433,13 @@ def test_a_generator_activation_must_match_data_range():
 
 
 def test_a_discriminator_gives_one_score_per_example():
-    import keras
-
     generator, _ = _toy_pair()
     inputs = keras.Input((2,))
     three = keras.Model(inputs, keras.layers.Dense(3)(inputs))
-    with pytest.raises(ArgumentError, match=r"output shape is \(None, 3\)"):
+    with pytest.raises(
+        ArgumentError,
+        match=r"one score per example .*got output shape \(None, 3\)",
+    ):
         ganzoo.GAN(generator, three, latent_dim=2, data_range=None)
     with pytest.raises(ArgumentError, match="the same network"):
         ganzoo.GAN(generator, generator, latent_dim=2, data_range=None)
@@ -440,8 +448,6 @@ def test_a_discriminator_gives_one_score_per_example():
 def test_networks_without_an_input_shape_are_built_and_train():
     """They passed the constructor, then fit failed inside Keras' optimizer
     ("Unknown variable")."""
-    import keras
-
     model = ganzoo.GAN(
         keras.Sequential([keras.layers.Dense(2)]),
         keras.Sequential([keras.layers.Dense(1)]),
@@ -455,7 +461,7 @@ def test_networks_without_an_input_shape_are_built_and_train():
     assert np.isfinite(history.history["d_loss"][-1])
 
 
-def test_integer_real_data_is_refused_in_fit(data_dir):
+def test_integer_real_data_is_refused_in_fit_and_evaluate(data_dir):
     model = ganzoo.GAN(
         ganzoo.networks.mnist_mlp_generator(latent_dim=10, units=16),
         ganzoo.networks.mnist_maxout_discriminator(units=8),
@@ -464,8 +470,59 @@ def test_integer_real_data_is_refused_in_fit(data_dir):
     )
     model.compile()
     pixels = datasets.load_arrays("mnist", data_dir=data_dir)[0][:32]
-    with pytest.raises(ArgumentError, match="real data are uint8, not floats"):
+    message = r"real data must be floats in data_range \(0, 1\), got uint8"
+    with pytest.raises(ArgumentError, match=message):
         model.fit(pixels, batch_size=16, verbose=0)
+    with pytest.raises(ArgumentError, match=message):
+        model.evaluate(pixels, batch_size=16, verbose=0)
+
+
+def test_what_the_network_checks_must_still_accept():
+    """Legitimate pairs the constructor's checks must let through: 2-D
+    points from a sigmoid G (data_range means nothing for them), a D whose
+    one score has shape (batch, 1, 1, 1), a layer shared so that `layers`
+    ends in a tanh that is not the output, a tanh G rescaled to (0, 1),
+    and a saved model whose pair predates the activation check."""
+    points = keras.Input((2,))
+    sigmoid_points = keras.Model(
+        points, keras.layers.Dense(2, activation="sigmoid")(points)
+    )
+    ganzoo.GAN(sigmoid_points, _toy_pair()[1], latent_dim=2)
+
+    image = keras.Input((28, 28, 1))
+    conv_score = keras.Model(image, keras.layers.Conv2D(1, 28)(image))
+    generator = ganzoo.networks.deligan_mnist_generator(latent_dim=4, filters=2)
+    ganzoo.GAN(generator, conv_score, latent_dim=4)
+
+    z = keras.Input((3,))
+    shared, tanh = keras.layers.Dense(3), keras.layers.Dense(3, "tanh")
+    shared_last = keras.Model(z, shared(tanh(shared(z))))
+    assert shared_last.layers[-1] is tanh  # what a look at layers sees
+    ganzoo.GAN(shared_last, _linear_score(3), latent_dim=3)
+
+    rescaled = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(784, activation="tanh"),
+            keras.layers.Rescaling(0.5, offset=0.5),
+            keras.layers.Reshape((28, 28, 1)),
+        ]
+    )
+    ganzoo.GAN(rescaled, conv_score, latent_dim=4, data_range=(0, 1))
+
+    sigmoid = ganzoo.networks.mnist_mlp_generator(latent_dim=4, units=8)
+    saved = ganzoo.GAN(sigmoid, conv_score, latent_dim=4, data_range=(0, 1))
+    config = keras.saving.serialize_keras_object(saved)
+    config["config"]["data_range"] = [-1.0, 1.0]  # as an old file might hold
+    with pytest.raises(ArgumentError, match="ends in sigmoid"):
+        ganzoo.GAN(sigmoid, conv_score, latent_dim=4)
+    loaded = keras.saving.deserialize_keras_object(config)
+    assert loaded.data_range == (-1.0, 1.0)
+
+
+def _linear_score(dim):
+    inputs = keras.Input((dim,))
+    return keras.Model(inputs, keras.layers.Dense(1)(inputs))
 
 
 @pytest.mark.parametrize(
@@ -484,9 +541,12 @@ def test_lsgan_targets_are_finite_numbers(kwargs, message):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"sigma_init": float("inf")}, "sigma_init must be a finite number"),
-        ({"sigma_reg": float("nan")}, "sigma_reg must be a finite number"),
-        ({"sigma_reg": "x"}, "sigma_reg must be a finite number, got 'x'"),
+        ({"sigma_init": float("inf")}, r"sigma_init must be in \[0.001, inf\)"),
+        (
+            {"sigma_reg": float("nan")},
+            r"sigma_reg must be in \[0, inf\), got nan",
+        ),
+        ({"sigma_reg": "x"}, r"sigma_reg must be in \[0, inf\), got 'x'"),
     ],
 )
 def test_deligan_sigmas_are_finite_numbers(kwargs, message):
@@ -518,10 +578,13 @@ def test_augment_takes_arrays_and_names_a_bad_seed():
     out = augment.augment(images, "translation", seed=[0, 1])
     assert out.shape == (2, 8, 8, 3)
     with pytest.raises(
-        ArgumentError, match=r"pair of integers .*got shape \(\)"
+        ArgumentError,
+        match=r"pair of integers such as \[0, 1\], got int32 of shape \(\)",
     ):
         augment.augment(images, "translation", seed=0)
-    with pytest.raises(ArgumentError, match="float images .* got uint8"):
+    with pytest.raises(
+        ArgumentError, match="images must be floats in value_range, got uint8"
+    ):
         augment.augment(images.astype("uint8"), "translation", seed=[0, 1])
 
 
@@ -582,8 +645,23 @@ def test_a_toy_network_without_hidden_layers_is_linear():
 
 def test_saving_to_legacy_hdf5_is_refused(gan, tmp_path):
     """It wrote m.h5, which keras.models.load_model could not read back."""
-    with pytest.raises(ArgumentError, match="legacy HDF5 format cannot"):
+    with pytest.raises(ArgumentError, match="legacy HDF5 format loses"):
         gan.save(tmp_path / "m.h5")
     assert list(tmp_path.iterdir()) == []
     gan.save(tmp_path / "m.keras")
     assert (tmp_path / "m.keras").is_file()
+
+
+def test_a_float_seed_pair_is_not_an_augment_seed():
+    from ganzoo import augment
+
+    images = np.zeros((2, 8, 8, 1), "float32")
+    with pytest.raises(ArgumentError, match="got float32 of shape"):
+        augment.augment(images, "translation", seed=[0.5, 1.0])
+
+
+def test_a_huge_integer_is_not_a_finite_number():
+    from ganzoo._checks import check_finite
+
+    with pytest.raises(ArgumentError, match="x must be a finite number"):
+        check_finite(x=10**400)

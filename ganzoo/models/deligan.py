@@ -1,11 +1,13 @@
 """DeLiGAN (Gurumurthy et al. 2017)."""
 
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from ganzoo._checks import ArgumentError, check_finite
+from ganzoo._checks import ArgumentError, check_range
 from ganzoo.layers import COMPONENT_SAMPLINGS, MixtureLatent
 from ganzoo.models.gan import GAN, SAMPLINGS, _latent_array, latent_key
 
@@ -76,9 +78,7 @@ class DeLiGAN(GAN):
                 "shapes it): latent_distribution must be 'normal'."
             )
         kwargs.setdefault("name", "deligan")
-        check_finite(sigma_reg=sigma_reg)
-        if sigma_reg < 0:
-            raise ArgumentError(f"sigma_reg must be >= 0, got {sigma_reg!r}.")
+        check_range("sigma_reg", sigma_reg, 0, math.inf)  # not NaN or inf
         super().__init__(generator, discriminator, latent_dim, **kwargs)
         self.mixture = MixtureLatent(
             num_components=num_components,

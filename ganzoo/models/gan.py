@@ -2,6 +2,7 @@
 model."""
 
 import contextlib
+import contextvars
 import inspect
 import os
 import random
@@ -478,13 +479,7 @@ class GAN(_AdaptiveUpdate, keras.Model):
         return list(self._trackers.values())
 
     def train_step(self, data):
-        real = _unpack(data)
-        if not tf.as_dtype(real.dtype).is_floating:  # checked while tracing
-            raise ArgumentError(
-                f"The real data are {real.dtype.name}, not floats in "
-                f"data_range {self.data_range}: convert them first (e.g. "
-                "uint8 pixels: x.astype('float32') / 255 for (0, 1))."
-            )
+        real = self._real(data)
         batch, global_batch, start = _batch_info(real)
         if self.update == "simultaneous":
             return self._simultaneous_step(real, batch, global_batch, start)
@@ -590,7 +585,7 @@ class GAN(_AdaptiveUpdate, keras.Model):
         return g_loss, g_loss + tf.nn.scale_regularization_loss(reg)
 
     def test_step(self, data):
-        real = _unpack(data)
+        real = self._real(data)
         batch, global_batch, start = _batch_info(real)
         latent = self._replica_latent(
             0, _EVAL_STREAM, batch, global_batch, start
@@ -755,15 +750,15 @@ class GAN(_AdaptiveUpdate, keras.Model):
     # ------------------------------------------------------------------ config
     def save(self, filepath, *args, **kwargs):
         """Keras' `save`, to a `.keras` file: the config, the weights and
-        both optimizers' state. The legacy HDF5 format (`.h5`) cannot
-        restore a ganzoo model (Keras' legacy loader does not find its
-        classes): refused before anything is written."""
+        both optimizers' state. The legacy HDF5 format (`.h5`) would lose
+        the optimizers' state (and fails halfway on a compiled model):
+        refused before anything is written."""
         name = str(filepath) if isinstance(filepath, (str, os.PathLike)) else ""
         if name.endswith((".h5", ".hdf5")):
             raise ArgumentError(
-                f"{name}: Keras' legacy HDF5 format cannot restore a ganzoo "
-                "model; save to a .keras file (or save_weights to a "
-                ".weights.h5 file)."
+                f"{name}: Keras' legacy HDF5 format loses a ganzoo model's "
+                "optimizer state (and fails on a compiled one); save to a "
+                ".keras file (or save_weights to a .weights.h5 file)."
             )
         return super().save(filepath, *args, **kwargs)
 
@@ -792,9 +787,31 @@ class GAN(_AdaptiveUpdate, keras.Model):
         config = dict(config)
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        # A file saved before the activation check came in loads as saved.
+        token = _REBUILDING.set(True)
+        try:
+            return cls(**config)
+        finally:
+            _REBUILDING.reset(token)
 
     # ----------------------------------------------------------------- checks
+    def _real(self, data):
+        """The real batch of `fit` / `evaluate`'s `data`; `ArgumentError`,
+        while tracing (free), if it holds integers (uint8 pixels)."""
+        real = _unpack(data)
+        if not tf.as_dtype(real.dtype).is_floating:
+            if self.data_range is None:
+                raise ArgumentError(
+                    f"real data must be floats, got {real.dtype.name}."
+                )
+            low, high = self.data_range
+            raise ArgumentError(
+                f"real data must be floats in data_range ({low:g}, "
+                f"{high:g}), got {real.dtype.name}: scale them first (uint8 "
+                f"pixels p: p / 255 * {high - low:g} + {low:g})."
+            )
+        return real
+
     def _require_compiled(self, method):
         if self.d_optimizer is None:
             raise RuntimeError(
@@ -834,25 +851,33 @@ class GAN(_AdaptiveUpdate, keras.Model):
         if d_out is None:
             fake = ops.zeros((2,) + tuple(g_out[1:]))
             d_out = (None,) + tuple(self.discriminator(fake).shape[1:])
-        if tuple(d_out[1:]) not in ((), (1,)):
+        if None in d_out[1:] or int(np.prod(d_out[1:])) != 1:
             raise ArgumentError(
-                f"The discriminator must give one score per example, shape "
-                f"(batch, 1); its output shape is {tuple(d_out)}."
+                "discriminator must give one score per example (output "
+                f"shape (batch, 1)), got output shape {tuple(d_out)}."
             )
         activation = _output_activation(self.generator)
-        if activation and self.data_range is not None:
+        # Images only: data_range means nothing for 2-D points (as in
+        # postprocess); a saved model loads as it was saved.
+        if (
+            activation
+            and self.data_range is not None
+            and len(g_out) == 4
+            and not _REBUILDING.get()
+        ):
             low, high = _ACTIVATION_RANGES[activation]
             if tuple(self.data_range) != (low, high):
                 raise ArgumentError(
-                    f"The generator ends in {activation} (outputs in "
-                    f"({low:g}, {high:g})) but data_range is "
-                    f"{tuple(self.data_range)}: pass data_range=({low:g}, "
-                    f"{high:g}) and give real data in that range (e.g. "
-                    f"ganzoo.datasets.load(..., value_range=({low:g}, "
-                    f"{high:g})))."
+                    f"data_range must be ({low:g}, {high:g}) for a generator "
+                    f"that ends in {activation}, got {tuple(self.data_range)}:"
+                    f" pass data_range=({low:g}, {high:g}) and real images in"
+                    f" that range (ganzoo.datasets.load(..., value_range="
+                    f"({low:g}, {high:g})))."
                 )
 
 
+# True while from_config rebuilds a saved model (see _check_networks).
+_REBUILDING = contextvars.ContextVar("ganzoo_rebuilding", default=False)
 # The output ranges of the activations G's last layer may end in.
 _ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 # Layers after G's activation that keep its values (only reshape them).
@@ -866,24 +891,25 @@ _SHAPE_LAYERS = (
 
 
 def _output_activation(net):
-    """`"sigmoid"` or `"tanh"` if `net` (a Sequential or functional model,
-    whose `layers` end with its output) ends in that activation, perhaps
-    followed by layers that only reshape; else None."""
-    if not (
-        isinstance(net, keras.Sequential)
-        or (
-            isinstance(net, keras.Model)
-            and len(getattr(net, "outputs", None) or ()) == 1
-        )
-    ):
+    """`"sigmoid"` or `"tanh"` if the layer that makes `net`'s one output
+    (a functional or Sequential model's graph, walked back over layers
+    that only reshape) applies that activation; else None (also for a
+    subclassed model, whose graph is not known)."""
+    outputs = (
+        getattr(net, "outputs", None) if isinstance(net, keras.Model) else None
+    )
+    if not outputs or len(outputs) != 1:
         return None
-    for layer in reversed(net.layers):
-        if isinstance(layer, _SHAPE_LAYERS):
-            continue
+    history = getattr(outputs[0], "_keras_history", None)
+    while history is not None:
+        layer = history.operation
         if isinstance(layer, keras.Model):
             return _output_activation(layer)
-        name = getattr(getattr(layer, "activation", None), "__name__", None)
-        return name if name in _ACTIVATION_RANGES else None
+        if not isinstance(layer, _SHAPE_LAYERS):
+            name = getattr(getattr(layer, "activation", None), "__name__", None)
+            return name if name in _ACTIVATION_RANGES else None
+        inputs = layer._inbound_nodes[history.node_index].input_tensors
+        history = getattr(inputs[0], "_keras_history", None) if inputs else None
     return None
 
 

@@ -79,8 +79,8 @@ class LSGAN(GAN):
 
     @property
     def coding(self):
-        """The name of the paper's coding `(a, b, c)` is (`CODINGS`), or
-        None for another."""
+        """The name (a key of `CODINGS`) of the paper's coding that
+        `(a, b, c)` equals, or None if it is another triple."""
         for name, abc in CODINGS.items():
             if abc == (self.a, self.b, self.c):
                 return name
