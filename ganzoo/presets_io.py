@@ -110,41 +110,42 @@ def save_preset(model, directory, metadata=None, extra_files=None):
         )
     directory = pathlib.Path(directory).expanduser()
     check_preset_target(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _atomic.temp_dir(directory.parent, ".tmp-")
-    try:
-        config = keras.saving.serialize_keras_object(model)
-        # No compile config: a preset is weights for sampling and
-        # fine-tuning; optimizer state would triple the file.
-        config.pop("compile_config", None)
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1))
-        # An uncompiled copy: the file holds weights only, no optimizer state.
-        bare = keras.saving.deserialize_keras_object(config)
-        bare.set_weights(model.get_weights())
-        bare.save_weights(tmp / WEIGHTS_FILE)
-        for name, text in (extra_files or {}).items():
-            (tmp / name).write_text(text)
-        card = {
-            "class_name": type(model).__name__,
-            "created": datetime.datetime.now(datetime.UTC).isoformat(
-                timespec="seconds"
-            ),
-            "keras_version": keras.__version__,
-            "hardware": _hardware(),
-        }
-        card.update(metadata or {})
-        card["files"] = {
-            name: {
-                "sha256": sha256_of(tmp / name),
-                "bytes": os.path.getsize(tmp / name),
+    # Parent folders made here are removed again if the save fails.
+    with _atomic.made_dirs(directory.parent):
+        tmp = _atomic.temp_dir(directory.parent, ".tmp-")
+        try:
+            config = keras.saving.serialize_keras_object(model)
+            # No compile config: a preset is weights for sampling and
+            # fine-tuning; optimizer state would triple the file.
+            config.pop("compile_config", None)
+            (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+            # An uncompiled copy: the file holds weights only, no optimizer state.
+            bare = keras.saving.deserialize_keras_object(config)
+            bare.set_weights(model.get_weights())
+            bare.save_weights(tmp / WEIGHTS_FILE)
+            for name, text in (extra_files or {}).items():
+                (tmp / name).write_text(text)
+            card = {
+                "class_name": type(model).__name__,
+                "created": datetime.datetime.now(datetime.UTC).isoformat(
+                    timespec="seconds"
+                ),
+                "keras_version": keras.__version__,
+                "hardware": _hardware(),
             }
-            for name in (CONFIG_FILE, WEIGHTS_FILE, *(extra_files or {}))
-        }
-        (tmp / METADATA_FILE).write_text(json.dumps(card, indent=1) + "\n")
-        _atomic.replace_dir(tmp, directory)
-    except BaseException:
-        _rmtree(tmp)
-        raise
+            card.update(metadata or {})
+            card["files"] = {
+                name: {
+                    "sha256": sha256_of(tmp / name),
+                    "bytes": os.path.getsize(tmp / name),
+                }
+                for name in (CONFIG_FILE, WEIGHTS_FILE, *(extra_files or {}))
+            }
+            (tmp / METADATA_FILE).write_text(json.dumps(card, indent=1) + "\n")
+            _atomic.replace_dir(tmp, directory)
+        except BaseException:
+            _rmtree(tmp)
+            raise
     return card
 
 

@@ -67,6 +67,19 @@ def test_a_saved_preset_is_readable_by_other_users(tmp_path, umask_022):
     assert os.stat(tmp_path / "p").st_mode & 0o777 == 0o755
 
 
+def test_a_failed_save_removes_the_folders_it_made(tmp_path):
+    """A save that fails (here: metadata that is not JSON) leaves neither
+    its temporary folder nor the parent folders it made (they stayed,
+    empty)."""
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        presets_io.save_preset(
+            helpers.tiny_toy_model(),
+            tmp_path / "new" / "nested" / "p",
+            {"bad": object()},
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
 # ------------------------------------------------------ sample / generate
 @pytest.mark.parametrize(
     "ids, message",
