@@ -21,7 +21,9 @@ import tensorflow as tf
 from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+# How pictures of another aspect become square; the first is the default.
 RESIZE_MODES = ("crop", "pad", "stretch")
+DEFAULT_RESIZE = RESIZE_MODES[0]
 TFDS_PREFIX = "tfds:"
 # The draw behind `limit=N` on a folder: fixed, so every training seed of a
 # recipe sees the same N pictures (as MNIST's limited subset is fixed).
@@ -115,7 +117,9 @@ def _decode_files(paths, size, channels, mode):
 
 
 @functools.lru_cache(maxsize=4)
-def folder_arrays(folder, size, channels, mode="crop", limit=None, take=None):
+def folder_arrays(
+    folder, size, channels, mode=DEFAULT_RESIZE, limit=None, take=None
+):
     """`(images, names)`: uint8 `(N, size, size, channels)` pictures of
     `folder` and their paths relative to it. `limit=N`: N pictures drawn at
     random (seed `LIMIT_DRAW_SEED`); `take=N`: the first N in path order.

@@ -45,6 +45,7 @@ from ganzoo._checks import (
 
 __all__ = [
     "DATA_DIR_ENV",
+    "DEFAULT_RESIZE",
     "GRID25_MODES",
     "IMAGE_NAMES",
     "IMAGE_SUFFIXES",
@@ -80,6 +81,7 @@ NAMES = IMAGE_NAMES + TOY_NAMES
 SPLITS = ("train", "test")
 IMAGE_SUFFIXES = _pictures.IMAGE_SUFFIXES
 RESIZE_MODES = _pictures.RESIZE_MODES
+DEFAULT_RESIZE = _pictures.DEFAULT_RESIZE
 LIMIT_DRAW_SEED = _pictures.LIMIT_DRAW_SEED
 image_files = _pictures.image_files
 manifest = _pictures.manifest
@@ -385,7 +387,9 @@ def native_shape(name):
     return None, None
 
 
-def check_picture_args(name, image_size=None, channels=None, resize="crop"):
+def check_picture_args(
+    name, image_size=None, channels=None, resize=DEFAULT_RESIZE
+):
     """ArgumentError for a picture argument `name`'s data would not read:
     `image_size` / `channels` for a 2-D toy, a `resize` other than "crop"
     for data that is square already (MNIST-family, toys); and a `resize`
@@ -404,10 +408,10 @@ def check_picture_args(name, image_size=None, channels=None, resize="crop"):
             f"image_size= and channels= mean nothing for {name}: its "
             "examples are 2-D points."
         )
-    if kind in ("toy", "idx") and resize != "crop":
+    if kind in ("toy", "idx") and resize != DEFAULT_RESIZE:
         raise ArgumentError(
             f"resize={resize!r} squares pictures of a folder or a tfds "
-            f"dataset; {name} does not read it (leave it at 'crop')."
+            f"dataset; {name} does not read it (leave it at {DEFAULT_RESIZE!r})."
         )
 
 
@@ -435,7 +439,7 @@ def image_arrays(
     split="train",
     image_size=None,
     channels=None,
-    resize="crop",
+    resize=DEFAULT_RESIZE,
     data_dir=None,
     limit=None,
     take=None,
@@ -502,7 +506,7 @@ def _folder_arrays(name, image_size, channels, resize, limit, take):
 
 
 def training_files(
-    name, image_size, channels=3, resize="crop", limit=None, take=None
+    name, image_size, channels=3, resize=DEFAULT_RESIZE, limit=None, take=None
 ):
     """The `manifest` of the pictures `load(folder, ...)` trains on:
     `[{"file": relative path, "sha256": ...}]`.
@@ -675,7 +679,7 @@ def load(
     take=None,
     image_size=None,
     channels=None,
-    resize="crop",
+    resize=DEFAULT_RESIZE,
 ):
     """A batched, shuffled, prefetched `tf.data.Dataset` of one dataset.
 

@@ -167,7 +167,7 @@ class TrainConfig:
         "the network's, 3 for dcgan).",
     )
     resize: str = _field(
-        "crop",
+        datasets.DEFAULT_RESIZE,
         "How pictures of another aspect become square: centre crop, pad "
         "with black, or stretch.",
         datasets.RESIZE_MODES,
