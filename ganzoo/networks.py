@@ -28,7 +28,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from ganzoo._checks import ArgumentError, check_non_negative_ints
+from ganzoo._checks import ArgumentError, _is_int, check_non_negative_ints
 from ganzoo._checks import check_positive_ints as _check_positive
 from ganzoo.layers import (
     KeyedDropout,
@@ -86,6 +86,7 @@ def mnist_mlp_generator(latent_dim=100, units=1200, image_shape=MNIST_SHAPE):
     (None, 28, 28, 1)
     """
     _check_positive(latent_dim=latent_dim, units=units)
+    _check_image_shape(image_shape)
     z = keras.Input((latent_dim,), name="latent")
     x = layers.Dense(units, activation="relu")(z)
     x = layers.Dense(units, activation="relu")(x)
@@ -110,6 +111,7 @@ def mnist_maxout_discriminator(
     (None, 1)
     """
     _check_positive(units=units, pieces=pieces)
+    _check_image_shape(image_shape)
     x_in = keras.Input(image_shape, name="images")
     x = layers.Flatten()(x_in)
     x = KeyedDropout(input_dropout)(x) if input_dropout else x
@@ -209,6 +211,7 @@ def deligan_mnist_discriminator(
     (None, 1)
     """
     _check_positive(filters=filters)
+    _check_image_shape(image_shape)
     x_in = keras.Input(image_shape, name="images")
     x = x_in
     for mult in (1, 2, 4):
@@ -611,6 +614,20 @@ def _bn_relu(x, batch_norm, **bn_kwargs):
     if batch_norm:
         x = layers.BatchNormalization(synchronized=True, **bn_kwargs)(x)
     return layers.ReLU()(x)
+
+
+def _check_image_shape(image_shape):
+    """ArgumentError unless `image_shape` is `(height, width, channels)`
+    of positive integers (a 2-D `(28, 28)` would build rank-3 outputs)."""
+    if not (
+        isinstance(image_shape, (tuple, list))
+        and len(image_shape) == 3
+        and all(_is_int(d) and d >= 1 for d in image_shape)
+    ):
+        raise ArgumentError(
+            "image_shape must be (height, width, channels) of positive "
+            f"integers, e.g. {MNIST_SHAPE}, got {image_shape!r}."
+        )
 
 
 def _size(shape):

@@ -45,6 +45,23 @@ def test_fixed_shape_pairs_refuse_other_shapes(name):
         assert "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize(
+    "build",
+    [
+        networks.mnist_mlp_generator,
+        networks.mnist_maxout_discriminator,
+        networks.deligan_mnist_discriminator,
+    ],
+)
+@pytest.mark.parametrize("shape", [(28, 28), (28, 28, 0), 784])
+def test_image_shape_must_be_three_positive_sides(build, shape):
+    """(28, 28) built a generator of rank-3 output (no channel axis) that
+    then failed far away, in the model's checks or a conv."""
+    with pytest.raises(ArgumentError, match=r"image_shape must be \(height"):
+        build(image_shape=shape)
+    assert build(image_shape=[16, 16, 3]).count_params() > 0
+
+
 def test_paper_pairs_refuse_the_other_dataset_in_a_run():
     with pytest.raises(ArgumentError, match="32-pixel images with 3"):
         training.TrainConfig(
