@@ -5,6 +5,7 @@ is silently wrong. The cases come from an audit of the public API."""
 
 import os
 import pathlib
+import re
 import shutil
 
 import keras
@@ -488,6 +489,34 @@ def test_integer_real_data_is_refused_in_fit_and_evaluate(data_dir):
         model.fit(pixels, batch_size=16, verbose=0)
     with pytest.raises(ArgumentError, match=message):
         model.evaluate(pixels, batch_size=16, verbose=0)
+
+
+def test_real_data_of_another_shape_is_refused_before_any_step():
+    """After a first fit, Keras retraces the step with relaxed shapes: data
+    of another shape failed deep in the graph ("Matrix size-incompatible",
+    "Depth of output must be a multiple of the number of groups")."""
+    model = helpers.tiny_image_model()
+    helpers.compile_adam(model)
+    x = np.zeros((32, 28, 28, 1), "float32")
+    model.fit(x, batch_size=16, verbose=0)
+    wrong = {
+        (32, 32, 1): np.zeros((32, 32, 32, 1), "float32"),
+        (28, 28, 3): tf.data.Dataset.from_tensor_slices(
+            (np.zeros((32, 28, 28, 3), "float32"), np.zeros(32))
+        ).batch(16),
+        (784,): np.zeros((32, 784), "float32"),
+    }
+    for got, data in wrong.items():
+        message = (
+            r"real examples must have the discriminator's input shape "
+            rf"\(28, 28, 1\), got {re.escape(str(got))}\.$"
+        )
+        with pytest.raises(ArgumentError, match=message):
+            model.fit(data, verbose=0)
+        with pytest.raises(ArgumentError, match=message):
+            model.evaluate(data, verbose=0)
+    # Unchanged by the refusals: a batched dataset of the right shape.
+    model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), verbose=0)
 
 
 def test_what_the_network_checks_must_still_accept():

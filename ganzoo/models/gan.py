@@ -384,6 +384,7 @@ class GAN(_AdaptiveUpdate, keras.Model):
         # Arguments by name, however they were passed.
         bound = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
         arguments = bound.arguments
+        self._check_real_shape(arguments.get("x"))
         if isinstance(arguments.get("x"), tf.data.Dataset):
             arguments.setdefault("shuffle", False)
         callbacks = self._switch_callbacks(arguments.get("callbacks"))
@@ -469,8 +470,13 @@ class GAN(_AdaptiveUpdate, keras.Model):
         return len(norms)
 
     def evaluate(self, *args, **kwargs):
-        """`keras.Model.evaluate`, after checking that `compile` was called."""
+        """`keras.Model.evaluate`, after checking that `compile` was called
+        and the shape of the data's examples."""
         self._require_compiled("evaluate")
+        bound = inspect.signature(keras.Model.evaluate).bind(
+            self, *args, **kwargs
+        )
+        self._check_real_shape(bound.arguments.get("x"))
         return super().evaluate(*args, **kwargs)
 
     @property
@@ -811,6 +817,31 @@ class GAN(_AdaptiveUpdate, keras.Model):
                 f"pixels p: p / 255 * {high - low:g} + {low:g})."
             )
         return real
+
+    def _check_real_shape(self, x):
+        """ArgumentError if the examples of `fit` / `evaluate`'s `x` (an
+        array, or a `tf.data.Dataset` of batches; other inputs are not
+        looked at) are not of the shape the discriminator takes. Checked
+        before Keras traces the step: a second `fit` retraces with relaxed
+        shapes, and a wrong shape then fails deep in the graph."""
+        want = _static_shape(self.discriminator, "input_shape")
+        if isinstance(x, tf.data.Dataset):
+            x = _unpack(x.element_spec)
+        shape = getattr(_unpack(x), "shape", None)
+        if want is None or shape is None:
+            return  # not an array
+        shape = tf.TensorShape(shape)
+        if shape.rank is None:
+            return
+        want, got = tuple(want)[1:], tuple(shape)[1:]
+        if len(got) != len(want) or any(
+            g is not None and w is not None and g != w
+            for g, w in zip(got, want)
+        ):
+            raise ArgumentError(
+                "real examples must have the discriminator's input shape "
+                f"{want}, got {got}."
+            )
 
     def _require_compiled(self, method):
         if self.d_optimizer is None:
