@@ -86,7 +86,7 @@ def mnist_mlp_generator(latent_dim=100, units=1200, image_shape=MNIST_SHAPE):
     (None, 28, 28, 1)
     """
     _check_positive(latent_dim=latent_dim, units=units)
-    _check_image_shape(image_shape)
+    image_shape = _check_image_shape(image_shape)
     z = keras.Input((latent_dim,), name="latent")
     x = layers.Dense(units, activation="relu")(z)
     x = layers.Dense(units, activation="relu")(x)
@@ -111,7 +111,7 @@ def mnist_maxout_discriminator(
     (None, 1)
     """
     _check_positive(units=units, pieces=pieces)
-    _check_image_shape(image_shape)
+    image_shape = _check_image_shape(image_shape)
     x_in = keras.Input(image_shape, name="images")
     x = layers.Flatten()(x_in)
     x = KeyedDropout(input_dropout)(x) if input_dropout else x
@@ -211,7 +211,7 @@ def deligan_mnist_discriminator(
     (None, 1)
     """
     _check_positive(filters=filters)
-    _check_image_shape(image_shape)
+    image_shape = _check_image_shape(image_shape)
     x_in = keras.Input(image_shape, name="images")
     x = x_in
     for mult in (1, 2, 4):
@@ -617,17 +617,19 @@ def _bn_relu(x, batch_norm, **bn_kwargs):
 
 
 def _check_image_shape(image_shape):
-    """ArgumentError unless `image_shape` is `(height, width, channels)`
-    of positive integers (a 2-D `(28, 28)` would build rank-3 outputs)."""
-    if not (
-        isinstance(image_shape, (tuple, list))
-        and len(image_shape) == 3
-        and all(_is_int(d) and d >= 1 for d in image_shape)
-    ):
+    """`image_shape` as a tuple of ints; ArgumentError unless it is
+    `(height, width, channels)` of positive integers (a tuple, list,
+    `TensorShape` or array; a 2-D `(28, 28)` would build rank-3 outputs)."""
+    try:
+        dims = tuple(image_shape)
+    except TypeError:
+        dims = ()
+    if not (len(dims) == 3 and all(_is_int(d) and d >= 1 for d in dims)):
         raise ArgumentError(
             "image_shape must be (height, width, channels) of positive "
             f"integers, e.g. {MNIST_SHAPE}, got {image_shape!r}."
         )
+    return tuple(int(d) for d in dims)
 
 
 def _size(shape):

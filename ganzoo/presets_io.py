@@ -88,7 +88,8 @@ def save_preset(model, directory, metadata=None, extra_files=None):
     """Writes `model` as a preset folder and returns its metadata dict.
 
     Files are written to a temporary folder beside `directory` and moved in
-    place at the end, so an interrupted save leaves no half-written preset.
+    place at the end, so an interrupted save leaves no half-written preset;
+    a failed save also removes the parent folders it made.
 
     Args:
         model: any serialisable `keras.Model` (a ganzoo model or not).

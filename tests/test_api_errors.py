@@ -500,23 +500,41 @@ def test_real_data_of_another_shape_is_refused_before_any_step():
     x = np.zeros((32, 28, 28, 1), "float32")
     model.fit(x, batch_size=16, verbose=0)
     wrong = {
-        (32, 32, 1): np.zeros((32, 32, 32, 1), "float32"),
-        (28, 28, 3): tf.data.Dataset.from_tensor_slices(
+        "(32, 32, 1)": np.zeros((32, 32, 32, 1), "float32"),
+        "(28, 28, 3)": tf.data.Dataset.from_tensor_slices(
             (np.zeros((32, 28, 28, 3), "float32"), np.zeros(32))
         ).batch(16),
-        (784,): np.zeros((32, 784), "float32"),
+        "(784,)": np.zeros((32, 784), "float32"),
+        "(28, 28) (add the channel axis: x[..., None])": x[..., 0],
     }
     for got, data in wrong.items():
-        message = (
-            r"real examples must have the discriminator's input shape "
-            rf"\(28, 28, 1\), got {re.escape(str(got))}\.$"
+        message = re.escape(
+            "real examples must have the discriminator's input shape "
+            f"(28, 28, 1), got {got}."
         )
-        with pytest.raises(ArgumentError, match=message):
+        with pytest.raises(ArgumentError, match=f"^{message}$"):
             model.fit(data, verbose=0)
-        with pytest.raises(ArgumentError, match=message):
+        with pytest.raises(ArgumentError, match=f"^{message}$"):
             model.evaluate(data, verbose=0)
-    # Unchanged by the refusals: a batched dataset of the right shape.
-    model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), verbose=0)
+    single = tf.data.Dataset.from_tensor_slices(x)
+    with pytest.raises(ArgumentError, match=r"must come in batches \(data"):
+        model.fit(single, verbose=0)
+    # Refused before the first epoch, not when Keras first validates.
+    before = helpers.all_weights(model)
+    with pytest.raises(ArgumentError, match="^validation_data's examples"):
+        model.fit(x, batch_size=16, validation_data=(x[:, :27],), verbose=0)
+    assert helpers.max_abs_diff(before, helpers.all_weights(model)) == 0
+    # What must still pass: batched datasets of (images, labels) and of
+    # dicts, validation data, a 2-D toy.
+    for data in (
+        tf.data.Dataset.from_tensor_slices((x, np.zeros(32))).batch(16),
+        tf.data.Dataset.from_tensor_slices({"images": x}).batch(16),
+    ):
+        model.fit(data, validation_data=data, verbose=0)
+    toy = helpers.tiny_toy_model()
+    helpers.compile_adam(toy)
+    points = np.zeros((32, 2), "float32")
+    toy.fit(points, batch_size=16, validation_data=(points,), verbose=0)
 
 
 def test_what_the_network_checks_must_still_accept():

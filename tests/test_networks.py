@@ -59,7 +59,18 @@ def test_image_shape_must_be_three_positive_sides(build, shape):
     then failed far away, in the model's checks or a conv."""
     with pytest.raises(ArgumentError, match=r"image_shape must be \(height"):
         build(image_shape=shape)
-    assert build(image_shape=[16, 16, 3]).count_params() > 0
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [[16, 16, 3], tf.TensorShape([16, 16, 3]), np.array([16, 16, 3])],
+    ids=["list", "TensorShape", "array"],
+)
+def test_image_shape_may_be_any_sequence_of_three_sides(shape):
+    """What keras.Input takes (e.g. a dataset's element_spec.shape[1:])."""
+    g = networks.mnist_mlp_generator(latent_dim=4, units=4, image_shape=shape)
+    d = networks.deligan_mnist_discriminator(filters=2, image_shape=shape)
+    assert g.output_shape == d.input_shape == (None, 16, 16, 3)
 
 
 def test_paper_pairs_refuse_the_other_dataset_in_a_run():

@@ -371,7 +371,9 @@ class GAN(_AdaptiveUpdate, keras.Model):
         self.compile(**config)
 
     def fit(self, *args, **kwargs):
-        """`keras.Model.fit`, after checking that `compile` was called.
+        """`keras.Model.fit`, after checking that `compile` was called and
+        that the examples of `x` and `validation_data` (arrays, tensors,
+        `tf.data.Dataset`s) have the discriminator's input shape.
 
         A `tf.data.Dataset` is used in its own order (no Keras warning that
         `shuffle` is ignored: `ganzoo.datasets` shuffles already). With an
@@ -385,6 +387,10 @@ class GAN(_AdaptiveUpdate, keras.Model):
         bound = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
         arguments = bound.arguments
         self._check_real_shape(arguments.get("x"))
+        validation = arguments.get("validation_data")
+        if isinstance(validation, (tuple, list)):
+            validation = validation[0] if validation else None
+        self._check_real_shape(validation, "validation_data's examples")
         if isinstance(arguments.get("x"), tf.data.Dataset):
             arguments.setdefault("shuffle", False)
         callbacks = self._switch_callbacks(arguments.get("callbacks"))
@@ -818,30 +824,38 @@ class GAN(_AdaptiveUpdate, keras.Model):
             )
         return real
 
-    def _check_real_shape(self, x):
-        """ArgumentError if the examples of `fit` / `evaluate`'s `x` (an
-        array, or a `tf.data.Dataset` of batches; other inputs are not
-        looked at) are not of the shape the discriminator takes. Checked
-        before Keras traces the step: a second `fit` retraces with relaxed
-        shapes, and a wrong shape then fails deep in the graph."""
+    def _check_real_shape(self, x, what="real examples"):
+        """ArgumentError if the examples of `x` (an array or tensor, a
+        tuple or dict whose first entry is one, or a `tf.data.Dataset` of
+        batches; other inputs, e.g. a distributed dataset, are left to
+        Keras) are not of the shape the discriminator takes. Checked before
+        Keras traces the step: a second `fit` retraces with relaxed shapes,
+        and a wrong shape then fails deep in the graph."""
         want = _static_shape(self.discriminator, "input_shape")
-        if isinstance(x, tf.data.Dataset):
+        dataset = isinstance(x, tf.data.Dataset)
+        if dataset:
             x = _unpack(x.element_spec)
         shape = getattr(_unpack(x), "shape", None)
         if want is None or shape is None:
-            return  # not an array
+            return
         shape = tf.TensorShape(shape)
         if shape.rank is None:
             return
         want, got = tuple(want)[1:], tuple(shape)[1:]
-        if len(got) != len(want) or any(
-            g is not None and w is not None and g != w
-            for g, w in zip(got, want)
-        ):
+        if _fits(got, want):
+            return
+        if dataset and _fits(tuple(shape), want):
             raise ArgumentError(
-                "real examples must have the discriminator's input shape "
-                f"{want}, got {got}."
+                f"{what} must come in batches (dataset.batch(n)), got "
+                f"single examples of shape {tuple(shape)}."
             )
+        hint = ""
+        if want[-1:] == (1,) and _fits(got, want[:-1]):
+            hint = " (add the channel axis: x[..., None])"
+        raise ArgumentError(
+            f"{what} must have the discriminator's input shape {want}, got "
+            f"{got}{hint}."
+        )
 
     def _require_compiled(self, method):
         if self.d_optimizer is None:
@@ -942,6 +956,13 @@ def _output_activation(net):
         inputs = layer._inbound_nodes[history.node_index].input_tensors
         history = getattr(inputs[0], "_keras_history", None) if inputs else None
     return None
+
+
+def _fits(shape, want):
+    """Whether `shape` matches `want`, None (unknown) matching any size."""
+    return len(shape) == len(want) and all(
+        g is None or w is None or g == w for g, w in zip(shape, want)
+    )
 
 
 def _static_shape(net, attr):
