@@ -836,8 +836,8 @@ class GAN(_AdaptiveUpdate, keras.Model):
         if dataset:
             x = _unpack(x.element_spec)
         shape = getattr(_unpack(x), "shape", None)
-        if want is None or shape is None:
-            return
+        if shape is None or not _is_shape(want):
+            return  # not an array, or a discriminator of several inputs
         shape = tf.TensorShape(shape)
         if shape.rank is None:
             return
@@ -956,6 +956,13 @@ def _output_activation(net):
         inputs = layer._inbound_nodes[history.node_index].input_tensors
         history = getattr(inputs[0], "_keras_history", None) if inputs else None
     return None
+
+
+def _is_shape(dims):
+    """Whether `dims` is one static shape (ints and None), not nested."""
+    return dims is not None and all(
+        d is None or isinstance(d, int) for d in dims
+    )
 
 
 def _fits(shape, want):
