@@ -10,6 +10,8 @@ for the least-squares family.
 
 from keras import ops
 
+from ganzoo._checks import ArgumentError
+
 __all__ = [
     "GENERATOR_LOSSES",
     "least_squares_discriminator_loss",
@@ -26,6 +28,23 @@ def _per_example(x):
     return ops.mean(x, axis=-1)
 
 
+def _pair(real, fake):
+    """`real` and `fake` D outputs as tensors; ArgumentError if their batch
+    sizes are known and differ (each example's loss adds a real and a fake
+    term; TensorFlow would say "Incompatible shapes")."""
+    real, fake = ops.convert_to_tensor(real), ops.convert_to_tensor(fake)
+    sizes = (
+        (real.shape[0] if real.shape else None),
+        (fake.shape[0] if fake.shape else None),
+    )
+    if None not in sizes and sizes[0] != sizes[1]:
+        raise ArgumentError(
+            "real and fake outputs must have the same batch size, got "
+            f"{sizes[0]} and {sizes[1]}."
+        )
+    return real, fake
+
+
 def minimax_discriminator_loss(real_logits, fake_logits):
     """Discriminator loss of the original GAN (arXiv 1406.2661, eq. 1).
 
@@ -37,9 +56,8 @@ def minimax_discriminator_loss(real_logits, fake_logits):
     >>> float(minimax_discriminator_loss([[0.0]], [[0.0]])[0])  # 2 log 2
     1.3862943...
     """
-    return _per_example(ops.softplus(-ops.convert_to_tensor(real_logits))) + (
-        _per_example(ops.softplus(ops.convert_to_tensor(fake_logits)))
-    )
+    real, fake = _pair(real_logits, fake_logits)
+    return _per_example(ops.softplus(-real)) + _per_example(ops.softplus(fake))
 
 
 def minimax_generator_loss(fake_logits):
@@ -79,8 +97,7 @@ def least_squares_discriminator_loss(real_scores, fake_scores, a=-1.0, b=1.0):
     >>> float(least_squares_discriminator_loss([[1.0]], [[0.0]])[0])
     0.5
     """
-    real = ops.convert_to_tensor(real_scores)
-    fake = ops.convert_to_tensor(fake_scores)
+    real, fake = _pair(real_scores, fake_scores)
     return 0.5 * _per_example(ops.square(real - b)) + 0.5 * _per_example(
         ops.square(fake - a)
     )

@@ -93,3 +93,23 @@ def test_losses_are_stable_for_large_logits():
     out = np.asarray(losses.minimax_discriminator_loss(big, -big))
     assert np.all(np.isfinite(out))
     np.testing.assert_allclose(out, [0.0, 160.0], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        losses.minimax_discriminator_loss,
+        losses.least_squares_discriminator_loss,
+    ],
+    ids=["minimax", "least_squares"],
+)
+def test_d_losses_refuse_batches_of_different_sizes(fn):
+    # Was TensorFlow's "Incompatible shapes: [4] vs. [3]".
+    with pytest.raises(ValueError, match=r"same batch size, got 4 and 3\.$"):
+        fn(REAL, FAKE[:3])
+    # What must still work: other trailing axes, and unknown batch sizes
+    # while tracing (checked when the sizes are known only).
+    assert fn(REAL, FAKE.reshape(4, 1, 1, 1)).shape == (4,)
+    spec = tf.TensorSpec([None, 1], tf.float32)
+    traced = tf.function(fn, input_signature=[spec, spec])
+    np.testing.assert_allclose(traced(REAL, FAKE), fn(REAL, FAKE), rtol=1e-6)
