@@ -22,6 +22,7 @@ the compute dtype; `GAN.sample` returns float32.
 
 import contextlib
 import dataclasses
+import math
 import warnings
 
 import keras
@@ -90,7 +91,7 @@ def mnist_mlp_generator(latent_dim=100, units=1200, image_shape=MNIST_SHAPE):
     z = keras.Input((latent_dim,), name="latent")
     x = layers.Dense(units, activation="relu")(z)
     x = layers.Dense(units, activation="relu")(x)
-    x = layers.Dense(_size(image_shape), activation="sigmoid")(x)
+    x = layers.Dense(math.prod(image_shape), activation="sigmoid")(x)
     x = layers.Reshape(image_shape)(x)
     return keras.Model(z, x, name="mnist_mlp_generator")
 
@@ -630,13 +631,6 @@ def _check_image_shape(image_shape):
             f"integers, e.g. {MNIST_SHAPE}, got {image_shape!r}."
         )
     return tuple(int(d) for d in dims)
-
-
-def _size(shape):
-    size = 1
-    for dim in shape:
-        size *= dim
-    return size
 
 
 @dataclasses.dataclass(frozen=True)
