@@ -152,6 +152,11 @@ RECIPE[lsgan-mnist-cand-w3-e40]="${RECIPE[lsgan-mnist-cand-w3-p1]/--epochs=20/--
 # train[:10000], a lower mean FD and no lower mean score than the recipe's
 # 9.31 / 2.60).
 RECIPE[deligan-mnist-cand-ema9995]="${RECIPE[deligan-mnist]/--g_ema=0.999/--g_ema=0.9995}"
+# lsgan-mnist's width-3 phase 1 with D at twice the rate (d_lr 2e-4, G
+# still 5e-4): the shipped discriminator barely ranks G's unsure samples
+# lower (studies.md), and D's slower rate was chosen at width 1 in session
+# 1 (8 epochs); against cand-w3-p1's 8.97 / FD 2.67 on train[50000:].
+RECIPE[lsgan-mnist-cand-w3-dlr2e-4-p1]="${RECIPE[lsgan-mnist-cand-w3-p1]/--d_lr=1e-4/--d_lr=2e-4}"
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist-phase3 gan-mnist-phase4
