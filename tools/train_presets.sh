@@ -162,6 +162,8 @@ RECIPE[deligan-mnist-cand-ema9995]="${RECIPE[deligan-mnist]/--g_ema=0.999/--g_em
 # still 5e-4): the shipped discriminator barely ranks G's unsure samples
 # lower (studies.md), and D's slower rate was chosen at width 1 in session
 # 1 (8 epochs); against cand-w3-p1's 8.97 / FD 2.67 on train[50000:].
+# Session 21: 8.86 / FD 3.51, smallest digit 8.5% there: worse; D's mean
+# outputs +-0.70 at the end (+-0.62 at 1e-4 over 40 epochs).
 RECIPE[lsgan-mnist-cand-w3-dlr2e-4-p1]="${RECIPE[lsgan-mnist-cand-w3-p1]/--d_lr=1e-4/--d_lr=2e-4}"
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
