@@ -153,7 +153,7 @@ RECIPE[lsgan-mnist-cand-w3-e40]="${RECIPE[lsgan-mnist-cand-w3-p1]/--epochs=20/--
 # Session 21: deligan-mnist's recipe with a longer average that does not
 # reach back to the first weights (0.9995: a window of ~2,000 of the 15,000
 # steps, 0.9995^15000 = 6e-4 left on the start; 0.9999 kept 22% there, FD
-# 59). Adopted by the rule of cand-dlr5e-5 (over training seeds 0-2 on
+# 59). To be adopted by the rule of cand-dlr5e-5 (over training seeds 0-2 on
 # train[:10000], a lower mean FD and no lower mean score than the recipe's
 # 9.31 / 2.60). Seeds 0-2: 9.17 / FD 3.38, 9.31 / 2.37, 9.47 / 2.89, mean
 # 9.32 / 2.88 (about 6 min each): not adopted.
