@@ -34,6 +34,25 @@ def test_every_pair_builds_tiny_and_fits_together(name):
     assert d.get_layer("logit").dtype_policy.compute_dtype == "float32"
 
 
+def test_dense_pair_shares_the_plain_generator_and_adds_a_hidden_layer():
+    """`deligan_mnist_dense` is the presets' G against a D whose convs feed
+    a hidden layer of 16 * filters units before the minibatch layer."""
+    plain, dense = (
+        networks.NETWORKS[k] for k in ("deligan_mnist", "deligan_mnist_dense")
+    )
+    assert dense.generator is plain.generator
+    assert (plain.name, dense.name) == ("deligan_mnist", "deligan_mnist_dense")
+    d = dense.build(width=1 / 4)[1]
+    assert d.name == "deligan_mnist_dense_discriminator"
+    assert d.get_layer("hidden").units == 16 * 4
+    assert isinstance(d.layers[-2], MinibatchDiscrimination)
+    assert d.layers[-2].input.shape == (None, 64)
+    with pytest.raises(ValueError):
+        plain.build(width=1 / 4)[1].get_layer("hidden")
+    with pytest.raises(ArgumentError, match="filters"):
+        networks.deligan_mnist_dense_discriminator(filters=0)
+
+
 @pytest.mark.parametrize("name", FIXED_SHAPE_PAIRS)
 def test_fixed_shape_pairs_refuse_other_shapes(name):
     spec = networks.NETWORKS[name]

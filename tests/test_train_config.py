@@ -158,7 +158,9 @@ def test_each_shipped_cards_train_config_validates(name):
     training.TrainConfig(**card["train_config"]).validate()
 
 
-@pytest.mark.parametrize("network", ["deligan_mnist", "dcgan_mnist"])
+@pytest.mark.parametrize(
+    "network", ["deligan_mnist", "deligan_mnist_dense", "dcgan_mnist"]
+)
 def test_conv_pairs_train_without_the_remapper_error_line(
     network, tmp_path, capfd, data_dir
 ):

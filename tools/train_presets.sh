@@ -165,6 +165,13 @@ RECIPE[deligan-mnist-cand-ema9995]="${RECIPE[deligan-mnist]/--g_ema=0.999/--g_em
 # Session 21: 8.86 / FD 3.51, smallest digit 8.5% there: worse; D's mean
 # outputs +-0.70 at the end (+-0.62 at 1e-4 over 40 epochs).
 RECIPE[lsgan-mnist-cand-w3-dlr2e-4-p1]="${RECIPE[lsgan-mnist-cand-w3-p1]/--d_lr=1e-4/--d_lr=2e-4}"
+# Session 22: lsgan-mnist's width-3 phase 1 against a discriminator with a
+# hidden dense layer (network deligan_mnist_dense: the same G; D's three
+# convs feed 16 * filters = 768 units before the minibatch layer). The plain
+# D reads its 15x15-pixel features out linearly and barely ranks G's unsure
+# digits lower (studies.md); against cand-w3-p1's 8.97 / FD 2.67 on
+# train[50000:]. Not trained yet.
+RECIPE[lsgan-mnist-cand-w3dense-p1]="${RECIPE[lsgan-mnist-cand-w3-p1]/--network=deligan_mnist/--network=deligan_mnist_dense}"
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist-phase3 gan-mnist-phase4
