@@ -689,8 +689,8 @@ class NetworkSpec:
         sized: whether the builders take `image_size=` and `channels=`
             (else the pair has one fixed shape).
         name: the pair's key in `NETWORKS`; default: the generator
-            builder's name without `_generator` (pairs that share a
-            generator name themselves).
+            builder's name without `_generator` (a pair that reuses
+            another's generator gives its own).
         remapper_fails: TensorFlow 2.21's grappler remapper fails on the
             pair's training step (it fuses a conv's bias into a LeakyReLU
             whose gradient still reads the bias output) and logs an
