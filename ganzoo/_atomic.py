@@ -38,7 +38,7 @@ def check_can_create(path, what):
     PermissionError: output_dir=/sys/run: cannot write in /sys (Permission denied).
     """
     missing = _missing_dirs(path)
-    folder = os.path.dirname(missing[-1]) if missing else _absolute(path)
+    folder = _absolute(os.path.dirname(missing[-1]) if missing else path)
     if not os.path.isdir(folder):
         raise NotADirectoryError(f"{what}: {folder} is a file, not a folder.")
     try:
@@ -80,12 +80,21 @@ def _absolute(path):
 
 
 def _missing_dirs(path):
-    """The folders `os.makedirs(path)` would create, deepest first (a
-    broken symbolic link counts as existing)."""
-    missing, folder = [], _absolute(path)
-    while not os.path.lexists(folder) and os.path.dirname(folder) != folder:
-        missing.append(folder)
-        folder = os.path.dirname(folder)
+    """The folders `os.makedirs(path)` would create, deepest first, as
+    absolute paths (a broken symbolic link counts as existing). The path is
+    walked as written, as `os.makedirs` walks it: "a/new/../b" makes a,
+    a/new and a/b.
+    """
+    missing, name = [], os.path.expanduser(os.fspath(path))
+    while name and not os.path.lexists(name):
+        head, tail = os.path.split(name)
+        if not tail:  # "a/b/": its folder is "a/b"
+            head, tail = os.path.split(head)
+        if tail not in (os.curdir, os.pardir):
+            missing.append(os.path.join(os.getcwd(), name))
+        if head == name:
+            break
+        name = head
     return missing
 
 

@@ -234,3 +234,19 @@ def test_made_dirs_keeps_its_folders_on_success(tmp_path):
     with _atomic.made_dirs(tmp_path / "a" / "b"):
         pass
     assert (tmp_path / "a" / "b").is_dir()
+
+
+def test_made_dirs_removes_a_folder_made_on_the_way_through_dotdot(tmp_path):
+    # os.makedirs("kept/new/../out") makes kept/new as well as kept/out.
+    (tmp_path / "kept").mkdir()
+    target = tmp_path / "kept" / "new" / ".." / "out"
+    with pytest.raises(RuntimeError), _atomic.made_dirs(target):
+        assert (tmp_path / "kept" / "new").is_dir()
+        assert (tmp_path / "kept" / "out").is_dir()
+        raise RuntimeError
+    assert list((tmp_path / "kept").iterdir()) == []
+
+
+def test_check_can_create_names_the_nearest_folder_without_dotdot(tmp_path):
+    target = tmp_path / "a" / ".." / "b" / "x.png"
+    assert _atomic.check_can_create(target, "--out") == str(tmp_path)
