@@ -195,7 +195,9 @@ RECIPE[deligan-fashion-mnist-cand-e300-ld]="${RECIPE[deligan-fashion-mnist]/--ep
 # score most (Brock et al. 2019), and D's minibatch discrimination sees more
 # of G's samples at once. Against cand-w3-e40's 9.04 / FD 2.36 on
 # train[50000:]; pursued (seeds, a longer run) only if its score there is
-# >= 9.14.
+# >= 9.14. Session 23: 8.57 / FD 7.15, smallest digit 7.6% there (about
+# 40 min, 59 s an epoch idle): far worse; a quarter of the updates is not
+# made up for by the larger batch. Not pursued.
 RECIPE[lsgan-mnist-cand-w3-b256-e40]="${RECIPE[lsgan-mnist-cand-w3-e40]/--batch_size=64/--batch_size=256}"
 RECIPE[lsgan-mnist-cand-w3-b256-e40]="${RECIPE[lsgan-mnist-cand-w3-b256-e40]/--steps_per_epoch=781/--steps_per_epoch=195}"
 # Session 23: deligan-mnist's recipe at twice the batch (100 of the 500
