@@ -107,13 +107,15 @@ def check_range(name, value, low, high, high_open=True):
         )
 
 
-def check_seed(value, name="seed"):
+def check_seed(value, name="seed", non_negative=False):
     """`value` as a Python int if it is an integer (Python or numpy, not
-    bool) that fits in int64; else ArgumentError (1.7 would silently become
-    1, "abc" fail deep in TensorFlow)."""
-    if not (_is_int(value) and -(2**63) <= value < 2**63):
+    bool) that fits in int64 (and is >= 0 if `non_negative`: numpy's seeds);
+    else ArgumentError (1.7 would silently become 1, "abc" or 2**64 fail
+    deep in TensorFlow)."""
+    low, shown = (0, "0") if non_negative else (-(2**63), "-2**63")
+    if not (_is_int(value) and low <= value < 2**63):
         raise ArgumentError(
-            f"{name} must be an integer in [-2**63, 2**63), got {value!r}."
+            f"{name} must be an integer in [{shown}, 2**63), got {value!r}."
         )
     return int(value)
 

@@ -41,6 +41,7 @@ from ganzoo._checks import (
     check_non_negative_ints,
     check_positive,
     check_positive_ints,
+    check_seed,
 )
 
 __all__ = [
@@ -289,7 +290,7 @@ def _toy(modes, num, seed, std):
     _check_int("num", num, minimum=0)
     check_positive(std=std)
     if seed is not None:
-        check_non_negative_ints(seed=seed)
+        check_seed(seed, non_negative=True)
     rng = np.random.default_rng(seed)
     which = rng.integers(len(modes), size=num)
     points = modes[which] + std * rng.standard_normal((num, 2))
@@ -717,7 +718,7 @@ def load(
     kind = data_kind(name, "name")
     _check_int("batch_size", batch_size)
     if seed is not None:
-        check_non_negative_ints(seed=seed)
+        check_seed(seed, non_negative=True)
     check_bools(
         shuffle=shuffle,
         repeat=repeat,

@@ -242,7 +242,10 @@ def test_evaluate_source_of_a_model_points_to_evaluate_model(gan):
         ({"channels": 2}, "channels=2 is not valid; choose from 1, 3"),
         ({"image_size": 0}, "image_size must be a positive integer, got 0"),
         ({"image_size": "32"}, "image_size must be a positive integer"),
-        ({"seed": "abc"}, "seed must be an integer >= 0, got 'abc'"),
+        ({"seed": "abc"}, "seed must be an integer in [0, 2**63), got 'abc'"),
+        ({"seed": -1}, "seed must be an integer in [0, 2**63), got -1"),
+        # Used to pass the check and fail in TensorFlow (OverflowError).
+        ({"seed": 2**64}, "in [0, 2**63), got 18446744073709551616."),
         ({"value_range": 1}, "value_range must be (low, high)"),
     ],
 )
