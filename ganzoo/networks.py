@@ -53,6 +53,7 @@ __all__ = [
     "deligan_mnist_dense_discriminator",
     "deligan_mnist_discriminator",
     "deligan_mnist_generator",
+    "deligan_mnist_sn_discriminator",
     "deligan_paper_mnist_discriminator",
     "deligan_paper_mnist_generator",
     "gan_paper_mnist_discriminator",
@@ -245,13 +246,47 @@ def deligan_mnist_dense_discriminator(
     )
 
 
-def _deligan_mnist_d(filters, minibatch_kernels, image_shape, hidden, name):
+def deligan_mnist_sn_discriminator(
+    filters=16, minibatch_kernels=50, image_shape=MNIST_SHAPE
+):
+    """`deligan_mnist_discriminator` with spectral normalisation (Miyato et
+    al. 2018, arXiv 1802.05957) of its three convs and its logit layer
+    (`keras.layers.SpectralNormalization`, one power iteration per training
+    call; the minibatch layer's kernel is left as is). Keras' wrapper
+    rescales each kernel to spectral norm 1 in place on every training
+    call, so D stays close to 1-Lipschitz in the images.
+
+    Example:
+    >>> d = deligan_mnist_sn_discriminator(filters=2, minibatch_kernels=3)
+    >>> type(d.get_layer("logit")).__name__
+    'SpectralNormalization'
+    """
+    return _deligan_mnist_d(
+        filters,
+        minibatch_kernels,
+        image_shape,
+        0,
+        "deligan_mnist_sn_discriminator",
+        spectral_norm=True,
+    )
+
+
+def _deligan_mnist_d(
+    filters, minibatch_kernels, image_shape, hidden, name, spectral_norm=False
+):
     _check_positive(filters=filters)
     image_shape = _check_image_shape(image_shape)
+
+    def normed(layer, **kwargs):
+        if not spectral_norm:
+            return layer
+        return layers.SpectralNormalization(layer, **kwargs)
+
     x_in = keras.Input(image_shape, name="images")
     x = x_in
     for mult in (1, 2, 4):
-        x = layers.Conv2D(mult * filters, 3, strides=2, padding="same")(x)
+        conv = layers.Conv2D(mult * filters, 3, strides=2, padding="same")
+        x = normed(conv)(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     if hidden:
@@ -259,7 +294,13 @@ def _deligan_mnist_d(filters, minibatch_kernels, image_shape, hidden, name):
         x = layers.LeakyReLU(0.2)(x)
     if minibatch_kernels:
         x = MinibatchDiscrimination(minibatch_kernels, 5)(x)
-    x = layers.Dense(1, name="logit", dtype="float32")(x)
+    if spectral_norm:  # the wrapper is the "logit" layer, float32 as well
+        logit = normed(
+            layers.Dense(1, dtype="float32"), name="logit", dtype="float32"
+        )
+    else:
+        logit = layers.Dense(1, name="logit", dtype="float32")
+    x = logit(x)
     return keras.Model(x_in, x, name=name)
 
 
@@ -810,6 +851,12 @@ NETWORKS = {
         _DELIGAN_MNIST,
         discriminator=deligan_mnist_dense_discriminator,
         name="deligan_mnist_dense",
+    ),
+    # And against a D with spectral normalisation (an lsgan-mnist candidate).
+    "deligan_mnist_sn": dataclasses.replace(
+        _DELIGAN_MNIST,
+        discriminator=deligan_mnist_sn_discriminator,
+        name="deligan_mnist_sn",
     ),
     "deligan_paper_mnist": NetworkSpec(
         deligan_paper_mnist_generator,

@@ -393,6 +393,43 @@ def test_each_discriminator_pass_has_its_own_key(kwargs, contexts, monkeypatch):
     assert {calls for _, calls in opened} == {3}
 
 
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_spectral_norm_discriminator_matches_single_device(update, mirrored):
+    """`deligan_mnist_sn`'s D renormalises its kernels and power-iteration
+    vectors (non-trainable) on every training call: each replica computes
+    the same from the same mirrored kernels, so 2 replicas end as one
+    device, those vectors included."""
+    x = np.random.default_rng(6).uniform(-1, 1, (32, 28, 28, 1))
+    x = x.astype("float32")
+
+    def build():
+        # G without batch norm: the deconv biases that feed it get a
+        # gradient of rounding noise only, which Adam scales up to full
+        # steps, different on 2 replicas (SGD diverges with the plain D).
+        keras.utils.set_random_seed(4)
+        return ganzoo.LSGAN(
+            generator=ganzoo.networks.deligan_mnist_generator(
+                4, filters=2, batch_norm=False
+            ),
+            discriminator=ganzoo.networks.deligan_mnist_sn_discriminator(
+                filters=2, minibatch_kernels=3
+            ),
+            latent_dim=4,
+            seed=4,
+            update=update,
+        )
+
+    single, h1, _multi, h2 = _fit_both(build, OPTIMIZERS["adam"], mirrored, x)
+    vectors = [
+        v.numpy()
+        for v in single.discriminator.non_trainable_variables
+        if v.name == "vector_u"
+    ]
+    assert len(vectors) == 4
+    for name in h1:
+        np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)
+
+
 def test_grand_sum_minibatch_discrimination_matches_single_device(mirrored):
     """The DeLiGAN authors' MNIST D: its `"grand_sum"` minibatch features
     compare each replica's rows with the whole global batch (real and

@@ -53,6 +53,48 @@ def test_dense_pair_shares_the_plain_generator_and_adds_a_hidden_layer():
         networks.deligan_mnist_dense_discriminator(filters=0)
 
 
+def _spectral_norm(kernel):
+    return float(np.linalg.norm(kernel.reshape(-1, kernel.shape[-1]), 2))
+
+
+def test_spectral_norm_pair_keeps_each_kernel_at_norm_one_in_training():
+    """`deligan_mnist_sn` is the presets' G against a D whose convs and
+    logit are wrapped in `keras.layers.SpectralNormalization`: after a few
+    training steps their kernels have spectral norm 1 (the minibatch
+    kernel, not wrapped, does not)."""
+    plain, sn = (
+        networks.NETWORKS[k] for k in ("deligan_mnist", "deligan_mnist_sn")
+    )
+    assert sn.generator is plain.generator and sn.name == "deligan_mnist_sn"
+    g, d = sn.build(latent_dim=4, width=1 / 4)
+    assert d.name == "deligan_mnist_sn_discriminator"
+    wrapped = [
+        layer
+        for layer in d.layers
+        if isinstance(layer, keras.layers.SpectralNormalization)
+    ]
+    assert len(wrapped) == 4 and wrapped[-1] is d.get_layer("logit")
+    assert d.get_layer("logit").compute_dtype == "float32"
+    before = [_spectral_norm(w.layer.kernel.numpy()) for w in wrapped]
+    assert max(abs(b - 1) for b in before) > 0.1  # not normalised at build
+    keras.utils.set_random_seed(0)
+    model = helpers.compile_adam(
+        ganzoo.LSGAN(generator=g, discriminator=d, latent_dim=4, seed=0)
+    )
+    x = np.random.default_rng(0).uniform(-1, 1, (80, 28, 28, 1))
+    model.fit(x.astype("float32"), batch_size=8, epochs=1, verbose=0)
+    after = [_spectral_norm(w.layer.kernel.numpy()) for w in wrapped]
+    np.testing.assert_allclose(after, 1.0, atol=1e-3)
+    minibatch = next(
+        layer
+        for layer in d.layers
+        if isinstance(layer, MinibatchDiscrimination)
+    )
+    assert abs(_spectral_norm(minibatch.weights[0].numpy()) - 1) > 0.1
+    with pytest.raises(ArgumentError, match="filters"):
+        networks.deligan_mnist_sn_discriminator(filters=0)
+
+
 @pytest.mark.parametrize("name", FIXED_SHAPE_PAIRS)
 def test_fixed_shape_pairs_refuse_other_shapes(name):
     spec = networks.NETWORKS[name]

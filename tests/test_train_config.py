@@ -159,7 +159,8 @@ def test_each_shipped_cards_train_config_validates(name):
 
 
 @pytest.mark.parametrize(
-    "network", ["deligan_mnist", "deligan_mnist_dense", "dcgan_mnist"]
+    "network",
+    ["deligan_mnist", "deligan_mnist_dense", "deligan_mnist_sn", "dcgan_mnist"],
 )
 def test_conv_pairs_train_without_the_remapper_error_line(
     network, tmp_path, capfd, data_dir
