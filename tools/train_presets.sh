@@ -232,6 +232,13 @@ RECIPE[deligan-fashion-mnist-cand-b100]="${RECIPE[deligan-fashion-mnist]/--batch
 # min): 229.1, score 8.83, FD 7.89 (the eighth: 226.2, 8.74, 8.44): seeds
 # 1-2 are trained (their nine phases, about 1.8 h a seed here).
 RECIPE[gan-mnist-cand-phase9]="${RECIPE[gan-mnist]/gan-mnist-phase7/gan-mnist}"
+# Session 24: lsgan-mnist's width-3 phase 1 against a spectrally normalised
+# discriminator (network deligan_mnist_sn: the same G; D's three convs and
+# its logit kept at spectral norm 1, Miyato et al. 2018), all else as
+# cand-w3-p1. Rule, written before it runs: against cand-w3-p1's 8.97 / FD
+# 2.67 on train[50000:], pursued (40 epochs, then seeds 1-2) only if its
+# score there is >= 9.07 and its FD <= 2.67.
+RECIPE[lsgan-mnist-cand-w3sn-p1]="${RECIPE[lsgan-mnist-cand-w3-p1]/--network=deligan_mnist/--network=deligan_mnist_sn}"
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
        gan-mnist-phase2 gan-mnist-phase3 gan-mnist-phase4
