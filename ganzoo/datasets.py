@@ -290,7 +290,7 @@ def _toy(modes, num, seed, std):
     _check_int("num", num, minimum=0)
     check_positive(std=std)
     if seed is not None:
-        check_seed(seed, non_negative=True)
+        check_non_negative_ints(seed=seed)  # numpy's: no upper bound
     rng = np.random.default_rng(seed)
     which = rng.integers(len(modes), size=num)
     points = modes[which] + std * rng.standard_normal((num, 2))
@@ -717,7 +717,7 @@ def load(
     name = os.fspath(name) if isinstance(name, os.PathLike) else name
     kind = data_kind(name, "name")
     _check_int("batch_size", batch_size)
-    if seed is not None:
+    if seed is not None:  # also TensorFlow's (`_stateless_order`): int64
         check_seed(seed, non_negative=True)
     check_bools(
         shuffle=shuffle,

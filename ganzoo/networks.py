@@ -12,6 +12,7 @@ the compute dtype; `GAN.sample` returns float32.
 |---|---|---|
 | `mnist_mlp_generator` / `mnist_maxout_discriminator` | GAN (1406.2661) | [0, 1] |
 | `deligan_mnist_generator` / `deligan_mnist_discriminator` | ganzoo's simplified DeLiGAN-style MNIST pair | [-1, 1] |
+| `deligan_mnist_dense_discriminator`, `deligan_mnist_sn_discriminator` | that D with a hidden dense layer; with spectral normalisation | |
 | `deligan_paper_mnist_generator` / `deligan_paper_mnist_discriminator` | DeLiGAN (1706.02071), the authors' MNIST code | [-1, 1] |
 | `deligan_cifar_generator` / `deligan_cifar_discriminator` (32x32x3) | DeLiGAN, the authors' CIFAR-10 code | [-1, 1] |
 | `dcgan_mnist_generator` / `dcgan_mnist_discriminator` | DCGAN-style | [-1, 1] |
@@ -249,12 +250,19 @@ def deligan_mnist_dense_discriminator(
 def deligan_mnist_sn_discriminator(
     filters=16, minibatch_kernels=50, image_shape=MNIST_SHAPE
 ):
-    """`deligan_mnist_discriminator` with spectral normalisation (Miyato et
-    al. 2018, arXiv 1802.05957) of its three convs and its logit layer
-    (`keras.layers.SpectralNormalization`, one power iteration per training
-    call; the minibatch layer's kernel is left as is). Keras' wrapper
-    rescales each kernel to spectral norm 1 in place on every training
-    call, so D stays close to 1-Lipschitz in the images.
+    """`deligan_mnist_discriminator` with spectral normalisation (after
+    Miyato et al. 2018, arXiv 1802.05957) of its three convs and its logit
+    layer; the minibatch layer's kernel is left as is.
+
+    Keras' `keras.layers.SpectralNormalization` differs from the paper: on
+    every call with `training=True` (D's passes on real and generated
+    images, and its pass in G's step) it divides the kernel, reshaped to
+    (inputs, outputs), by its largest singular value estimated with one
+    power iteration, and writes the result back into the kernel, so no
+    gradient flows through that value. Between calls the optimizer moves
+    the kernels off norm 1 again. The wrappers compute in float32 under a
+    mixed-precision policy (the convs inside them in the policy's dtype),
+    so the kernels they rewrite are not rounded to 16 bits.
 
     Example:
     >>> d = deligan_mnist_sn_discriminator(filters=2, minibatch_kernels=3)
@@ -286,7 +294,7 @@ def _deligan_mnist_d(
     x = x_in
     for mult in (1, 2, 4):
         conv = layers.Conv2D(mult * filters, 3, strides=2, padding="same")
-        x = normed(conv)(x)
+        x = normed(conv, dtype="float32")(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     if hidden:

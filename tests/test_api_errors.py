@@ -245,7 +245,7 @@ def test_evaluate_source_of_a_model_points_to_evaluate_model(gan):
         ({"seed": "abc"}, "seed must be an integer in [0, 2**63), got 'abc'"),
         ({"seed": -1}, "seed must be an integer in [0, 2**63), got -1"),
         # Used to pass the check and fail in TensorFlow (OverflowError).
-        ({"seed": 2**64}, "in [0, 2**63), got 18446744073709551616."),
+        ({"seed": 2**63}, "in [0, 2**63), got 9223372036854775808."),
         ({"value_range": 1}, "value_range must be (low, high)"),
     ],
 )
@@ -254,6 +254,13 @@ def test_dataset_arguments_are_checked(kwargs, message, data_dir):
     with pytest.raises(ArgumentError) as info:
         datasets.load("mnist", data_dir=data_dir, limit=100, **kwargs)
     assert message in str(info.value), info.value
+
+
+def test_the_largest_int64_seed_orders_the_data():
+    """The data's order is keyed by an int64 (`_stateless_order`): 2**63 - 1
+    is the largest seed it takes (2**63 is refused above)."""
+    ds = datasets.load("ring8", batch_size=4, seed=2**63 - 1, repeat=True)
+    assert next(iter(ds)).shape == (4, 2)
 
 
 def _picture_folder(root, n=3):

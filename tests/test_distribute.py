@@ -419,13 +419,21 @@ def test_spectral_norm_discriminator_matches_single_device(update, mirrored):
             update=update,
         )
 
-    single, h1, _multi, h2 = _fit_both(build, OPTIMIZERS["adam"], mirrored, x)
-    vectors = [
-        v.numpy()
-        for v in single.discriminator.non_trainable_variables
-        if v.name == "vector_u"
+    _single, h1, multi, h2 = _fit_both(build, OPTIMIZERS["adam"], mirrored, x)
+    # The wrappers write kernels and vectors on each replica (aggregation
+    # "none"): every replica's copy must agree, not just the first's.
+    written = [
+        v
+        for layer in multi.discriminator.layers
+        if isinstance(layer, keras.layers.SpectralNormalization)
+        for v in (layer.vector_u, layer.layer.kernel)
     ]
-    assert len(vectors) == 4
+    assert len(written) == 8
+    for v in written:
+        first, *others = mirrored.experimental_local_results(v.value)
+        assert others
+        for copy in others:
+            np.testing.assert_array_equal(copy.numpy(), first.numpy())
     for name in h1:
         np.testing.assert_allclose(h1[name], h2[name], rtol=1e-5, atol=1e-6)
 
