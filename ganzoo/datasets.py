@@ -699,8 +699,9 @@ def load(
     trains on train[:50000]); all three need local IDX files. On a folder,
     `limit=n` draws n pictures at random (seed `LIMIT_DRAW_SEED`) and
     `take=n` keeps the first n by path. Shuffling is fresh each epoch
-    (deterministic for a given `seed`, an integer in [0, 2**63)). With `repeat`, the order is a
-    stateless permutation per pass keyed by `(seed, pass)`, so every worker
+    (deterministic for a given `seed`, an integer in [0, 2**63)). With
+    `repeat`, the order is a stateless permutation per pass keyed by
+    `(seed, pass)`, so every worker
     of a MultiWorkerMirroredStrategy reads the very batches one device
     would (tf.data's seeded `shuffle` is re-seeded when the strategy
     rewrites the pipeline for its workers).
