@@ -701,10 +701,9 @@ def load(
     `take=n` keeps the first n by path. Shuffling is fresh each epoch
     (deterministic for a given `seed`, an integer in [0, 2**63)). With
     `repeat`, the order is a stateless permutation per pass keyed by
-    `(seed, pass)`, so every worker
-    of a MultiWorkerMirroredStrategy reads the very batches one device
-    would (tf.data's seeded `shuffle` is re-seeded when the strategy
-    rewrites the pipeline for its workers).
+    `(seed, pass)`, so every worker of a MultiWorkerMirroredStrategy
+    reads the very batches one device would (tf.data's seeded `shuffle` is
+    re-seeded when the strategy rewrites the pipeline for its workers).
 
     For "ring8" / "grid25", elements are float32 `(B, 2)` points (labels:
     the mode index), `limit` is the number of points (default `TOY_SIZE`),
