@@ -4,11 +4,14 @@ decoded once into uint8 arrays of one square size and channel count.
 `ganzoo.datasets` is the public front door (`load("path/to/pictures")`,
 `load("tfds:cifar10")`); this module does the reading. Decoding, resizing
 and channel conversion are TensorFlow's (`tf.io.decode_image`,
-`tf.image.resize`) in a parallel tf.data map; the decoded arrays are cached
+`tf.image.resize`) in a parallel tf.data map, after Pillow has read each
+photo's EXIF orientation from its header (pictures are turned upright;
+transparency goes onto black); the decoded arrays are cached
 in-process, so later epochs cost a gather from memory. Nothing is ever
 written into the user's folder.
 """
 
+import concurrent.futures
 import functools
 import hashlib
 import logging
@@ -17,6 +20,7 @@ import pathlib
 
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 from ganzoo._checks import ArgumentError, check_choice, check_positive_ints
 
@@ -86,21 +90,84 @@ def to_uint8(image, channels):
     return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
 
-def _decode(path, size, channels, mode):
+# EXIF orientation (tag 0x0112) -> (transpose, quarter turns
+# counter-clockwise after it) that shows the picture upright, as Pillow's
+# `ImageOps.exif_transpose` does; 1 (and a missing tag) is upright.
+_ORIENTATIONS = {
+    1: (False, 0),
+    2: (True, 3),  # mirrored
+    3: (False, 2),
+    4: (True, 1),  # flipped upside down
+    5: (True, 0),
+    6: (False, 3),  # phones held upright: turned a quarter clockwise
+    7: (True, 2),
+    8: (False, 1),
+}
+# Formats whose EXIF block Pillow reads with the header (a PNG's may come
+# after the pixels, so reading it would decode the picture twice).
+_EXIF_FORMATS = ("JPEG", "MPO", "WEBP")
+
+
+def _orientation(path):
+    """`_ORIENTATIONS`' entry for the picture at `path` (upright for a
+    file Pillow cannot read: TensorFlow's decoder decides on those)."""
+    try:
+        with Image.open(path) as picture:
+            tag = 1
+            if picture.format in _EXIF_FORMATS:
+                tag = picture.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 (any damage: the decoder reports it)
+        tag = 1
+    return _ORIENTATIONS.get(tag, (False, 0))
+
+
+def _as_rgb(image):
+    """A decoded (H, W, 1-4) uint8 picture as float32 RGB in [0, 255]:
+    grey repeated, alpha (the 2nd or 4th channel) composited onto black."""
+    x = tf.cast(image, tf.float32)
+    count = tf.shape(x)[-1]
+    colours = count - (1 - count % 2)  # 1, 1, 3, 3 for 1-4 channels
+    alpha = tf.cond(
+        count % 2 == 0,
+        lambda: x[..., -1:] / 255.0,
+        lambda: tf.ones_like(x[..., :1]),
+    )
+    rgb = tf.tile(x[..., :colours] * alpha, [1, 1, 3 // colours])
+    rgb.set_shape([None, None, 3])
+    return rgb
+
+
+def _decode(path, transpose, turns, size, channels, mode):
     data = tf.io.read_file(path)
-    # channels=3 decodes every format (BMP, GIF and WebP refuse 1) and
-    # drops alpha; a GIF gives its first frame.
-    image = tf.io.decode_image(data, channels=3, expand_animations=False)
-    image.set_shape([None, None, 3])
+    # A JPEG as RGB (a CMYK one too); other formats with their own channels
+    # (grey, grey + alpha, RGB, RGBA): every format takes channels=0. A GIF
+    # gives its first frame.
+    image = tf.cond(
+        tf.io.is_jpeg(data),
+        lambda: tf.io.decode_jpeg(data, channels=3),
+        lambda: tf.io.decode_image(data, channels=0, expand_animations=False),
+    )
+    image = _as_rgb(image)
+    image = tf.cond(
+        transpose, lambda: tf.transpose(image, [1, 0, 2]), lambda: image
+    )
+    image = tf.image.rot90(image, turns)
     return to_uint8(resize(image, size, mode), channels)
 
 
 def _decode_files(paths, size, channels, mode):
-    """`(ok, images)`: which of `paths` decoded, and their uint8 arrays."""
+    """`(ok, images)`: which of `paths` decoded, and their uint8 arrays
+    (upright by their EXIF orientation, transparency on black)."""
     names = tf.constant([str(p) for p in paths])
-    ds = tf.data.Dataset.from_tensor_slices((tf.range(len(paths)), names))
+    with concurrent.futures.ThreadPoolExecutor() as pool:
+        layout = list(pool.map(_orientation, paths))
+    transposed = tf.constant([t for t, _ in layout], tf.bool)
+    turns = tf.constant([k for _, k in layout], tf.int32)
+    ds = tf.data.Dataset.from_tensor_slices(
+        (tf.range(len(paths)), names, transposed, turns)
+    )
     ds = ds.map(
-        lambda i, p: (i, _decode(p, size, channels, mode)),
+        lambda i, p, t, k: (i, _decode(p, t, k, size, channels, mode)),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )

@@ -5,8 +5,8 @@ image dataset ("tfds:NAME").
 A folder is read recursively (PNG, JPEG, BMP, GIF's first frame, WebP);
 pictures of any size are brought to `image_size` (centre crop to a square by
 default, or `resize="pad"` / `"stretch"`) and to `channels` (grayscale, RGB and
-RGBA all convert), decoded once in a parallel tf.data map and cached in
-memory. A file that does not decode is skipped with a warning naming it;
+RGBA all convert; transparency onto black; photos upright by their EXIF
+orientation), decoded once in a parallel tf.data map and cached in memory. A file that does not decode is skipped with a warning naming it;
 files of other types are ignored; nothing is written into the folder.
 
 Where MNIST and Fashion-MNIST come from, first match wins:

@@ -717,6 +717,22 @@ def training_files(cfg):
     )
 
 
+def _check_outside_pictures(out, dataset):
+    """ArgumentError if the run folder `out` would lie inside the folder of
+    pictures `dataset`: the run would write into the user's folder, and a
+    later run on it would read the sample grids as pictures."""
+    if datasets.data_kind(dataset) != "folder":
+        return
+    folder = pathlib.Path(dataset).expanduser().resolve()
+    run = out.expanduser().resolve()
+    if run == folder or folder in run.parents:
+        raise ArgumentError(
+            f"output_dir={out} is inside the pictures folder {dataset}: "
+            "nothing is written there (a later run would train on the "
+            "sample grids); choose a run folder outside it."
+        )
+
+
 def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     """Trains the model of `cfg`, resumable, and writes a preset.
 
@@ -739,6 +755,7 @@ def train(cfg, output_dir, verbose=1, command=None, strategy=None):
     cfg.validate()
     out = pathlib.Path(output_dir)
     _atomic.check_can_create(out, f"output_dir={out} (the run folder)")
+    _check_outside_pictures(out, cfg.dataset)
     # First, before anything starts the TensorFlow runtime: a
     # MultiWorkerMirroredStrategy created later raises "Collective ops must
     # be configured at program startup".

@@ -87,6 +87,67 @@ def test_resize_modes_keep_the_centre_or_the_whole(tmp_path):
     assert stretched[5, 0].max() == 0 and stretched[5, 5].min() > 200
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_pictures_are_read_upright_by_their_exif_orientation(
+    tmp_path, orientation
+):
+    """A phone's photo is stored sideways with an EXIF orientation tag: it
+    used to be read as stored. Each of the 8 tags gives the picture Pillow's
+    `ImageOps.exif_transpose` shows (lossless WebP, so pixel for pixel)."""
+    from PIL import ImageOps
+
+    stored = np.random.default_rng(orientation).integers(
+        0, 256, (6, 6, 3), dtype=np.uint8
+    )
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "photo.webp"
+    Image.fromarray(stored).save(path, lossless=True, exif=exif)
+    with Image.open(path) as picture:
+        upright = np.asarray(ImageOps.exif_transpose(picture).convert("RGB"))
+    read = datasets.image_arrays(str(tmp_path), image_size=6)[0]
+    np.testing.assert_array_equal(read, upright)
+    assert (orientation == 1) == np.array_equal(read, stored)
+
+
+def test_a_sideways_jpeg_is_read_upright(tmp_path):
+    """The phone case: a JPEG stored sideways (red left, blue right) with
+    orientation 6 shows red on top."""
+    stored = np.zeros((16, 16, 3), np.uint8)
+    stored[:, :8, 0] = 255
+    stored[:, 8:, 2] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "IMG_0001.JPG"
+    Image.fromarray(stored).save(path, quality=95, exif=exif)
+    read = datasets.image_arrays(str(tmp_path), image_size=16)[0].astype(int)
+    top, bottom = read[:6].mean(axis=(0, 1)), read[10:].mean(axis=(0, 1))
+    assert top[0] > 200 and top[2] < 50, top  # red
+    assert bottom[2] > 200 and bottom[0] < 50, bottom  # blue
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_transparency_is_composited_onto_black(tmp_path, mode):
+    """Transparent pixels used to keep their hidden colour (the alpha
+    channel was dropped): a logo on a transparent background came out on
+    whatever colour those pixels held. Now on black, as --resize=pad's
+    frame; half-transparent pixels at half their value."""
+    alpha = np.array([0, 0, 128, 255], np.uint8)[:, None].repeat(4, axis=1)
+    if mode == "P":  # a palette PNG whose entry 0 is transparent
+        alpha[2] = 255  # (an entry is transparent or not)
+        picture = Image.fromarray((alpha > 0).astype(np.uint8), "P")
+        picture.putpalette([200] * 6)
+        options = {"transparency": 0}
+    else:
+        rgba = np.dstack([np.full((4, 4, 3), 200, np.uint8), alpha])
+        picture = Image.fromarray(rgba, "RGBA").convert(mode)
+        options = {}
+    picture.save(tmp_path / "logo.png", **options)
+    read = datasets.image_arrays(str(tmp_path), image_size=4, resize="stretch")
+    expected = np.round(200 * (alpha / 255.0))[..., None].repeat(3, axis=-1)
+    np.testing.assert_allclose(read[0], expected, atol=1)
+
+
 def test_limit_is_a_seeded_draw_and_training_files_lists_it(folder):
     first = datasets.training_files(str(folder), 16, limit=5)
     again = datasets.training_files(str(folder), 16, limit=5)

@@ -303,6 +303,24 @@ def test_a_folder_run_resumes_only_on_the_same_pictures(tmp_path):
     assert card["steps"] == 2
 
 
+@pytest.mark.parametrize("inside", ["run", "runs/a", "."])
+def test_a_run_folder_inside_the_pictures_folder_is_refused(tmp_path, inside):
+    """`--output_dir` inside `--dataset`'s folder used to be accepted: the
+    run wrote into the user's folder, and the next run on that folder
+    trained on the sample grids too."""
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("RGB", (8, 8), (60 * i, 0, 0)).save(folder / f"{i}.png")
+    before = sorted(os.listdir(folder))
+    cfg = helpers.tiny_train_config(
+        network="dcgan", dataset=str(folder), image_size=16, batch_size=4
+    )
+    with pytest.raises(ArgumentError, match="is inside the pictures folder"):
+        training.train(cfg, folder / inside, verbose=0)
+    assert sorted(os.listdir(folder)) == before
+
+
 def test_a_wrong_init_from_leaves_no_run_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no/such/preset"):
         training.train(

@@ -128,7 +128,7 @@ def make_synthetic_folder(folder, num, seed=0):
         sub = folder / "more" if i % 3 == 0 else folder
         if i % 4 == 1:
             image = image.convert("L")  # grey: ganzoo repeats it to RGB
-        if i == 2:  # RGBA: ganzoo drops the alpha channel
+        if i == 2:  # RGBA: ganzoo composites it onto black
             image = image.convert("RGBA")
             image.putalpha(Image.new("L", image.size, 128))
             image.save(sub / f"picture_{i:03d}.png")
