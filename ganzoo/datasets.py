@@ -59,6 +59,7 @@ __all__ = [
     "TOY_SIZE",
     "TOY_STDS",
     "check_picture_args",
+    "check_reference",
     "data_kind",
     "grid25",
     "image_arrays",
@@ -566,6 +567,29 @@ def reference_arrays(
     if not len(part):
         raise ArgumentError(f"reference={reference!r} selects no images")
     return part
+
+
+def check_reference(reference, dataset):
+    """The quick part of `reference_arrays`' checks, before anything slow
+    (loading InceptionV3, decoding): an `ArgumentError` naming `reference`
+    unless it is None, a split spec, or a dataset name; a folder (the
+    reference, or `dataset` when `reference` is None) must hold image
+    files. Reading the images may still fail (none decodes, no such split).
+
+    Example:
+    >>> check_reference("no/such/folder", "mnist")
+    Traceback (most recent call last):
+    ...
+    ganzoo._checks.ArgumentError: reference='no/such/folder' ...
+    """
+    name = dataset
+    if reference is not None:
+        if isinstance(reference, str) and _SPLIT_SPEC.match(reference):
+            return
+        _check_reference(reference, dataset)
+        name = reference
+    if data_kind(name) == "folder":
+        image_files(name)
 
 
 def split_slice(spec, dataset):

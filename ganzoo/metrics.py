@@ -802,7 +802,10 @@ def _picture_metrics(samples, names, dataset, data_dir, reference, model):
     from ganzoo import inception
 
     x = inception._as_images(samples)
-    model = model or inception.feature_extractor()  # fails fast offline
+    # A wrong reference path first, then the weights (fail fast offline),
+    # then the slow decoding.
+    datasets.check_reference(reference, dataset)
+    model = model or inception.feature_extractor()
     real = datasets.reference_arrays(
         reference, dataset, x.shape[1], x.shape[3], data_dir=data_dir
     )

@@ -148,6 +148,39 @@ def test_reference_that_is_a_file_says_so(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "reference, message",
+    [
+        ("missing", "folder {tmp}/missing does not exist"),
+        ("a_file.png", "a_file.png is a file, not a folder of pictures"),
+        ("empty", "empty holds no image files"),
+    ],
+)
+def test_a_bad_reference_is_named_before_inception_loads(
+    tmp_path, monkeypatch, reference, message
+):
+    """A wrong --reference used to be reported only after InceptionV3 had
+    loaded (offline: its missing-weights error instead; online: after an
+    87 MB download)."""
+    from ganzoo import inception
+
+    def not_yet():
+        raise AssertionError("InceptionV3 loaded before the reference check")
+
+    monkeypatch.setattr(inception, "feature_extractor", not_yet)
+    (tmp_path / "a_file.png").write_bytes(b"")
+    (tmp_path / "empty").mkdir()
+    samples = np.zeros((4, 16, 16, 3), np.float32)
+    with pytest.raises(ArgumentError, match="reference|holds no") as info:
+        metrics.evaluate_samples(
+            samples,
+            metrics=["kid"],
+            dataset="tfds:cifar10",
+            reference=str(tmp_path / reference),
+        )
+    assert message.format(tmp=tmp_path) in str(info.value), info.value
+
+
+@pytest.mark.parametrize(
     "shape, dataset, reference, message",
     [
         ((10, 28, 28, 1), "ring8", None, "'ring8' is a 2-D toy, but the"),
