@@ -65,6 +65,22 @@ def image_files(folder):
     return files
 
 
+def in_colour(folder, num=50):
+    """Whether any of the first `num` pictures of `folder` (path order) is
+    in colour by its header (an RGB, CMYK or palette mode; Pillow reads no
+    pixels); a file Pillow cannot open counts as grey."""
+    colour = ("RGB", "RGBA", "CMYK", "YCbCr", "P", "PA")
+    for path in image_files(folder)[:num]:
+        try:
+            with Image.open(path) as picture:
+                mode = picture.mode
+        except Exception:  # noqa: BLE001 (the decoder reports damage)
+            mode = None
+        if mode in colour:
+            return True
+    return False
+
+
 def resize(image, size, mode):
     """One decoded image (H, W, C), any dtype, as float32 `size` x `size`:
     centre crop to a square then resize ("crop"), resize inside a black

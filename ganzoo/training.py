@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from ganzoo import (
     _atomic,
+    _pictures,
     datasets,
     layers,
     losses,
@@ -958,6 +959,14 @@ def _start_lines(cfg, out, epoch_steps, progress):
             f"log.csv, TensorBoard (tensorboard --logdir {out / 'tensorboard'})."
         ),
     ]
+    grey = cfg.channels is None and (cfg.image_shape() or (0,))[-1] == 1
+    folder = datasets.data_kind(cfg.dataset) == "folder"
+    if grey and folder and _pictures.in_colour(cfg.dataset):
+        lines.append(
+            f"The pictures are in colour, but network {cfg.network} "
+            "makes grey images, so they are trained in grey; "
+            "--network=dcgan (RGB, any size of DCGAN_SIZES) keeps colour."
+        )
     if cfg.snapshot_every:
         every = cfg.snapshot_every
         lines.append(

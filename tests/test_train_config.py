@@ -214,6 +214,32 @@ def test_train_says_what_it_trains_unless_silent(tmp_path, capsys):
     assert "Interrupted? Run the same command again" in out
 
 
+@pytest.mark.parametrize(
+    "mode, network, warned",
+    [
+        ("RGB", "mnist_mlp", True),  # the default network: grey
+        ("L", "mnist_mlp", False),  # grey pictures
+        ("RGB", "dcgan", False),  # RGB by default
+    ],
+)
+def test_colour_pictures_trained_in_grey_are_named(
+    tmp_path, mode, network, warned
+):
+    """A colour folder with the default network used to be trained in grey
+    with nothing said but the 28x28x1 of the first line."""
+    from PIL import Image
+
+    from ganzoo.callbacks import ProgressRecorder
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    Image.new(mode, (8, 8)).save(folder / "a.png")
+    cfg = helpers.tiny_train_config(network=network, dataset=str(folder))
+    lines = training._start_lines(cfg, tmp_path, 2, ProgressRecorder(None))
+    assert ("The pictures are in colour" in lines) == warned, lines
+    assert ("--network=dcgan (RGB" in lines) == warned
+
+
 def test_a_resumed_run_says_where_it_picks_up(tmp_path):
     from ganzoo.callbacks import ProgressRecorder
 
