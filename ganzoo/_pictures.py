@@ -67,16 +67,20 @@ def image_files(folder):
 
 def in_colour(folder, num=50):
     """Whether any of the first `num` pictures of `folder` (path order) is
-    in colour by its header (an RGB, CMYK or palette mode; Pillow reads no
-    pixels); a file Pillow cannot open counts as grey."""
-    colour = ("RGB", "RGBA", "CMYK", "YCbCr", "P", "PA")
+    in colour by its header (an RGB or CMYK mode, or a palette with a
+    colour; Pillow reads no pixels, so a grey picture stored as RGB counts
+    as colour); a file Pillow cannot open is passed over."""
     for path in image_files(folder)[:num]:
         try:
             with Image.open(path) as picture:
                 mode = picture.mode
+                palette = (mode in ("P", "PA") and picture.getpalette()) or []
         except Exception:  # noqa: BLE001 (the decoder reports damage)
-            mode = None
-        if mode in colour:
+            mode, palette = None, []
+        if mode in ("RGB", "RGBA", "CMYK", "YCbCr"):
+            return True
+        rgb = zip(palette[0::3], palette[1::3], palette[2::3])
+        if any(r != g or g != b for r, g, b in rgb):
             return True
     return False
 
@@ -124,36 +128,41 @@ _ORIENTATIONS = {
 _EXIF_FORMATS = ("JPEG", "MPO", "WEBP")
 
 
-def _orientation(path):
-    """`_ORIENTATIONS`' entry for the picture at `path` (upright for a
-    file Pillow cannot read: TensorFlow's decoder decides on those)."""
+def _layout(path):
+    """`(transpose, turns, alpha)` of the picture at `path`, from its
+    header: `_ORIENTATIONS`' entry and whether Pillow sees transparency
+    (an alpha band or a transparent palette entry: a 32-bit BMP's unused
+    4th byte, often 0, is no alpha). Upright and opaque for a file Pillow
+    cannot read: TensorFlow's decoder decides on those."""
     try:
         with Image.open(path) as picture:
             tag = 1
             if picture.format in _EXIF_FORMATS:
                 tag = picture.getexif().get(0x0112, 1)
+            alpha = "A" in picture.getbands() or "transparency" in picture.info
     except Exception:  # noqa: BLE001 (any damage: the decoder reports it)
-        tag = 1
-    return _ORIENTATIONS.get(tag, (False, 0))
+        tag, alpha = 1, False
+    return (*_ORIENTATIONS.get(tag, (False, 0)), alpha)
 
 
-def _as_rgb(image):
+def _as_rgb(image, alpha):
     """A decoded (H, W, 1-4) uint8 picture as float32 RGB in [0, 255]:
-    grey repeated, alpha (the 2nd or 4th channel) composited onto black."""
+    grey repeated; a 2nd or 4th channel composited onto black as alpha if
+    `alpha`, else dropped."""
     x = tf.cast(image, tf.float32)
     count = tf.shape(x)[-1]
     colours = count - (1 - count % 2)  # 1, 1, 3, 3 for 1-4 channels
-    alpha = tf.cond(
-        count % 2 == 0,
+    opacity = tf.cond(
+        tf.logical_and(alpha, count % 2 == 0),
         lambda: x[..., -1:] / 255.0,
         lambda: tf.ones_like(x[..., :1]),
     )
-    rgb = tf.tile(x[..., :colours] * alpha, [1, 1, 3 // colours])
+    rgb = tf.tile(x[..., :colours] * opacity, [1, 1, 3 // colours])
     rgb.set_shape([None, None, 3])
     return rgb
 
 
-def _decode(path, transpose, turns, size, channels, mode):
+def _decode(path, transpose, turns, alpha, size, channels, mode):
     data = tf.io.read_file(path)
     # A JPEG as RGB (a CMYK one too); other formats with their own channels
     # (grey, grey + alpha, RGB, RGBA): every format takes channels=0. A GIF
@@ -163,7 +172,7 @@ def _decode(path, transpose, turns, size, channels, mode):
         lambda: tf.io.decode_jpeg(data, channels=3),
         lambda: tf.io.decode_image(data, channels=0, expand_animations=False),
     )
-    image = _as_rgb(image)
+    image = _as_rgb(image, alpha)
     image = tf.cond(
         transpose, lambda: tf.transpose(image, [1, 0, 2]), lambda: image
     )
@@ -176,14 +185,16 @@ def _decode_files(paths, size, channels, mode):
     (upright by their EXIF orientation, transparency on black)."""
     names = tf.constant([str(p) for p in paths])
     with concurrent.futures.ThreadPoolExecutor() as pool:
-        layout = list(pool.map(_orientation, paths))
-    transposed = tf.constant([t for t, _ in layout], tf.bool)
-    turns = tf.constant([k for _, k in layout], tf.int32)
+        layout = list(pool.map(_layout, paths))
+    transposed, turns, alpha = (
+        tf.constant(column, dtype)
+        for column, dtype in zip(zip(*layout), (tf.bool, tf.int32, tf.bool))
+    )
     ds = tf.data.Dataset.from_tensor_slices(
-        (tf.range(len(paths)), names, transposed, turns)
+        (tf.range(len(paths)), names, transposed, turns, alpha)
     )
     ds = ds.map(
-        lambda i, p, t, k: (i, _decode(p, t, k, size, channels, mode)),
+        lambda i, p, t, k, a: (i, _decode(p, t, k, a, size, channels, mode)),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )

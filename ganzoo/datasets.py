@@ -4,9 +4,10 @@ image dataset ("tfds:NAME").
 
 A folder is read recursively (PNG, JPEG, BMP, GIF's first frame, WebP);
 pictures of any size are brought to `image_size` (centre crop to a square by
-default, or `resize="pad"` / `"stretch"`) and to `channels` (grayscale, RGB and
-RGBA all convert; transparency onto black; photos upright by their EXIF
-orientation), decoded once in a parallel tf.data map and cached in memory. A file that does not decode is skipped with a warning naming it;
+default, or `resize="pad"` / `"stretch"`) and to `channels` (grayscale, RGB
+and RGBA all convert; transparency onto black; photos upright by their
+EXIF orientation), decoded once in a parallel tf.data map and cached in
+memory. A file that does not decode is skipped with a warning naming it;
 files of other types are ignored; nothing is written into the folder.
 
 Where MNIST and Fashion-MNIST come from, first match wins:
@@ -558,23 +559,31 @@ def reference_arrays(
         return of(reference, "test")
     if data_kind(dataset) == "tfds":
         return of(dataset, reference)
-    split, lo, hi = split_slice(reference, dataset)
-    if split not in SPLITS or data_kind(dataset) != "idx":
-        raise _reference_error(
-            reference, dataset, f"{dataset} has no split {split!r}"
-        )
+    split, lo, hi = _idx_split(reference, dataset)
     part = of(dataset, split)[lo:hi]
     if not len(part):
         raise ArgumentError(f"reference={reference!r} selects no images")
     return part
 
 
+def _idx_split(reference, dataset):
+    """`split_slice` of the split spec `reference` of an IDX `dataset`; an
+    `ArgumentError` naming it for any other dataset or split."""
+    split, lo, hi = split_slice(reference, dataset)
+    if split not in SPLITS or data_kind(dataset) != "idx":
+        raise _reference_error(
+            reference, dataset, f"{dataset} has no split {split!r}"
+        )
+    return split, lo, hi
+
+
 def check_reference(reference, dataset):
     """The quick part of `reference_arrays`' checks, before anything slow
-    (loading InceptionV3, decoding): an `ArgumentError` naming `reference`
-    unless it is None, a split spec, or a dataset name; a folder (the
-    reference, or `dataset` when `reference` is None) must hold image
-    files. Reading the images may still fail (none decodes, no such split).
+    (loading InceptionV3, decoding): an `ArgumentError` unless `reference`
+    is None, a split of `dataset` (any for tfds; train or test for the
+    MNIST family, with integer slices) or a dataset name, and unless the
+    folder it names (or `dataset`, for None) holds image files. Reading
+    the images may still fail (none decodes, an empty slice).
 
     Example:
     >>> check_reference("no/such/folder", "mnist")
@@ -585,6 +594,8 @@ def check_reference(reference, dataset):
     name = dataset
     if reference is not None:
         if isinstance(reference, str) and _SPLIT_SPEC.match(reference):
+            if data_kind(dataset) != "tfds":
+                _idx_split(reference, dataset)
             return
         _check_reference(reference, dataset)
         name = reference

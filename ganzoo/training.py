@@ -725,7 +725,7 @@ def _check_outside_pictures(out, dataset):
     if datasets.data_kind(dataset) != "folder":
         return
     folder = pathlib.Path(dataset).expanduser().resolve()
-    run = out.expanduser().resolve()
+    run = out.resolve()  # as `train` writes it (no "~" expansion)
     if run == folder or folder in run.parents:
         raise ArgumentError(
             f"output_dir={out} is inside the pictures folder {dataset}: "
@@ -965,7 +965,8 @@ def _start_lines(cfg, out, epoch_steps, progress):
         lines.append(
             f"The pictures are in colour, but network {cfg.network} "
             "makes grey images, so they are trained in grey; "
-            "--network=dcgan (RGB, any size of DCGAN_SIZES) keeps colour."
+            "network dcgan (--network=dcgan: RGB, any size of "
+            "DCGAN_SIZES) keeps the colour."
         )
     if cfg.snapshot_every:
         every = cfg.snapshot_every

@@ -126,6 +126,22 @@ def test_a_sideways_jpeg_is_read_upright(tmp_path):
     assert bottom[2] > 200 and bottom[0] < 50, bottom  # blue
 
 
+def test_a_32_bit_bmp_without_alpha_keeps_its_colours(tmp_path):
+    """Many tools write 32-bit BMPs whose unused 4th byte is 0: TensorFlow
+    returns it as a 4th channel, which is no alpha (Pillow opens such a
+    file as RGB), so it must not black the picture out."""
+    rgb = np.random.default_rng(0).integers(0, 256, (4, 4, 3), np.uint8)
+    rgba = np.dstack([rgb, np.zeros((4, 4, 1), np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "scan.bmp")
+    assert (
+        tf.io.decode_image((tmp_path / "scan.bmp").read_bytes()).shape[-1] == 4
+    )
+    with Image.open(tmp_path / "scan.bmp") as picture:
+        assert picture.mode == "RGB"
+    read = datasets.image_arrays(str(tmp_path), image_size=4, resize="stretch")
+    np.testing.assert_array_equal(read[0], rgb)
+
+
 @pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
 def test_transparency_is_composited_onto_black(tmp_path, mode):
     """Transparent pixels used to keep their hidden colour (the alpha

@@ -219,6 +219,8 @@ def test_train_says_what_it_trains_unless_silent(tmp_path, capsys):
     [
         ("RGB", "mnist_mlp", True),  # the default network: grey
         ("L", "mnist_mlp", False),  # grey pictures
+        ("P", "mnist_mlp", False),  # a grey palette
+        ("PC", "mnist_mlp", True),  # a palette with a colour
         ("RGB", "dcgan", False),  # RGB by default
     ],
 )
@@ -233,11 +235,17 @@ def test_colour_pictures_trained_in_grey_are_named(
 
     folder = tmp_path / "pictures"
     folder.mkdir()
-    Image.new(mode, (8, 8)).save(folder / "a.png")
+    if mode.startswith("P"):  # grey levels, or one red entry among them
+        picture = Image.new("L", (8, 8), 77).convert("P")
+        if mode == "PC":
+            picture.putpalette([200, 10, 10] + picture.getpalette()[3:])
+    else:
+        picture = Image.new(mode, (8, 8))
+    picture.save(folder / "a.png")
     cfg = helpers.tiny_train_config(network=network, dataset=str(folder))
     lines = training._start_lines(cfg, tmp_path, 2, ProgressRecorder(None))
     assert ("The pictures are in colour" in lines) == warned, lines
-    assert ("--network=dcgan (RGB" in lines) == warned
+    assert ("--network=dcgan: RGB" in lines) == warned
 
 
 def test_a_resumed_run_says_where_it_picks_up(tmp_path):

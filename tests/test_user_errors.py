@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from ganzoo import (
     _atomic,
@@ -153,6 +154,7 @@ def test_reference_that_is_a_file_says_so(tmp_path):
         ("missing", "folder {tmp}/missing does not exist"),
         ("a_file.png", "a_file.png is a file, not a folder of pictures"),
         ("empty", "empty holds no image files"),
+        ("test", "has no split 'test'"),  # a folder has no splits
     ],
 )
 def test_a_bad_reference_is_named_before_inception_loads(
@@ -169,13 +171,18 @@ def test_a_bad_reference_is_named_before_inception_loads(
     monkeypatch.setattr(inception, "feature_extractor", not_yet)
     (tmp_path / "a_file.png").write_bytes(b"")
     (tmp_path / "empty").mkdir()
+    pictures = tmp_path / "pictures"  # the run's own folder of pictures
+    pictures.mkdir()
+    Image.new("RGB", (16, 16)).save(pictures / "a.png")
     samples = np.zeros((4, 16, 16, 3), np.float32)
     with pytest.raises(ArgumentError, match="reference|holds no") as info:
         metrics.evaluate_samples(
             samples,
             metrics=["kid"],
-            dataset="tfds:cifar10",
-            reference=str(tmp_path / reference),
+            dataset=str(pictures),
+            reference=reference
+            if reference == "test"
+            else str(tmp_path / reference),
         )
     assert message.format(tmp=tmp_path) in str(info.value), info.value
 
