@@ -225,11 +225,11 @@ ganzoo train --model=gan --network=mnist_mlp --dataset=mnist \
     --output_dir=runs/gan-mnist-phase1
 ```
 
-The preset trains seven more phases, each from the previous phase's
+The preset trains eight more phases, each from the previous phase's
 preset (`--init_from`): 10 epochs decaying the learning rate to 0, then
-240 epochs at 2e-4 with a moving average of G's weights (`--g_ema`,
+320 epochs at 2e-4 with a moving average of G's weights (`--g_ema`,
 0.999 rising to 0.99995). The full recipe is in `tools/train_presets.sh`
-(`gan-mnist-phase1` to `gan-mnist-phase7`, then `gan-mnist`), and the
+(`gan-mnist-phase1` to `gan-mnist-phase8`, then `gan-mnist`), and the
 preset's card records every phase's command:
 `ganzoo.load("gan-mnist").preset_metadata["previous_phases"]` and, for the
 last phase, `["command"]`.
