@@ -242,7 +242,10 @@ RECIPE[gan-mnist-cand-phase9]="${RECIPE[gan-mnist-phase8]/gan-mnist-phase7/gan-m
 # its logit kept at spectral norm 1, Miyato et al. 2018), all else as
 # cand-w3-p1. Rule, written before it runs: against cand-w3-p1's 8.97 / FD
 # 2.67 on train[50000:], pursued (40 epochs, then seeds 1-2) only if its
-# score there is >= 9.07 and its FD <= 2.67.
+# score there is >= 9.07 and its FD <= 2.67. Session 24: 9.01 / FD 2.03,
+# smallest digit 8.9% (23 min, the cores shared): a lower FD, but the
+# score short of 9.07: not pursued by the rule. D's mean outputs +-0.31 at
+# the end (the plain D: +-0.62 over 40 epochs, session 21).
 RECIPE[lsgan-mnist-cand-w3sn-p1]="${RECIPE[lsgan-mnist-cand-w3-p1]/--network=deligan_mnist/--network=deligan_mnist_sn}"
 ORDER=(gan-ring8 lsgan-ring8 deligan-ring8 gan-grid25 lsgan-grid25
        deligan-grid25 deligan-mnist gan-mnist-phase1
