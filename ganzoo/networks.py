@@ -303,7 +303,7 @@ def _deligan_mnist_d(
     if minibatch_kernels:
         x = MinibatchDiscrimination(minibatch_kernels, 5)(x)
     if spectral_norm:  # the wrapper is the "logit" layer, float32 as well
-        logit = normed(
+        logit = layers.SpectralNormalization(
             layers.Dense(1, dtype="float32"), name="logit", dtype="float32"
         )
     else:
